@@ -1,0 +1,34 @@
+/**
+ * The command table: name → summary and implementation. `cli.ts` dispatches through it and builds
+ * the top-level help from it.
+ *
+ * @module
+ */
+
+import type { Command } from "./context.ts";
+import { inspectCommand, platformsCommand } from "./inspect.ts";
+import { pushCommand } from "./push.ts";
+
+/** One command of the CLI. */
+export interface CommandEntry {
+  /** One line for the top-level help. */
+  summary: string;
+  /** The implementation. */
+  run: Command;
+}
+
+/** All commands, in the order the help lists them. */
+export const COMMANDS: Record<string, CommandEntry> = {
+  inspect: {
+    summary: "show an image manifest or a manifest list / OCI index",
+    run: inspectCommand,
+  },
+  push: {
+    summary: "push a manifest list / OCI index from a YAML spec or from arguments",
+    run: pushCommand,
+  },
+  platforms: {
+    summary: "say whether references are indexes and which platforms they support",
+    run: platformsCommand,
+  },
+};

@@ -1,0 +1,205 @@
+/**
+ * What every CLI command receives: its argv (after the command name), the global options, the
+ * output streams, and a way to build a registry client. Commands write through `out`/`err`; only
+ * `cli.ts` exits.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "../lib/errors.ts";
+import { type ClientOptions, RegistryClient } from "../lib/registry/client.ts";
+import type { Logger } from "../lib/registry/transport.ts";
+import { VERSION } from "../lib/version.ts";
+
+/** Global flags, accepted before or after the command name. */
+export interface GlobalOptions {
+  /** `--username`. */
+  username?: string;
+  /** `--password`. */
+  password?: string;
+  /** `--docker-cfg`. */
+  dockerCfg?: string;
+  /** `--insecure`. */
+  insecure: boolean;
+  /** `--plain-http`. */
+  plainHttp: boolean;
+  /** `--ca-file` (repeatable). */
+  caFiles: string[];
+  /** `--debug`. */
+  debug: boolean;
+  /** `--timeout` in seconds. */
+  timeout?: number;
+}
+
+/** Option definitions of the global flags, for `node:util` parseArgs. */
+export const GLOBAL_OPTIONS: NonNullable<ParseArgsConfig["options"]> = {
+  username: { type: "string" },
+  password: { type: "string" },
+  "docker-cfg": { type: "string" },
+  insecure: { type: "boolean" },
+  "plain-http": { type: "boolean" },
+  "ca-file": { type: "string", multiple: true },
+  debug: { type: "boolean" },
+  timeout: { type: "string" },
+};
+
+/** Text of the global flags for help screens. */
+export const GLOBAL_HELP = `Global flags (before or after the command):
+  --username USER        registry user name (used only for the registries the command names)
+  --password PASS        registry password or token
+  --docker-cfg PATH      docker config directory or config.json file (default: $DOCKER_CONFIG or ~/.docker)
+  --insecure             skip TLS verification for the registries named, and allow HTTP for them
+  --plain-http           talk plain HTTP to the registries named
+  --ca-file FILE         trust the CA certificates in FILE (repeatable)
+  --timeout SECONDS      time to wait for a registry to answer (default 60)
+  --debug                log every request line and status (never credentials) and show stack traces
+  -h, --help             help
+  -v, --version          version`;
+
+/** What a command gets. */
+export interface CommandContext {
+  /** Arguments after the command name (global flags still among them). */
+  args: string[];
+  /** Global flags given before the command name. */
+  globals: GlobalOptions;
+  /** Writes to standard output. */
+  out(text: string): void;
+  /** Writes to standard error. */
+  err(text: string): void;
+  /** Whether standard output is a terminal (colour, progress). */
+  isTerminal: boolean;
+  /** Environment lookup. */
+  env(name: string): string | undefined;
+}
+
+/** A command: parses its own flags from `ctx.args`, returns the exit code. */
+export type Command = (ctx: CommandContext) => Promise<number>;
+
+/**
+ * Parses a command's argv with its own options plus the global ones (which may follow the command
+ * name too). Unknown flags are a {@link UsageError} naming the flag.
+ */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
+  ctx: CommandContext,
+  command: string,
+  options: T,
+): { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[]; globals: GlobalOptions } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: ctx.args,
+      options: { ...GLOBAL_OPTIONS, ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(`${command}: ${cleanParseError(e)}`, { cause: e });
+  }
+  const globals = mergeGlobals(ctx.globals, parsed.values as Record<string, unknown>);
+  return { values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals, globals };
+}
+
+/** Parses the global flags that stand before the command name; returns the rest. */
+export function parseGlobalArgs(args: string[]): { globals: GlobalOptions; rest: string[]; help: boolean; version: boolean } {
+  const firstPositional = args.findIndex((a, i) => !a.startsWith("-") && !takesValue(args[i - 1]));
+  const head = firstPositional < 0 ? args : args.slice(0, firstPositional);
+  const rest = firstPositional < 0 ? [] : args.slice(firstPositional);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: head,
+      options: {
+        ...GLOBAL_OPTIONS,
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(cleanParseError(e), { cause: e });
+  }
+  const v = parsed.values as Record<string, unknown>;
+  return {
+    globals: mergeGlobals(undefined, v),
+    rest,
+    help: v.help === true,
+    version: v.version === true,
+  };
+}
+
+function takesValue(flag: string | undefined): boolean {
+  if (!flag?.startsWith("--") || flag.includes("=")) return false;
+  const def = GLOBAL_OPTIONS[flag.slice(2)];
+  return def?.type === "string";
+}
+
+function mergeGlobals(base: GlobalOptions | undefined, v: Record<string, unknown>): GlobalOptions {
+  const timeout = v.timeout as string | undefined;
+  let seconds = base?.timeout;
+  if (timeout !== undefined) {
+    seconds = Number(timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      throw new UsageError(`Invalid --timeout "${timeout}": expected a positive number of seconds`);
+    }
+  }
+  return {
+    username: (v.username as string | undefined) ?? base?.username,
+    password: (v.password as string | undefined) ?? base?.password,
+    dockerCfg: (v["docker-cfg"] as string | undefined) ?? base?.dockerCfg,
+    insecure: v.insecure === true || (base?.insecure ?? false),
+    plainHttp: v["plain-http"] === true || (base?.plainHttp ?? false),
+    caFiles: [...(base?.caFiles ?? []), ...((v["ca-file"] as string[] | undefined) ?? [])],
+    debug: v.debug === true || (base?.debug ?? false),
+    timeout: seconds,
+  };
+}
+
+/** Turns node:util's parse errors into one short line naming the flag. */
+function cleanParseError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  let m = /Unknown option '([^']+)'/.exec(msg);
+  if (m) return `unknown flag "${m[1]}"`;
+  m = /Option '([^']+?)(?: <value>)?' argument missing/.exec(msg);
+  if (m) return `flag "${m[1].replace(/^-\w, /, "")}" needs a value`;
+  m = /Option '([^']+?)' does not take an argument/.exec(msg);
+  if (m) return `flag "${m[1].replace(/^-\w, /, "")}" does not take a value`;
+  return msg.split("\n")[0].replace(/\.$/, "");
+}
+
+/**
+ * Builds the registry client for a command: the flag credentials apply only to `registries` (the
+ * ones the command names), and so do `--insecure` and `--plain-http`.
+ */
+export function makeClient(
+  ctx: CommandContext,
+  globals: GlobalOptions,
+  registries: readonly string[],
+  logger: Logger,
+): RegistryClient {
+  const options: ClientOptions = {
+    username: globals.username,
+    password: globals.password,
+    flagRegistries: registries,
+    dockerConfig: globals.dockerCfg,
+    env: ctx.env,
+    insecure: globals.insecure ? registries : undefined,
+    plainHttp: globals.plainHttp ? registries : undefined,
+    caFiles: globals.caFiles,
+    timeoutMs: globals.timeout !== undefined ? globals.timeout * 1000 : undefined,
+    logger,
+    userAgent: `manifest-tool-deno/${VERSION}`,
+  };
+  return new RegistryClient(options);
+}
+
+/** A logger writing debug lines to stderr only with `--debug`, warnings always. */
+export function makeLogger(ctx: CommandContext, globals: GlobalOptions): Logger {
+  return {
+    debug: (m) => {
+      if (globals.debug) ctx.err(`debug: ${m}\n`);
+    },
+    warn: (m) => ctx.err(`warning: ${m}\n`),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * `manifest-tool inspect [--raw] [--expand-config] [--platform os/arch[/variant]] REF` and
+ * `manifest-tool platforms [--json] REF…`.
+ *
+ * @module
+ */
+
+import { UsageError } from "../lib/errors.ts";
+import { inspect } from "../lib/inspect.ts";
+import { ANSI, PLAIN } from "../lib/format/colors.ts";
+import { formatHuman } from "../lib/format/human.ts";
+import { formatRaw } from "../lib/format/raw.ts";
+import { formatPlatformSummary, summarizePlatforms } from "../lib/format/platforms.ts";
+import { parsePlatform } from "../lib/platform.ts";
+import { mapConcurrent } from "../lib/pool.ts";
+import { parseReference } from "../lib/reference.ts";
+import { type CommandContext, GLOBAL_HELP, makeClient, makeLogger, parseCommandArgs } from "./context.ts";
+
+/** Help of `inspect`. */
+export const INSPECT_HELP = `Usage: manifest-tool [global flags] inspect [flags] REF
+
+Show an image manifest or a manifest list / OCI index with every entry's platform and layers.
+The tag defaults to latest; REF@sha256:… inspects by digest.
+
+Flags:
+  --raw                 JSON with everything the view shows (manifest-tool v2 field names)
+  --expand-config       embed the image config(s) in the JSON (for an index too)
+  --platform P          inspect the entry of an index for platform os/arch[/variant]
+
+Examples:
+  manifest-tool inspect alpine:3.20
+  manifest-tool inspect --raw --expand-config registry.example/app:1.0
+  manifest-tool inspect --platform linux/arm/v7 registry.example/app:1.0
+
+${GLOBAL_HELP}
+`;
+
+/** Help of `platforms`. */
+export const PLATFORMS_HELP = `Usage: manifest-tool [global flags] platforms [--json] REF [REF…]
+
+Say for each reference whether it is a manifest list / index and which platforms it supports
+(mquery's summary). References are looked up concurrently.
+
+Examples:
+  manifest-tool platforms alpine golang:1.22
+  manifest-tool platforms --json registry.example/app:1.0
+
+${GLOBAL_HELP}
+`;
+
+/** Runs `inspect`. */
+export async function inspectCommand(ctx: CommandContext): Promise<number> {
+  const { values, positionals, globals } = parseCommandArgs(ctx, "inspect", {
+    raw: { type: "boolean" },
+    "expand-config": { type: "boolean" },
+    platform: { type: "string" },
+  });
+  if (values.help) {
+    ctx.out(INSPECT_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(`inspect takes one image reference, got ${positionals.length === 0 ? "none" : positionals.length}`);
+  }
+  const name = positionals[0];
+  const ref = parseReference(name);
+  const platform = values.platform ? parsePlatform(values.platform as string) : undefined;
+  const logger = makeLogger(ctx, globals);
+  await using client = makeClient(ctx, globals, [ref.registry], logger);
+  const result = await inspect(client, ref, { platform });
+  if (values.raw || values["expand-config"]) {
+    ctx.out(JSON.stringify(formatRaw(name, result, values["expand-config"] === true), null, 4) + "\n");
+    return 0;
+  }
+  const color = ctx.isTerminal && !ctx.env("NO_COLOR");
+  ctx.out(formatHuman(name, result, color ? ANSI : PLAIN));
+  return 0;
+}
+
+/** Runs `platforms`. */
+export async function platformsCommand(ctx: CommandContext): Promise<number> {
+  const { values, positionals, globals } = parseCommandArgs(ctx, "platforms", {
+    json: { type: "boolean" },
+  });
+  if (values.help) {
+    ctx.out(PLATFORMS_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError("platforms takes at least one image reference");
+  const refs = positionals.map((p) => parseReference(p));
+  const logger = makeLogger(ctx, globals);
+  await using client = makeClient(ctx, globals, [...new Set(refs.map((r) => r.registry))], logger);
+  // An index needs only its own document; a single image needs its config for the platform.
+  const summaries = await mapConcurrent(refs, 8, async (ref, i) =>
+    summarizePlatforms(positionals[i], await inspect(client, ref, { children: false })));
+  if (values.json) {
+    ctx.out(JSON.stringify(summaries, null, 2) + "\n");
+  } else {
+    ctx.out(summaries.map(formatPlatformSummary).join("\n"));
+  }
+  return 0;
+}

@@ -1,0 +1,232 @@
+/**
+ * Hash-as-you-go content streams. Every byte fetched from or sent to a registry passes through a
+ * hasher (node:crypto incremental SHA-256/SHA-512, ~1 GB/s; Web Crypto cannot hash incrementally)
+ * and a byte counter, and is checked against its descriptor: the size as soon as it is exceeded,
+ * the digest at the end. Nothing here buffers a whole blob; only {@link readCapped} collects bytes,
+ * and it refuses more than its cap.
+ *
+ * @module
+ */
+
+import { createHash, type Hash } from "node:crypto";
+import { DigestMismatchError, SizeMismatchError } from "./errors.ts";
+import { type Algorithm, parseDigest } from "./digest.ts";
+
+/** Caps on what is read into memory (bytes), after oras-go. */
+export const LIMITS: {
+  readonly manifest: number;
+  readonly errorBody: number;
+  readonly token: number;
+  readonly config: number;
+} = {
+  manifest: 4 * 1024 * 1024,
+  errorBody: 8 * 1024,
+  token: 128 * 1024,
+  config: 4 * 1024 * 1024,
+};
+
+/** What a verified stream must match. */
+export interface Expected {
+  /** The digest the bytes must hash to. */
+  digest: string;
+  /** The exact size, when known. */
+  size?: number;
+  /** Names the content in error messages, e.g. a URL. */
+  what?: string;
+}
+
+/**
+ * A running digest: feed chunks, read the digest at the end.
+ *
+ * @example
+ * ```ts
+ * import { Digester } from "./content.ts";
+ * const d = new Digester();
+ * d.update(new TextEncoder().encode("a"));
+ * console.assert(d.digest() === "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
+ * ```
+ */
+export class Digester {
+  /** The algorithm in use. */
+  readonly algorithm: Algorithm;
+  #hash: Hash;
+  #size = 0;
+  /** Starts a digest with `algorithm` (sha256 by default). */
+  constructor(algorithm: Algorithm = "sha256") {
+    this.algorithm = algorithm;
+    this.#hash = createHash(algorithm);
+  }
+  /** Adds a chunk. */
+  update(chunk: Uint8Array): void {
+    this.#hash.update(chunk);
+    this.#size += chunk.byteLength;
+  }
+  /** Bytes seen so far. */
+  get size(): number {
+    return this.#size;
+  }
+  /** The digest (`algorithm:hex`); ends the hash. */
+  digest(): string {
+    return `${this.algorithm}:${this.#hash.digest("hex")}`;
+  }
+}
+
+/**
+ * A pass-through stream that hashes and counts every chunk and errors the stream with
+ * {@link SizeMismatchError} as soon as more than `expected.size` bytes pass, or at the end when
+ * fewer did, and with {@link DigestMismatchError} at the end when the digest differs. The consumer
+ * therefore never sees a clean end of stream for bad content.
+ *
+ * @example
+ * ```ts
+ * import { verifyingStream } from "./content.ts";
+ * const bytes = new TextEncoder().encode("a");
+ * const out = new Blob([bytes]).stream().pipeThrough(verifyingStream({
+ *   digest: "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+ *   size: 1,
+ * }));
+ * console.assert((await new Response(out).text()) === "a");
+ * ```
+ */
+export function verifyingStream(expected: Expected): TransformStream<Uint8Array, Uint8Array> {
+  const { algorithm } = parseDigest(expected.digest);
+  const d = new Digester(algorithm);
+  const what = expected.what ?? "content";
+  return new TransformStream({
+    transform(chunk, controller) {
+      d.update(chunk);
+      if (expected.size !== undefined && d.size > expected.size) {
+        throw new SizeMismatchError(expected.size, d.size, what);
+      }
+      controller.enqueue(chunk);
+    },
+    flush() {
+      if (expected.size !== undefined && d.size !== expected.size) {
+        throw new SizeMismatchError(expected.size, d.size, what);
+      }
+      const actual = d.digest();
+      if (actual !== expected.digest) throw new DigestMismatchError(expected.digest, actual, what);
+    },
+  });
+}
+
+/**
+ * A pass-through stream that computes the digest and size of what passes; read them from
+ * `result` once the stream has ended.
+ *
+ * @example
+ * ```ts
+ * import { digestingStream } from "./content.ts";
+ * const t = digestingStream();
+ * await new Response(new Blob(["a"]).stream().pipeThrough(t.stream)).arrayBuffer();
+ * const { digest, size } = await t.result;
+ * console.assert(size === 1 && digest.startsWith("sha256:ca97"));
+ * ```
+ */
+export function digestingStream(
+  algorithm: Algorithm = "sha256",
+): {
+  stream: TransformStream<Uint8Array, Uint8Array>;
+  result: Promise<{ digest: string; size: number }>;
+} {
+  const d = new Digester(algorithm);
+  let resolve!: (v: { digest: string; size: number }) => void;
+  const result = new Promise<{ digest: string; size: number }>((r) => resolve = r);
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      d.update(chunk);
+      controller.enqueue(chunk);
+    },
+    flush() {
+      resolve({ digest: d.digest(), size: d.size });
+    },
+  });
+  return { stream, result };
+}
+
+/**
+ * Reads a stream into memory, refusing more than `cap` bytes (the stream is cancelled and a
+ * {@link SizeMismatchError} thrown as soon as the cap is passed).
+ *
+ * @example
+ * ```ts
+ * import { readCapped } from "./content.ts";
+ * const bytes = await readCapped(new Blob(["hello"]).stream(), 10);
+ * console.assert(bytes.length === 5);
+ * ```
+ */
+export async function readCapped(
+  stream: ReadableStream<Uint8Array> | null,
+  cap: number,
+  what = "content",
+): Promise<Uint8Array> {
+  if (!stream) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > cap) {
+        await reader.cancel().catch(() => {});
+        throw new SizeMismatchError(cap, total, what);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Reads a stream into memory (capped) and verifies it against `expected`, or, when no digest is
+ * expected, computes it. Used for manifests and configs, the only documents held whole.
+ *
+ * @example
+ * ```ts
+ * import { readVerified } from "./content.ts";
+ * const { bytes, digest } = await readVerified(new Blob(["a"]).stream(), { cap: 10 });
+ * console.assert(bytes.length === 1 && digest.startsWith("sha256:"));
+ * ```
+ */
+export async function readVerified(
+  stream: ReadableStream<Uint8Array> | null,
+  options: { cap: number; expected?: Expected; what?: string },
+): Promise<{ bytes: Uint8Array; digest: string }> {
+  const what = options.expected?.what ?? options.what ?? "content";
+  const cap = options.expected?.size !== undefined
+    ? Math.min(options.cap, options.expected.size)
+    : options.cap;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readCapped(stream, cap, what);
+  } catch (e) {
+    if (e instanceof SizeMismatchError && options.expected?.size !== undefined) {
+      throw new SizeMismatchError(options.expected.size, e.actual, what);
+    }
+    throw e;
+  }
+  const algorithm = options.expected ? parseDigest(options.expected.digest).algorithm : "sha256";
+  const d = new Digester(algorithm);
+  d.update(bytes);
+  const digest = d.digest();
+  if (options.expected) {
+    if (options.expected.size !== undefined && bytes.byteLength !== options.expected.size) {
+      throw new SizeMismatchError(options.expected.size, bytes.byteLength, what);
+    }
+    if (digest !== options.expected.digest) {
+      throw new DigestMismatchError(options.expected.digest, digest, what);
+    }
+  }
+  return { bytes, digest };
+}

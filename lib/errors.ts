@@ -1,0 +1,258 @@
+/**
+ * Typed errors of the library. Each carries the data a caller needs to act on it; the CLI maps
+ * {@link UsageError} (and its subclasses) to exit code 2 and everything else to exit code 1.
+ *
+ * Messages are in sentence case, with no closing period and the bad value quoted.
+ *
+ * @module
+ */
+
+/**
+ * Bad input from the user: a flag, an argument, a reference or a spec file. Exit code 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./errors.ts";
+ * const err = new UsageError('Unknown flag "--foo"');
+ * console.assert(err.name === "UsageError");
+ * ```
+ */
+export class UsageError extends Error {
+  /** Creates a usage error with a one-line message. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * A string that is not a valid image reference, with the rule it breaks.
+ *
+ * @example
+ * ```ts
+ * import { InvalidReferenceError } from "./errors.ts";
+ * const err = new InvalidReferenceError("Foo/bar", "repository must be lowercase");
+ * console.assert(err.message === 'Cannot parse reference "Foo/bar": repository must be lowercase');
+ * ```
+ */
+export class InvalidReferenceError extends UsageError {
+  /** The reference as given. */
+  readonly reference: string;
+  /** The rule it breaks. */
+  readonly reason: string;
+  /** Creates the error for `reference` breaking `reason`. */
+  constructor(reference: string, reason: string, options?: ErrorOptions) {
+    super(`Cannot parse reference "${reference}": ${reason}`, options);
+    this.name = "InvalidReferenceError";
+    this.reference = reference;
+    this.reason = reason;
+  }
+}
+
+/**
+ * An error in a push spec (YAML) file, located by file, line and column (1-based).
+ *
+ * @example
+ * ```ts
+ * import { SpecError } from "./errors.ts";
+ * const err = new SpecError("unknown key \"imgae\"", "spec.yaml", 3, 1);
+ * console.assert(err.message === 'spec.yaml:3:1: unknown key "imgae"');
+ * ```
+ */
+export class SpecError extends UsageError {
+  /** The file name as given. */
+  readonly file: string;
+  /** 1-based line, 0 when unknown. */
+  readonly line: number;
+  /** 1-based column, 0 when unknown. */
+  readonly column: number;
+  /** The message without the location. */
+  readonly detail: string;
+  /** Creates the error; the message is prefixed with `file:line:column`. */
+  constructor(detail: string, file: string, line = 0, column = 0, options?: ErrorOptions) {
+    const where = line > 0 ? (column > 0 ? `${file}:${line}:${column}` : `${file}:${line}`) : file;
+    super(`${where}: ${detail}`, options);
+    this.name = "SpecError";
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.detail = detail;
+  }
+}
+
+/** One entry of a registry's error body (`{"errors":[{code,message,detail}]}`), OCI spec. */
+export interface RegistryErrorCode {
+  /** The code, e.g. `MANIFEST_UNKNOWN`. */
+  code: string;
+  /** The registry's message. */
+  message?: string;
+  /** Free-form detail. */
+  detail?: unknown;
+}
+
+/**
+ * A registry answered with an unexpected status. Carries the method, the URL (with no query
+ * secrets), the status and the error codes parsed from the body.
+ *
+ * @example
+ * ```ts
+ * import { RegistryError } from "./errors.ts";
+ * const err = new RegistryError({
+ *   method: "GET",
+ *   url: "https://r.example/v2/x/manifests/latest",
+ *   status: 404,
+ *   codes: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }],
+ * });
+ * console.assert(err.hasCode("MANIFEST_UNKNOWN"));
+ * ```
+ */
+export class RegistryError extends Error {
+  /** HTTP method of the failed request. */
+  readonly method: string;
+  /** URL of the failed request, query secrets removed. */
+  readonly url: string;
+  /** HTTP status, 0 for a connection-level failure. */
+  readonly status: number;
+  /** Error codes from the body, possibly empty. */
+  readonly codes: RegistryErrorCode[];
+  /** True when retrying the same request may succeed (429, 502, 503, 504, connection). */
+  readonly temporary: boolean;
+  /** Creates the error; `message` defaults to a summary of the fields. */
+  constructor(
+    init: {
+      method: string;
+      url: string;
+      status: number;
+      codes?: RegistryErrorCode[];
+      message?: string;
+      hint?: string;
+    },
+    options?: ErrorOptions,
+  ) {
+    const codes = init.codes ?? [];
+    super(init.message ?? RegistryError.describe(init.method, init.url, init.status, codes, init.hint), options);
+    this.name = "RegistryError";
+    this.method = init.method;
+    this.url = init.url;
+    this.status = init.status;
+    this.codes = codes;
+    this.temporary = init.status === 0 || init.status === 429 || init.status === 502 ||
+      init.status === 503 || init.status === 504;
+  }
+
+  /** True when the registry sent `code` among its errors. */
+  hasCode(code: string): boolean {
+    return this.codes.some((c) => c.code === code);
+  }
+
+  /** Builds the one-line message used when none is given. */
+  static describe(
+    method: string,
+    url: string,
+    status: number,
+    codes: RegistryErrorCode[],
+    hint?: string,
+  ): string {
+    const text = STATUS_TEXT[status] ?? "";
+    let s = `${method} ${url}: ${status}${text ? " " + text : ""}`;
+    if (codes.length > 0) {
+      s += ": " + codes.map((c) => c.message ? `${c.code} (${c.message})` : c.code).join(", ");
+    }
+    if (hint) s += `: ${hint}`;
+    return s;
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Payload Too Large",
+  416: "Range Not Satisfiable",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+/**
+ * Authentication failed or was refused: bad credentials, a token server that did not answer, or
+ * a scope that was not granted.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from "./errors.ts";
+ * const err = new AuthError("401 Unauthorized from 127.0.0.1:5443", { host: "127.0.0.1:5443" });
+ * console.assert(err.host === "127.0.0.1:5443");
+ * ```
+ */
+export class AuthError extends Error {
+  /** Registry host the credentials were for. */
+  readonly host: string;
+  /** HTTP status that signalled the failure, if any. */
+  readonly status?: number;
+  /** Creates the error. */
+  constructor(message: string, init: { host: string; status?: number }, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AuthError";
+    this.host = init.host;
+    this.status = init.status;
+  }
+}
+
+/**
+ * Content did not hash to the digest it was asked for.
+ *
+ * @example
+ * ```ts
+ * import { DigestMismatchError } from "./errors.ts";
+ * const err = new DigestMismatchError("sha256:aa", "sha256:bb", "blob from r/x");
+ * console.assert(err.expected === "sha256:aa" && err.actual === "sha256:bb");
+ * ```
+ */
+export class DigestMismatchError extends Error {
+  /** The digest asked for. */
+  readonly expected: string;
+  /** The digest of the bytes received. */
+  readonly actual: string;
+  /** Creates the error; `what` names the content (e.g. the URL). */
+  constructor(expected: string, actual: string, what = "content", options?: ErrorOptions) {
+    super(`Digest mismatch for ${what}: expected ${expected}, got ${actual}`, options);
+    this.name = "DigestMismatchError";
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * Content was longer or shorter than its descriptor said, or over a cap.
+ *
+ * @example
+ * ```ts
+ * import { SizeMismatchError } from "./errors.ts";
+ * const err = new SizeMismatchError(10, 11, "blob");
+ * console.assert(err.expected === 10 && err.actual === 11);
+ * ```
+ */
+export class SizeMismatchError extends Error {
+  /** The size expected, or the cap. */
+  readonly expected: number;
+  /** The number of bytes seen (for an overrun, at least this many). */
+  readonly actual: number;
+  /** Creates the error; `what` names the content. */
+  constructor(expected: number, actual: number, what = "content", options?: ErrorOptions) {
+    super(
+      actual > expected
+        ? `Size mismatch for ${what}: more than ${expected} bytes`
+        : `Size mismatch for ${what}: expected ${expected} bytes, got ${actual}`,
+      options,
+    );
+    this.name = "SizeMismatchError";
+    this.expected = expected;
+    this.actual = actual;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The few colours of the human views (manifest-tool's: bold green, yellow, red, blue). The CLI
+ * picks {@link ANSI} only on a terminal without `NO_COLOR`; otherwise {@link PLAIN}.
+ *
+ * @module
+ */
+
+/** Colour functions applied to values in the human views. */
+export interface Colors {
+  /** Names and types. */
+  green(s: string | number): string;
+  /** Digests. */
+  yellow(s: string | number): string;
+  /** Counts and layer numbers. */
+  red(s: string | number): string;
+  /** Sizes. */
+  blue(s: string | number): string;
+}
+
+const wrap = (code: number) => (s: string | number) => `\x1b[1;${code}m${s}\x1b[0m`;
+
+/**
+ * Bold ANSI colours.
+ *
+ * @example
+ * ```ts
+ * import { ANSI } from "./colors.ts";
+ * console.assert(ANSI.green("x") === "\x1b[1;32mx\x1b[0m");
+ * ```
+ */
+export const ANSI: Colors = { green: wrap(32), yellow: wrap(33), red: wrap(31), blue: wrap(34) };
+
+/**
+ * No colour.
+ *
+ * @example
+ * ```ts
+ * import { PLAIN } from "./colors.ts";
+ * console.assert(PLAIN.red(3) === "3");
+ * ```
+ */
+export const PLAIN: Colors = {
+  green: String,
+  yellow: String,
+  red: String,
+  blue: String,
+};

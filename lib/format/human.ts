@@ -1,0 +1,96 @@
+/**
+ * manifest-tool v2's human-readable inspect view, as a pure function of an inspect result:
+ * name and media type, digest, `* Contains N manifest references (I images, A attestations):`, then
+ * per entry its type, digest, length, platform and layers; attestations name the digest they
+ * attest; nested indexes are shown as such. A single image shows digest, size, OS/Arch (variant and
+ * os.version when set) and its layers.
+ *
+ * @module
+ */
+
+import type { Inspected, InspectedImage, InspectedIndex } from "../inspect.ts";
+import { isAttestation, REFERENCE_DIGEST_ANNOTATION } from "../manifest.ts";
+import { type Colors, PLAIN } from "./colors.ts";
+
+/**
+ * Renders an inspect result for people.
+ *
+ * @example
+ * ```ts ignore
+ * import { formatHuman } from "./human.ts";
+ * console.log(formatHuman("r/x:1", result));
+ * ```
+ */
+export function formatHuman(name: string, result: Inspected, colors: Colors = PLAIN): string {
+  return result.kind === "index" ? formatIndex(name, result, colors) : formatImage(name, result, colors);
+}
+
+function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): string {
+  const lines: string[] = [];
+  lines.push(`${indent}Name:   ${c.green(name)} (Type: ${c.green(r.descriptor.mediaType)})`);
+  lines.push(`${indent}Digest: ${c.yellow(r.descriptor.digest)}`);
+  const entries = r.index.manifests;
+  const attestations = entries.filter(isAttestation).length;
+  const images = entries.length - attestations;
+  lines.push(
+    `${indent} * Contains ${c.red(entries.length)} manifest references (${c.red(images)} ${
+      images === 1 ? "image" : "images"
+    }, ${c.red(attestations)} ${attestations === 1 ? "attestation" : "attestations"}):`,
+  );
+  entries.forEach((d, i) => {
+    const n = `${indent}[${i + 1}]`;
+    const att = isAttestation(d) ? " (vnd.docker.reference.type=attestation-manifest)" : "";
+    lines.push(`${n}     Type: ${c.green(d.mediaType)}${c.green(att)}`);
+    lines.push(`${n}   Digest: ${c.yellow(d.digest)}`);
+    lines.push(`${n}   Length: ${c.blue(d.size)}`);
+    const child = r.children[i];
+    if (att) {
+      lines.push(`${n}       >>> Attestation for digest: ${c.yellow(d.annotations?.[REFERENCE_DIGEST_ANNOTATION] ?? "unknown")}`);
+      lines.push("");
+      return;
+    }
+    const p = d.platform;
+    if (p) {
+      lines.push(`${n} Platform:`);
+      lines.push(`${n}    -      OS: ${c.green(p.os)}`);
+      if (p["os.version"]) lines.push(`${n}    - OS Vers: ${c.green(p["os.version"])}`);
+      if (p["os.features"]?.length) lines.push(`${n}    - OS Feat: ${c.green(`[${p["os.features"].join(" ")}]`)}`);
+      lines.push(`${n}    -    Arch: ${c.green(p.architecture)}`);
+      if (p.variant) lines.push(`${n}    - Variant: ${c.green(p.variant)}`);
+      if (p.features?.length) lines.push(`${n}    - Feature: ${c.green(p.features.join(","))}`);
+    }
+    if (child?.kind === "image") {
+      const layers = child.manifest.layers;
+      lines.push(`${n} # Layers: ${c.red(layers.length)}`);
+      layers.forEach((l, j) => {
+        lines.push(`${indent}     layer ${c.red(String(j + 1).padStart(2, "0"))}: digest = ${c.yellow(l.digest)}`);
+        lines.push(`${indent}                 type = ${c.green(l.mediaType)}`);
+      });
+    } else if (child?.kind === "index") {
+      lines.push(`${n} Nested index:`);
+      lines.push(formatIndex(`${name}@${d.digest}`, child, c, indent + "    ").replace(/\n$/, ""));
+    } else {
+      lines.push(`Unknown media type for further display: ${d.mediaType}`);
+    }
+    lines.push("");
+  });
+  return lines.join("\n") + "\n";
+}
+
+function formatImage(name: string, r: InspectedImage, c: Colors): string {
+  const cfg = r.config ?? {};
+  const lines: string[] = [];
+  lines.push(`Name: ${c.green(name)} (Type: ${c.green(r.descriptor.mediaType)})`);
+  lines.push(`      Digest: ${c.yellow(r.descriptor.digest)}`);
+  lines.push(`        Size: ${c.blue(r.descriptor.size)}`);
+  lines.push(`          OS: ${c.green(cfg.os ?? "")}`);
+  if (cfg["os.version"]) lines.push(`     OS Vers: ${c.green(cfg["os.version"])}`);
+  lines.push(`        Arch: ${c.green(cfg.architecture ?? "")}`);
+  if (cfg.variant) lines.push(`     Variant: ${c.green(cfg.variant)}`);
+  lines.push(`    # Layers: ${c.red(r.manifest.layers.length)}`);
+  r.manifest.layers.forEach((l, i) => {
+    lines.push(`      layer ${c.red(String(i + 1).padStart(2, "0"))}: digest = ${c.yellow(l.digest)}`);
+    lines.push(`                  type = ${c.green(l.mediaType)}`);
+  });
+  return lines.join("\n") + "\n";
+}

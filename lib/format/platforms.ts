@@ -1,0 +1,75 @@
+/**
+ * The `platforms` view (mquery's answer): whether a reference is a manifest list / index (with its
+ * media type and digest) and the platforms it supports, e.g. `linux/arm/v7` or
+ * `windows/amd64:10.0.17763.1234`.
+ *
+ * @module
+ */
+
+import type { Inspected } from "../inspect.ts";
+import { isAttestation } from "../manifest.ts";
+import { formatPlatform, type Platform } from "../platform.ts";
+
+/** The platform summary of one reference. */
+export interface PlatformSummary {
+  /** The reference as given. */
+  reference: string;
+  /** True for a manifest list or OCI index. */
+  isIndex: boolean;
+  /** Media type of the top manifest. */
+  mediaType: string;
+  /** Digest of the top manifest. */
+  digest: string;
+  /** Supported platforms (attestations left out). */
+  platforms: string[];
+}
+
+/**
+ * Summarises an inspect result (an index needs only its own document; an image its config).
+ *
+ * @example
+ * ```ts ignore
+ * import { summarizePlatforms } from "./platforms.ts";
+ * const s = summarizePlatforms("r/x:1", result);
+ * ```
+ */
+export function summarizePlatforms(reference: string, r: Inspected): PlatformSummary {
+  let platforms: Platform[];
+  if (r.kind === "index") {
+    platforms = r.index.manifests.filter((d) => !isAttestation(d) && d.platform).map((d) => d.platform!);
+  } else {
+    const c = r.config ?? {};
+    platforms = c.os && c.architecture
+      ? [{ os: c.os, architecture: c.architecture, variant: c.variant, "os.version": c["os.version"] }]
+      : [];
+  }
+  return {
+    reference,
+    isIndex: r.kind === "index",
+    mediaType: r.descriptor.mediaType,
+    digest: r.descriptor.digest,
+    platforms: platforms.map((p) => formatPlatform(p, { osVersion: true })),
+  };
+}
+
+/**
+ * Renders summaries as mquery does.
+ *
+ * @example
+ * ```ts
+ * import { formatPlatformSummary } from "./platforms.ts";
+ * const text = formatPlatformSummary({
+ *   reference: "r/x:1", isIndex: true, digest: "sha256:aa",
+ *   mediaType: "application/vnd.oci.image.index.v1+json", platforms: ["linux/amd64"],
+ * });
+ * console.assert(text.includes("Manifest List: Yes"));
+ * ```
+ */
+export function formatPlatformSummary(s: PlatformSummary): string {
+  const lines = [`Image: ${s.reference}`];
+  lines.push(` * Manifest List: ${s.isIndex ? "Yes" : "No"} (Image type: ${s.mediaType})`);
+  lines.push(` * Digest: ${s.digest}`);
+  lines.push(` * Supported platforms:`);
+  for (const p of s.platforms) lines.push(`   - ${p}`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,79 @@
+/**
+ * The `--raw` JSON view. Keeps manifest-tool v2's field names (`name`, `digest`, `schemaVersion`,
+ * `mediaType`, `manifests`, `annotations` for an index, each entry being the child manifest; `name`,
+ * `digest`, `os`, `architecture` and the manifest's fields for an image) and adds what it lacks
+ * (manifest-tool issue #223): per entry `descriptor` (`mediaType`, `digest`, `size`, `platform`,
+ * `annotations`) and top-level `size`. With `expandConfig` the image config(s) are embedded as
+ * `config`, for an index too.
+ *
+ * @module
+ */
+
+import type { Inspected, InspectedImage } from "../inspect.ts";
+
+/**
+ * Builds the raw JSON object of an inspect result.
+ *
+ * @example
+ * ```ts ignore
+ * import { formatRaw } from "./raw.ts";
+ * console.log(JSON.stringify(formatRaw("r/x:1", result, false), null, 4));
+ * ```
+ */
+export function formatRaw(name: string, result: Inspected, expandConfig: boolean): Record<string, unknown> {
+  if (result.kind === "image") return imageJson(name, result, expandConfig);
+  return {
+    name,
+    digest: result.descriptor.digest,
+    size: result.descriptor.size,
+    schemaVersion: result.index.schemaVersion,
+    mediaType: result.descriptor.mediaType,
+    manifests: result.index.manifests.map((d, i) => {
+      const child = result.children[i];
+      const descriptor = { ...d };
+      const base: Record<string, unknown> = child?.kind === "image"
+        ? imageBody(child, expandConfig)
+        : child?.kind === "index"
+        ? formatRaw(`${name}@${d.digest}`, child, expandConfig)
+        : {};
+      return {
+        ...base,
+        // Added beside manifest-tool's fields so scripts can find each entry's descriptor.
+        digest: d.digest,
+        size: d.size,
+        mediaType: d.mediaType,
+        ...(d.platform ? { platform: d.platform } : {}),
+        descriptor,
+      };
+    }),
+    ...(result.index.annotations ? { annotations: result.index.annotations } : {}),
+  };
+}
+
+function imageJson(name: string, r: InspectedImage, expandConfig: boolean): Record<string, unknown> {
+  return {
+    name,
+    digest: r.descriptor.digest,
+    size: r.descriptor.size,
+    ...(r.config?.os ? { os: r.config.os } : {}),
+    ...(r.config?.architecture ? { architecture: r.config.architecture } : {}),
+    ...(r.config?.variant ? { variant: r.config.variant } : {}),
+    ...(r.config?.["os.version"] ? { "os.version": r.config["os.version"] } : {}),
+    ...imageBody(r, expandConfig),
+    mediaType: r.descriptor.mediaType,
+  };
+}
+
+function imageBody(r: InspectedImage, expandConfig: boolean): Record<string, unknown> {
+  const m = r.manifest;
+  return {
+    schemaVersion: m.schemaVersion,
+    ...(m.mediaType ? { mediaType: m.mediaType } : {}),
+    ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+    config: expandConfig && r.config ? r.config : m.config,
+    ...(expandConfig ? { configDescriptor: m.config } : {}),
+    layers: m.layers,
+    ...(m.subject ? { subject: m.subject } : {}),
+    ...(m.annotations ? { annotations: m.annotations } : {}),
+  };
+}

@@ -1,0 +1,368 @@
+/**
+ * Registry authentication (distribution `token.md`, `oauth.md`): the first 401 tells the scheme;
+ * Basic sends the credentials; Bearer fetches a token for a set of scopes from the realm (OAuth2
+ * `POST` for identity tokens, `GET` with Basic credentials otherwise, the `GET` also as fallback
+ * when a `POST` is refused), caches it per scope set until `expires_in`, and reuses any cached token
+ * whose scopes cover a request's, so one token serves the HEAD, POST and PUT of a push. A request
+ * is retried once after a 401 with the new challenge.
+ *
+ * @module
+ */
+
+import { AuthError } from "../errors.ts";
+import { LIMITS, readCapped } from "../content.ts";
+import type { Credential, CredentialStore } from "./credentials.ts";
+import { redact, type Transport, type TransportRequest } from "./transport.ts";
+
+/** A parsed `WWW-Authenticate` challenge. */
+export interface Challenge {
+  /** `basic` or `bearer` (lowercase). */
+  scheme: string;
+  /** Parameters (realm, service, scope, error), keys lowercase. */
+  params: Record<string, string>;
+}
+
+/**
+ * Parses a `WWW-Authenticate` header value (RFC 7235; one challenge).
+ *
+ * @example
+ * ```ts
+ * import { parseChallenge } from "./auth.ts";
+ * const c = parseChallenge('Bearer realm="https://a/token",service="r",scope="repository:x:pull"');
+ * console.assert(c?.scheme === "bearer" && c.params.service === "r");
+ * ```
+ */
+export function parseChallenge(header: string | null): Challenge | undefined {
+  if (!header) return undefined;
+  const m = /^\s*([A-Za-z][\w-]*)\s*(.*)$/s.exec(header);
+  if (!m) return undefined;
+  const params: Record<string, string> = {};
+  const re = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?\s*/g;
+  let p: RegExpExecArray | null;
+  while ((p = re.exec(m[2])) !== null) {
+    params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, "$1") : p[3];
+    if (p[0] === "") break;
+  }
+  return { scheme: m[1].toLowerCase(), params };
+}
+
+/**
+ * The scope for `actions` on repository `name`, e.g. `repository:x/y:pull,push`.
+ *
+ * @example
+ * ```ts
+ * import { repositoryScope } from "./auth.ts";
+ * console.assert(repositoryScope("x", ["pull", "push"]) === "repository:x:pull,push");
+ * ```
+ */
+export function repositoryScope(name: string, actions: readonly string[]): string {
+  return `repository:${name}:${actions.join(",")}`;
+}
+
+/** Splits scopes into atoms `type:name:action`; several scopes may share one string, space-separated. */
+function atoms(scopes: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const scope of scopes) {
+    for (const s of scope.split(" ")) {
+      if (!s) continue;
+      const i = s.lastIndexOf(":");
+      if (i < 0) continue;
+      const resource = s.slice(0, i);
+      for (const a of s.slice(i + 1).split(",")) if (a) out.add(`${resource}:${a}`);
+    }
+  }
+  return out;
+}
+
+/** Joins atoms back into scopes, one per resource; resources with push come first. */
+function scopesOf(set: Set<string>): string[] {
+  const byResource = new Map<string, string[]>();
+  for (const a of set) {
+    const i = a.lastIndexOf(":");
+    const r = a.slice(0, i);
+    const list = byResource.get(r) ?? [];
+    list.push(a.slice(i + 1));
+    byResource.set(r, list);
+  }
+  const order = ["pull", "push", "delete", "*"];
+  const rank = (x: string) => (order.indexOf(x) + 5) % 5;
+  return [...byResource.entries()]
+    .sort(([, a], [, b]) => Number(b.includes("push")) - Number(a.includes("push")))
+    .map(([r, acts]) => `${r}:${acts.sort((x, y) => rank(x) - rank(y)).join(",")}`);
+}
+
+interface Token {
+  atoms: Set<string>;
+  value: string;
+  expiresAt: number;
+}
+
+interface HostState {
+  challenge?: Challenge;
+  tokens: Token[];
+  /** Scopes added to every token request for the host (see {@link Authenticator.addScopes}). */
+  extra: Set<string>;
+  /** Set while the first request to the host learns its challenge; others wait for it. */
+  discovery?: Promise<void>;
+}
+
+/** A request plus the scopes it needs (Bearer registries). */
+export interface AuthRequest extends TransportRequest {
+  /** Registry host (`host[:port]`) the request is for; credentials are looked up by it. */
+  registry: string;
+  /** Scopes the request needs, e.g. `repository:x:pull,push`. */
+  scopes: readonly string[];
+}
+
+/**
+ * Sends requests with the right `Authorization`.
+ *
+ * @example
+ * ```ts ignore
+ * import { Authenticator } from "./auth.ts";
+ * import { Transport } from "./transport.ts";
+ * import { CredentialStore } from "./credentials.ts";
+ * const auth = new Authenticator(new Transport(), new CredentialStore());
+ * const res = await auth.fetch({
+ *   registry: "ghcr.io", method: "GET", url: "https://ghcr.io/v2/o/r/tags/list",
+ *   scopes: ["repository:o/r:pull"],
+ * });
+ * ```
+ */
+export class Authenticator {
+  readonly #transport: Transport;
+  readonly #credentials: CredentialStore;
+  readonly #hosts = new Map<string, HostState>();
+  readonly #inflight = new Map<string, Promise<Token>>();
+  /** Token requests made (for round-trip accounting). */
+  tokenRequests = 0;
+
+  /** Creates an authenticator over a transport and a credential store. */
+  constructor(transport: Transport, credentials: CredentialStore) {
+    this.#transport = transport;
+    this.#credentials = credentials;
+  }
+
+  /** The transport requests go through. */
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  /**
+   * Sends `req`, authorising it from what is known of the host, and once more after a 401 with
+   * the challenge it carried. Throws {@link AuthError} when the registry still refuses.
+   */
+  async fetch(req: AuthRequest): Promise<Response> {
+    const state = this.#state(req.registry);
+    let discovered: (() => void) | undefined;
+    if (!state.challenge) {
+      // Learn the challenge with one request, not with a 401 for each of many concurrent ones.
+      if (state.discovery) await state.discovery;
+      else state.discovery = new Promise<void>((r) => discovered = r);
+    }
+    try {
+      return await this.#fetch(req, state);
+    } finally {
+      discovered?.();
+    }
+  }
+
+  /**
+   * Adds scopes to every token requested for `registry` from now on, so that one token serves a
+   * whole operation (e.g. push to the target and pull from every mount source).
+   */
+  addScopes(registry: string, scopes: readonly string[]): void {
+    for (const a of atoms(scopes)) this.#state(registry).extra.add(a);
+  }
+
+  async #fetch(req: AuthRequest, state: HostState): Promise<Response> {
+    const needed = atoms(req.scopes);
+    const headers = new Headers(req.headers);
+    const first = await this.#authorization(req.registry, state, needed, false);
+    if (first) headers.set("authorization", first);
+    const res = await this.#transport.fetch({ ...req, headers });
+    if (res.status !== 401) return res;
+    const challenge = parseChallenge(res.headers.get("www-authenticate"));
+    await res.body?.cancel().catch(() => {});
+    if (!challenge || (challenge.scheme !== "basic" && challenge.scheme !== "bearer")) {
+      throw this.#unauthorized(req, res.status, challenge);
+    }
+    if (req.body instanceof ReadableStream) {
+      throw new AuthError(
+        `${req.method} ${redact(req.url)}: 401 Unauthorized in the middle of a streamed upload that cannot be sent again`,
+        { host: req.registry, status: 401 },
+      );
+    }
+    state.challenge = challenge;
+    for (const a of atoms(challenge.params.scope ? [challenge.params.scope] : [])) needed.add(a);
+    const second = await this.#authorization(req.registry, state, needed, true);
+    if (!second) throw this.#unauthorized(req, 401, challenge);
+    headers.set("authorization", second);
+    const again = await this.#transport.fetch({ ...req, headers });
+    if (again.status === 401) {
+      const c = parseChallenge(again.headers.get("www-authenticate"));
+      await again.body?.cancel().catch(() => {});
+      throw this.#unauthorized(req, 401, c ?? challenge);
+    }
+    return again;
+  }
+
+  #state(registry: string): HostState {
+    let s = this.#hosts.get(registry);
+    if (!s) {
+      s = { tokens: [], extra: new Set() };
+      this.#hosts.set(registry, s);
+    }
+    return s;
+  }
+
+  async #authorization(
+    registry: string,
+    state: HostState,
+    needed: Set<string>,
+    fresh: boolean,
+  ): Promise<string | undefined> {
+    const c = state.challenge;
+    if (!c) return undefined;
+    const cred = await this.#credentials.get(registry);
+    if (c.scheme === "basic") {
+      if (!cred?.username && !cred?.password) return undefined;
+      return "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${cred.username ?? ""}:${cred.password ?? ""}`)));
+    }
+    if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
+    const now = Date.now();
+    if (!fresh) {
+      const hit = state.tokens.find((t) => t.expiresAt > now && [...needed].every((a) => t.atoms.has(a)));
+      if (hit) return `Bearer ${hit.value}`;
+    }
+    const want = new Set([...needed, ...state.extra]);
+    const key = `${registry} ${[...want].sort().join(" ")}`;
+    let p = this.#inflight.get(key);
+    if (!p) {
+      p = this.#fetchToken(registry, c, want, cred).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, p);
+    }
+    const token = await p;
+    state.tokens = state.tokens.filter((t) => t.expiresAt > now);
+    state.tokens.unshift(token);
+    return `Bearer ${token.value}`;
+  }
+
+  async #fetchToken(
+    registry: string,
+    c: Challenge,
+    want: Set<string>,
+    cred: Credential | undefined,
+  ): Promise<Token> {
+    const realm = c.params.realm;
+    if (!realm) {
+      throw new AuthError(`${registry} sent a Bearer challenge without a realm`, { host: registry });
+    }
+    let realmUrl: URL;
+    try {
+      realmUrl = new URL(realm);
+    } catch {
+      throw new AuthError(`${registry} sent a Bearer challenge with an invalid realm "${realm}"`, {
+        host: registry,
+      });
+    }
+    const scopes = scopesOf(want);
+    let res: Response | undefined;
+    if (cred?.identityToken) {
+      res = await this.#postToken(realmUrl, c, scopes, {
+        grant_type: "refresh_token",
+        refresh_token: cred.identityToken,
+      });
+      // GCR answers 404 and ACR 400 to the OAuth2 POST: those fall back to GET.
+      if (res.status === 404 || res.status === 400 || res.status === 405) {
+        await res.body?.cancel().catch(() => {});
+        res = undefined;
+      }
+    }
+    if (!res) {
+      const url = new URL(realmUrl);
+      if (c.params.service) url.searchParams.set("service", c.params.service);
+      for (const s of scopes) url.searchParams.append("scope", s);
+      const headers = new Headers();
+      const user = cred?.identityToken ? "<token>" : cred?.username;
+      const pass = cred?.identityToken ?? cred?.password;
+      if (user !== undefined || pass !== undefined) {
+        headers.set(
+          "authorization",
+          "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${user ?? ""}:${pass ?? ""}`))),
+        );
+      }
+      this.tokenRequests++;
+      res = await this.#transport.fetch({ method: "GET", url, headers });
+    }
+    const body = await readCapped(res.body, LIMITS.token, "token response");
+    if (res.status === 401 || res.status === 403) {
+      throw new AuthError(
+        `${res.status} ${res.status === 401 ? "Unauthorized" : "Forbidden"} from token server ${realmUrl.host} for ${registry}: ` +
+          (cred ? "check --username/--password or docker login" : "log in with --username/--password or docker login"),
+        { host: registry, status: res.status },
+      );
+    }
+    if (!res.ok) {
+      throw new AuthError(`Token server ${realmUrl.host} for ${registry} answered ${res.status}`, {
+        host: registry,
+        status: res.status,
+      });
+    }
+    let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+    try {
+      doc = JSON.parse(new TextDecoder().decode(body));
+    } catch {
+      throw new AuthError(`Token server ${realmUrl.host} for ${registry} sent a response that is not JSON`, {
+        host: registry,
+      });
+    }
+    const value = typeof doc.token === "string" && doc.token
+      ? doc.token
+      : typeof doc.access_token === "string" && doc.access_token
+      ? doc.access_token
+      : undefined;
+    if (!value) {
+      throw new AuthError(`Token server ${realmUrl.host} for ${registry} sent no token`, { host: registry });
+    }
+    // distribution token.md: expires_in defaults to 60 s; keep a margin for clock and latency.
+    const expiresIn = typeof doc.expires_in === "number" && doc.expires_in > 0 ? doc.expires_in : 60;
+    return { atoms: want, value, expiresAt: Date.now() + Math.max(0, expiresIn - 10) * 1000 };
+  }
+
+  #postToken(
+    realm: URL,
+    c: Challenge,
+    scopes: string[],
+    grant: Record<string, string>,
+  ): Promise<Response> {
+    const form = new URLSearchParams({ ...grant, client_id: "manifest-tool" });
+    if (c.params.service) form.set("service", c.params.service);
+    if (scopes.length) form.set("scope", scopes.join(" "));
+    this.tokenRequests++;
+    return this.#transport.fetch({
+      method: "POST",
+      url: realm,
+      idempotent: true,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new TextEncoder().encode(form.toString()),
+    });
+  }
+
+  #unauthorized(req: AuthRequest, status: number, challenge?: Challenge): Error {
+    const error = challenge?.params.error;
+    if (error === "insufficient_scope") {
+      return new AuthError(
+        `${req.method} ${redact(req.url)}: 401 Unauthorized from ${req.registry}: insufficient scope (${
+          challenge?.params.scope ?? "unknown"
+        }): the credentials may not access this repository`,
+        { host: req.registry, status },
+      );
+    }
+    return new AuthError(
+      `${req.method} ${redact(req.url)}: ${status} Unauthorized from ${req.registry}: check --username/--password or docker login`,
+      { host: req.registry, status },
+    );
+  }
+}
+

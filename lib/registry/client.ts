@@ -1,0 +1,496 @@
+/**
+ * One registry's HTTP API, per repository (OCI distribution spec): manifests by tag or digest,
+ * blobs (head, verified download, cross-repository mount, streamed upload), tags, referrers.
+ * Everything read is verified against the digest asked for, or hashed locally when resolving a tag
+ * and checked against `Docker-Content-Digest`.
+ *
+ * @module
+ */
+
+import { DigestMismatchError, RegistryError, type RegistryErrorCode } from "../errors.ts";
+import { digestingStream, LIMITS, readCapped, readVerified, verifyingStream } from "../content.ts";
+import { digestOf, isDigest, parseDigest } from "../digest.ts";
+import { type Descriptor, type Index, type ParsedManifest, parseManifest } from "../manifest.ts";
+import { MANIFEST_ACCEPT, OCI_INDEX } from "../media_types.ts";
+import { type Reference, registryApiHost } from "../reference.ts";
+import { Authenticator, repositoryScope } from "./auth.ts";
+import { type CredentialOptions, CredentialStore } from "./credentials.ts";
+import { type Logger, redact, type RequestBody, Transport, type TransportOptions } from "./transport.ts";
+
+/** Options of a {@link RegistryClient}: transport (TLS, retries, logging) and credentials. */
+export interface ClientOptions extends TransportOptions, CredentialOptions {}
+
+/** A manifest fetched and verified. */
+export interface FetchedManifest {
+  /** Its descriptor (media type, digest of the exact bytes, size). */
+  descriptor: Descriptor;
+  /** The exact bytes served. */
+  bytes: Uint8Array;
+  /** The parsed document. */
+  parsed: ParsedManifest;
+}
+
+/**
+ * Talks to registries. Create one per run and close it (or use `await using`).
+ *
+ * @example
+ * ```ts ignore
+ * import { RegistryClient } from "./client.ts";
+ * import { parseReference } from "../reference.ts";
+ * await using client = new RegistryClient();
+ * const ref = parseReference("127.0.0.1:5000/app:latest");
+ * const m = await client.repositoryOf(ref).getManifest(ref.identifier);
+ * console.log(m.descriptor.digest);
+ * ```
+ */
+export class RegistryClient {
+  /** The transport (counts requests). */
+  readonly transport: Transport;
+  /** The authenticator (counts token requests). */
+  readonly auth: Authenticator;
+  /** Where diagnostics go. */
+  readonly logger: Logger;
+
+  /** Creates a client. */
+  constructor(options: ClientOptions = {}) {
+    this.transport = new Transport(options);
+    this.auth = new Authenticator(this.transport, new CredentialStore(options));
+    this.logger = this.transport.logger;
+  }
+
+  /** The API of `repository` in `registry` (`host[:port]`; `docker.io` goes to its API host). */
+  repository(registry: string, repository: string): Repository {
+    return new Repository(this.auth, registry, repository);
+  }
+
+  /** The API of the repository a reference names. */
+  repositoryOf(ref: Reference): Repository {
+    return this.repository(ref.registry, ref.repository);
+  }
+
+  /** Closes connections. */
+  close(): void {
+    this.transport.close();
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * An upload session opened by a `POST` (or by a mount the registry answered with 202). Either
+ * upload into it or cancel it.
+ */
+export class UploadSession {
+  readonly #repo: Repository;
+  #location: URL;
+  #done = false;
+
+  /** Wraps a session at `location` (already resolved against the request URL). */
+  constructor(repo: Repository, location: URL) {
+    this.#repo = repo;
+    this.#location = location;
+  }
+
+  /** Where the next request of the session goes. */
+  get location(): URL {
+    return this.#location;
+  }
+
+  /**
+   * Uploads `body` and completes the session. With `expected` the upload is one monolithic
+   * `PUT ?digest=`; without it, or with `chunkSize`, the body is sent in `PATCH`es while its digest
+   * is computed on the way, then completed with a `PUT`. The body is never held whole (a chunked
+   * upload holds at most one chunk).
+   */
+  async upload(
+    body: RequestBody,
+    expected?: { digest: string; size?: number },
+    options: { chunkSize?: number } = {},
+  ): Promise<Descriptor> {
+    if (this.#done) throw new Error("Upload session already used");
+    this.#done = true;
+    try {
+      if (expected && !options.chunkSize) {
+        const url = withQuery(this.#location, "digest", expected.digest);
+        const res = await this.#repo.send("PUT", url, ["push"], {
+          body: verifiedBody(body, expected),
+          headers: contentHeaders(body),
+        });
+        await this.#repo.expect(res, "PUT", url, [201]);
+        return { mediaType: "application/octet-stream", digest: expected.digest, size: expected.size ?? -1 };
+      }
+      const stream = typeof body === "function" ? body() : body instanceof ReadableStream ? body : new Blob([body as Uint8Array<ArrayBuffer>]).stream();
+      const algorithm = expected ? parseDigest(expected.digest).algorithm : "sha256";
+      const d = digestingStream(algorithm);
+      const hashed = stream.pipeThrough(d.stream);
+      if (options.chunkSize) await this.#patchChunks(hashed, options.chunkSize);
+      else {
+        const res = await this.#repo.send("PATCH", this.#location, ["push"], {
+          body: hashed,
+          headers: { "content-type": "application/octet-stream" },
+          idempotent: false,
+        });
+        await this.#repo.expect(res, "PATCH", this.#location, [202, 204]);
+        this.#advance(res);
+      }
+      const { digest, size } = await d.result;
+      if (expected && digest !== expected.digest) {
+        throw new DigestMismatchError(expected.digest, digest, "uploaded blob");
+      }
+      const url = withQuery(this.#location, "digest", digest);
+      const res = await this.#repo.send("PUT", url, ["push"], {});
+      await this.#repo.expect(res, "PUT", url, [201]);
+      return { mediaType: "application/octet-stream", digest, size };
+    } catch (e) {
+      await this.cancel(true);
+      throw e;
+    }
+  }
+
+  /** Deletes the session (the spec's way to abandon an upload); errors are ignored. */
+  async cancel(force = false): Promise<void> {
+    if (this.#done && !force) return;
+    this.#done = true;
+    try {
+      const res = await this.#repo.send("DELETE", this.#location, ["push"], {});
+      await res.body?.cancel().catch(() => {});
+    } catch {
+      // Best effort: the registry expires abandoned sessions itself.
+    }
+  }
+
+  async #patchChunks(stream: ReadableStream<Uint8Array>, chunkSize: number): Promise<void> {
+    let offset = 0;
+    let buf = new Uint8Array(chunkSize);
+    let fill = 0;
+    const flush = async () => {
+      if (fill === 0) return;
+      const chunk = buf.subarray(0, fill);
+      const res = await this.#repo.send("PATCH", this.#location, ["push"], {
+        body: chunk,
+        idempotent: false,
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-range": `${offset}-${offset + fill - 1}`,
+        },
+      });
+      await this.#repo.expect(res, "PATCH", this.#location, [202, 204]);
+      this.#advance(res);
+      offset += fill;
+      buf = new Uint8Array(chunkSize);
+      fill = 0;
+    };
+    for await (let piece of stream) {
+      while (piece.byteLength > 0) {
+        const n = Math.min(piece.byteLength, chunkSize - fill);
+        buf.set(piece.subarray(0, n), fill);
+        fill += n;
+        piece = piece.subarray(n);
+        if (fill === chunkSize) await flush();
+      }
+    }
+    await flush();
+  }
+
+  #advance(res: Response): void {
+    const loc = res.headers.get("location");
+    if (loc) this.#location = new URL(loc, this.#location);
+  }
+}
+
+/** A repository of a registry. Obtain from {@link RegistryClient.repository}. */
+export class Repository {
+  /** Registry as named in references (`docker.io`, `host:port`). */
+  readonly registry: string;
+  /** Repository name, e.g. `library/alpine`. */
+  readonly name: string;
+  readonly #auth: Authenticator;
+  readonly #base: string;
+
+  /** Use {@link RegistryClient.repository}. */
+  constructor(auth: Authenticator, registry: string, name: string) {
+    this.#auth = auth;
+    this.registry = registry;
+    this.name = name;
+    this.#base = `https://${registryApiHost(registry)}/v2/${name}`;
+  }
+
+  /** `registry/name`. */
+  toString(): string {
+    return `${this.registry}/${this.name}`;
+  }
+
+  /**
+   * Fetches a manifest by tag or digest and verifies it: against the digest when asked by digest
+   * (and against `expected.size` when given), else by hashing the exact bytes and checking
+   * `Docker-Content-Digest`. Capped at 4 MiB.
+   */
+  async getManifest(reference: string, expected?: Descriptor): Promise<FetchedManifest> {
+    const url = `${this.#base}/manifests/${reference}`;
+    const res = await this.send("GET", url, ["pull"], { headers: { accept: MANIFEST_ACCEPT } });
+    await this.expect(res, "GET", url, [200]);
+    const byDigest = isDigest(reference) ? reference : expected?.digest;
+    const what = `manifest ${this}@${reference}`;
+    const { bytes, digest } = await readVerified(res.body, {
+      cap: LIMITS.manifest,
+      what,
+      expected: byDigest ? { digest: byDigest, size: expected?.size, what } : undefined,
+    });
+    const header = res.headers.get("docker-content-digest");
+    if (!byDigest && header && isDigest(header) && header.split(":")[0] === digest.split(":")[0] && header !== digest) {
+      throw new DigestMismatchError(header, digest, what);
+    }
+    const parsed = parseManifest(bytes, res.headers.get("content-type") ?? undefined, what);
+    return { descriptor: { mediaType: parsed.mediaType, digest, size: bytes.byteLength }, bytes, parsed };
+  }
+
+  /** `HEAD` of a manifest: its descriptor, or undefined when the registry does not have it. */
+  async headManifest(reference: string): Promise<Descriptor | undefined> {
+    const url = `${this.#base}/manifests/${reference}`;
+    const res = await this.send("HEAD", url, ["pull"], { headers: { accept: MANIFEST_ACCEPT } });
+    if (res.status === 404) return undefined;
+    await this.expect(res, "HEAD", url, [200]);
+    const digest = res.headers.get("docker-content-digest");
+    const size = Number(res.headers.get("content-length") ?? -1);
+    const mediaType = res.headers.get("content-type")?.split(";")[0].trim() ?? "";
+    if (!digest || !isDigest(digest)) {
+      if (isDigest(reference)) return { mediaType, digest: reference, size };
+      throw new RegistryError({
+        method: "HEAD",
+        url: redact(url),
+        status: res.status,
+        message: `HEAD ${redact(url)}: no Docker-Content-Digest header`,
+      });
+    }
+    return { mediaType, digest, size };
+  }
+
+  /**
+   * Puts manifest `bytes` under `reference` (a tag, or its digest) with `mediaType` as
+   * Content-Type, and returns its descriptor. The digest the registry reports must match.
+   */
+  async putManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
+    const url = `${this.#base}/manifests/${reference}`;
+    const res = await this.send("PUT", url, ["pull", "push"], {
+      body: bytes,
+      headers: { "content-type": mediaType },
+    });
+    await this.expect(res, "PUT", url, [201, 200, 202, 204]);
+    const digest = digestOf(bytes);
+    const header = res.headers.get("docker-content-digest");
+    if (header && isDigest(header) && header.split(":")[0] === "sha256" && header !== digest) {
+      throw new DigestMismatchError(digest, header, `manifest put to ${this}:${reference}`);
+    }
+    if (isDigest(reference) && reference !== digest) {
+      throw new DigestMismatchError(reference, digest, `manifest put to ${this}@${reference}`);
+    }
+    return { mediaType, digest, size: bytes.byteLength };
+  }
+
+  /** Deletes a manifest by digest (tags cannot be deleted on distribution 2.8). */
+  async deleteManifest(digest: string): Promise<void> {
+    const url = `${this.#base}/manifests/${digest}`;
+    const res = await this.send("DELETE", url, ["delete"], {});
+    await this.expect(res, "DELETE", url, [202, 200, 204]);
+  }
+
+  /** `HEAD` of a blob: its size, or undefined when absent. */
+  async headBlob(digest: string): Promise<Descriptor | undefined> {
+    const url = `${this.#base}/blobs/${digest}`;
+    const res = await this.send("HEAD", url, ["pull"], {});
+    if (res.status === 404) return undefined;
+    await this.expect(res, "HEAD", url, [200]);
+    return {
+      mediaType: "application/octet-stream",
+      digest,
+      size: Number(res.headers.get("content-length") ?? -1),
+    };
+  }
+
+  /**
+   * Downloads a blob as a stream that is verified as it flows (size as soon as exceeded, digest
+   * at the end). Redirects to storage are followed without credentials.
+   */
+  async fetchBlob(descriptor: { digest: string; size?: number }): Promise<ReadableStream<Uint8Array>> {
+    const url = `${this.#base}/blobs/${descriptor.digest}`;
+    const res = await this.send("GET", url, ["pull"], {});
+    await this.expect(res, "GET", url, [200]);
+    if (!res.body) throw new RegistryError({ method: "GET", url: redact(url), status: res.status, message: `GET ${redact(url)}: empty body` });
+    return res.body.pipeThrough(verifyingStream({
+      digest: descriptor.digest,
+      size: descriptor.size,
+      what: `blob ${this}@${descriptor.digest}`,
+    }));
+  }
+
+  /** Downloads a small blob (an image config) whole, verified, capped. */
+  async fetchBlobBytes(descriptor: { digest: string; size?: number }, cap: number = LIMITS.config): Promise<Uint8Array> {
+    const url = `${this.#base}/blobs/${descriptor.digest}`;
+    const res = await this.send("GET", url, ["pull"], {});
+    await this.expect(res, "GET", url, [200]);
+    const what = `blob ${this}@${descriptor.digest}`;
+    const { bytes } = await readVerified(res.body, {
+      cap,
+      expected: { digest: descriptor.digest, size: descriptor.size, what },
+    });
+    return bytes;
+  }
+
+  /**
+   * Mounts blob `digest` from repository `from` of the same registry. Returns `undefined` when
+   * mounted (201); when the registry answers 202 it opened an upload session instead (the spec's
+   * "cannot mount"), which is returned for the caller to upload into or cancel.
+   */
+  async mountBlob(digest: string, from: string): Promise<UploadSession | undefined> {
+    const url = `${this.#base}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const res = await this.send("POST", url, ["pull", "push"], {
+      extraScopes: [repositoryScope(from, ["pull"])],
+      idempotent: true,
+    });
+    await this.expect(res, "POST", url, [201, 202]);
+    if (res.status === 201) return undefined;
+    return this.#session(res, url);
+  }
+
+  /** Opens an upload session (`POST /blobs/uploads/`). */
+  async startUpload(): Promise<UploadSession> {
+    const url = `${this.#base}/blobs/uploads/`;
+    const res = await this.send("POST", url, ["pull", "push"], { idempotent: true });
+    await this.expect(res, "POST", url, [202]);
+    return this.#session(res, url);
+  }
+
+  /** Uploads a blob in a new session; see {@link UploadSession.upload}. */
+  async uploadBlob(
+    body: RequestBody,
+    expected?: { digest: string; size?: number },
+    options: { chunkSize?: number } = {},
+  ): Promise<Descriptor> {
+    const session = await this.startUpload();
+    return await session.upload(body, expected, options);
+  }
+
+  /** All tags, following `Link` pagination (bounded to 10,000 pages). */
+  async listTags(): Promise<string[]> {
+    const tags: string[] = [];
+    let url: URL | undefined = new URL(`${this.#base}/tags/list`);
+    for (let page = 0; url && page < 10_000; page++) {
+      const res = await this.send("GET", url, ["pull"], {});
+      await this.expect(res, "GET", url, [200]);
+      const body = await readCapped(res.body, LIMITS.manifest, "tag list");
+      const doc = JSON.parse(new TextDecoder().decode(body)) as { tags?: string[] | null };
+      tags.push(...(doc.tags ?? []));
+      const link = res.headers.get("link");
+      const m = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
+      url = m ? new URL(m[1], url) : undefined;
+    }
+    return tags;
+  }
+
+  /**
+   * Manifests that refer to `digest` (OCI 1.1 referrers API), else from the tag-schema fallback
+   * (`<alg>-<hex>` tag holding an index).
+   */
+  async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
+    const url = new URL(`${this.#base}/referrers/${digest}`);
+    if (artifactType) url.searchParams.set("artifactType", artifactType);
+    const res = await this.send("GET", url, ["pull"], { headers: { accept: OCI_INDEX } });
+    const type = res.headers.get("content-type") ?? "";
+    let entries: Descriptor[];
+    if (res.status === 200 && type.includes(OCI_INDEX)) {
+      const body = await readCapped(res.body, LIMITS.manifest, "referrers");
+      entries = (JSON.parse(new TextDecoder().decode(body)) as Index).manifests ?? [];
+    } else {
+      await res.body?.cancel().catch(() => {});
+      if (res.status !== 404 && res.status !== 200) await this.expect(res, "GET", url, [200, 404]);
+      const tag = digest.replace(":", "-");
+      if (!(await this.headManifest(tag))) return [];
+      const m = await this.getManifest(tag);
+      entries = m.parsed.kind === "index" ? m.parsed.index.manifests : [];
+    }
+    return artifactType ? entries.filter((d) => d.artifactType === artifactType) : entries;
+  }
+
+  /** Sends a request for this repository with the scopes its actions need. */
+  send(
+    method: string,
+    url: string | URL,
+    actions: string[],
+    init: {
+      body?: RequestBody;
+      headers?: HeadersInit;
+      extraScopes?: string[];
+      idempotent?: boolean;
+    },
+  ): Promise<Response> {
+    return this.#auth.fetch({
+      registry: this.registry,
+      method,
+      url,
+      headers: init.headers,
+      body: init.body,
+      idempotent: init.idempotent,
+      scopes: [repositoryScope(this.name, actions), ...(init.extraScopes ?? [])],
+    });
+  }
+
+  /** Throws a {@link RegistryError} built from the response unless its status is in `ok`. */
+  async expect(res: Response, method: string, url: string | URL, ok: number[]): Promise<void> {
+    if (ok.includes(res.status)) return;
+    const body = await readCapped(res.body, LIMITS.errorBody, "error body").catch(() => new Uint8Array());
+    let codes: RegistryErrorCode[] = [];
+    try {
+      const doc = JSON.parse(new TextDecoder().decode(body)) as { errors?: RegistryErrorCode[] };
+      if (Array.isArray(doc.errors)) {
+        codes = doc.errors.filter((c) => c && typeof c.code === "string").map((c) => ({
+          code: c.code,
+          message: typeof c.message === "string" ? c.message : undefined,
+          detail: c.detail,
+        }));
+      }
+    } catch {
+      // Not JSON: keep the status alone.
+    }
+    const hint = res.status === 403 ? "the credentials may not access this repository" : undefined;
+    throw new RegistryError({ method, url: redact(url), status: res.status, codes, hint });
+  }
+
+  #session(res: Response, url: string | URL): UploadSession {
+    const loc = res.headers.get("location");
+    res.body?.cancel().catch(() => {});
+    if (!loc) {
+      throw new RegistryError({
+        method: "POST",
+        url: redact(url),
+        status: res.status,
+        message: `POST ${redact(url)}: ${res.status} without a Location header`,
+      });
+    }
+    // Location may be relative: resolve it against the request URL.
+    return new UploadSession(this, new URL(loc, url));
+  }
+}
+
+function withQuery(url: URL, key: string, value: string): URL {
+  const u = new URL(url);
+  u.searchParams.set(key, value);
+  return u;
+}
+
+function contentHeaders(body: RequestBody): HeadersInit {
+  const h: Record<string, string> = { "content-type": "application/octet-stream" };
+  if (body instanceof Uint8Array) h["content-length"] = String(body.byteLength);
+  return h;
+}
+
+/** Wraps a body so the bytes sent are verified against `expected` as they leave. */
+function verifiedBody(body: RequestBody, expected: { digest: string; size?: number }): RequestBody {
+  if (body instanceof Uint8Array) return body;
+  const what = "uploaded blob";
+  if (typeof body === "function") return () => body().pipeThrough(verifyingStream({ ...expected, what }));
+  return body.pipeThrough(verifyingStream({ ...expected, what }));
+}

@@ -1,0 +1,86 @@
+/**
+ * A minimal `fetch` over `node:https` that skips certificate verification. Deno's own fetch has no
+ * per-client switch for that (only the process-wide `--unsafely-ignore-certificate-errors`), and
+ * `--insecure` must apply to the registries the user named, not to every host the process talks
+ * to. Redirects are not followed here: the transport follows them itself.
+ *
+ * @module
+ */
+
+import * as https from "node:https";
+import { Buffer } from "node:buffer";
+
+const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+
+/**
+ * Sends one request without verifying the server's certificate and returns a Web `Response`
+ * whose body streams from the socket.
+ *
+ * @example
+ * ```ts ignore
+ * import { insecureFetch } from "./insecure_fetch.ts";
+ * const res = await insecureFetch("https://127.0.0.1:5443/v2/", { method: "GET" });
+ * await res.body?.cancel();
+ * ```
+ */
+export function insecureFetch(
+  url: string | URL,
+  init: {
+    method: string;
+    headers?: Headers;
+    body?: Uint8Array | ReadableStream<Uint8Array> | null;
+    signal?: AbortSignal;
+  },
+): Promise<Response> {
+  const u = new URL(url);
+  const headers: Record<string, string> = {};
+  init.headers?.forEach((v, k) => headers[k] = v);
+  if (init.body instanceof Uint8Array) headers["content-length"] = String(init.body.byteLength);
+  else if (init.body) headers["transfer-encoding"] = "chunked";
+  return new Promise<Response>((resolve, reject) => {
+    const req = https.request(u, { method: init.method, headers, agent }, (res) => {
+      const out = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (Array.isArray(v)) v.forEach((x) => out.append(k, x));
+        else if (v !== undefined) out.set(k, String(v));
+      }
+      const status = res.statusCode ?? 0;
+      const noBody = init.method === "HEAD" || status === 204 || status === 304;
+      const body = noBody ? null : new ReadableStream<Uint8Array>({
+        start(controller) {
+          res.on("data", (c: Buffer) => controller.enqueue(new Uint8Array(c)));
+          res.on("end", () => controller.close());
+          res.on("error", (e) => controller.error(e));
+        },
+        cancel() {
+          res.destroy();
+        },
+      });
+      if (noBody) res.resume();
+      resolve(new Response(body, { status, statusText: res.statusMessage, headers: out }));
+    });
+    req.on("error", (e) => reject(new TypeError(`error sending request for url (${u}): ${e.message}`, { cause: e })));
+    if (init.signal) {
+      if (init.signal.aborted) req.destroy(init.signal.reason);
+      init.signal.addEventListener("abort", () => req.destroy(init.signal!.reason), { once: true });
+    }
+    const body = init.body;
+    if (!body) req.end();
+    else if (body instanceof Uint8Array) req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    else {
+      (async () => {
+        const reader = body.getReader();
+        try {
+          while (true) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            if (!req.write(value)) await new Promise((r) => req.once("drain", r));
+          }
+          req.end();
+        } catch (e) {
+          req.destroy(e as Error);
+        }
+      })();
+    }
+  });
+}

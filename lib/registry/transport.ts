@@ -1,0 +1,420 @@
+/**
+ * The HTTP layer under the registry client: scheme choice (HTTPS by default, HTTP where allowed),
+ * TLS trust (system roots, `--ca-file`, docker's `certs.d/<host>/ca.crt`, `--insecure` for the
+ * named registries only), bounded concurrency per host, redirects followed by hand (credentials
+ * never cross to another origin), retries with exponential backoff and jitter for replayable
+ * requests, and a debug log of every request line and status with no secrets.
+ *
+ * @module
+ */
+
+import { RegistryError } from "../errors.ts";
+import { isLoopbackRegistry } from "../reference.ts";
+import { Semaphore } from "../pool.ts";
+import { insecureFetch } from "./insecure_fetch.ts";
+
+/** Where the library writes its diagnostics; the CLI decides what to show. */
+export interface Logger {
+  /** A debug line (request lines, statuses, decisions). Never contains secrets. */
+  debug(message: string): void;
+  /** A warning a user should see (e.g. a skipped source). */
+  warn(message: string): void;
+}
+
+/** A logger that drops everything. */
+export const SILENT: Logger = { debug() {}, warn() {} };
+
+/** Options of a {@link Transport}. */
+export interface TransportOptions {
+  /** Registries (`host[:port]`) reached over plain HTTP (`--plain-http`), or `true` for all. */
+  plainHttp?: boolean | readonly string[];
+  /**
+   * Registries whose certificate is not verified (`--insecure`). Like docker's insecure
+   * registries they also fall back to HTTP when HTTPS fails.
+   */
+  insecure?: readonly string[];
+  /**
+   * Loopback registries (localhost, 127.0.0.0/8, ::1) fall back to HTTP when HTTPS fails to
+   * connect, as docker does. Default true.
+   */
+  loopbackHttpFallback?: boolean;
+  /** PEM files of extra CAs trusted for every registry (`--ca-file`). */
+  caFiles?: readonly string[];
+  /** Directories holding `<host>/ca.crt` (docker's certs.d). Default: /etc/docker/certs.d, ~/.docker/certs.d. */
+  certsDirs?: readonly string[];
+  /** Attempts after the first for retryable failures. Default 3. */
+  retries?: number;
+  /** Base delay of the exponential backoff, in ms. Default 200. */
+  retryBaseMs?: number;
+  /** Longest delay between attempts (also caps `Retry-After`), in ms. Default 10000. */
+  retryMaxMs?: number;
+  /** Time to wait for response headers, in ms. Default 60000. */
+  timeoutMs?: number;
+  /** Requests in flight per host (until headers arrive). Default 16. */
+  maxConcurrencyPerHost?: number;
+  /** Diagnostics. */
+  logger?: Logger;
+  /** User-Agent header. */
+  userAgent?: string;
+}
+
+/** A request body: bytes (replayable), a factory of streams (replayable), or a one-shot stream. */
+export type RequestBody = Uint8Array | (() => ReadableStream<Uint8Array>) | ReadableStream<Uint8Array>;
+
+/** One HTTP request as the transport takes it. */
+export interface TransportRequest {
+  /** HTTP method. */
+  method: string;
+  /** Absolute URL; an `https:` URL is sent over HTTP when the host's scheme is HTTP. */
+  url: string | URL;
+  /** Headers. `Authorization` is dropped when a redirect leaves the origin. */
+  headers?: HeadersInit;
+  /** Body. */
+  body?: RequestBody;
+  /** Whether the request may be repeated. Default: true for GET, HEAD, PUT, DELETE. */
+  idempotent?: boolean;
+  /** Follow redirects (default true; GET and HEAD only). */
+  followRedirects?: boolean;
+}
+
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const MAX_REDIRECTS = 5;
+const SAFE_QUERY = new Set(["digest", "mount", "from", "n", "last", "scope", "service", "artifactType"]);
+
+/**
+ * Sends requests to registries. One per CLI run (or library user); close it when done.
+ *
+ * @example
+ * ```ts ignore
+ * import { Transport } from "./transport.ts";
+ * await using t = new Transport({ plainHttp: ["127.0.0.1:5000"] });
+ * const res = await t.fetch({ method: "GET", url: "https://127.0.0.1:5000/v2/" });
+ * await res.body?.cancel();
+ * ```
+ */
+export class Transport {
+  readonly #opts: TransportOptions;
+  readonly #logger: Logger;
+  readonly #schemes = new Map<string, "https" | "http">();
+  readonly #probes = new Map<string, Promise<void>>();
+  readonly #clients = new Map<string, Deno.HttpClient | null>();
+  readonly #hostLimits = new Map<string, Semaphore>();
+  #caPems?: Promise<string[]>;
+  /** Number of HTTP requests sent (each attempt and redirect hop counts). */
+  requests = 0;
+
+  /** Creates a transport. */
+  constructor(options: TransportOptions = {}) {
+    this.#opts = options;
+    this.#logger = options.logger ?? SILENT;
+  }
+
+  /** The logger requests are reported to. */
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /**
+   * Sends a request, following redirects and retrying what is safe to retry. Returns the
+   * response whatever its status; throws {@link RegistryError} with status 0 when no response
+   * came.
+   */
+  async fetch(req: TransportRequest): Promise<Response> {
+    const method = req.method.toUpperCase();
+    const idempotent = req.idempotent ?? ["GET", "HEAD", "PUT", "DELETE"].includes(method);
+    const replayable = !(req.body instanceof ReadableStream);
+    const retries = idempotent && replayable ? (this.#opts.retries ?? 3) : 0;
+    for (let attempt = 0;; attempt++) {
+      let res: Response;
+      try {
+        res = await this.#followRedirects(method, req);
+      } catch (e) {
+        if (attempt < retries && !(e instanceof RegistryError && e.status !== 0)) {
+          await this.#sleep(attempt, null, `${method} ${redact(req.url)}: ${errorText(e)}`);
+          continue;
+        }
+        throw e;
+      }
+      if (attempt < retries && RETRY_STATUS.has(res.status)) {
+        await res.body?.cancel().catch(() => {});
+        await this.#sleep(attempt, res.headers.get("retry-after"), `${method} ${redact(req.url)}: ${res.status}`);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  /** Closes the per-host HTTP clients. */
+  close(): void {
+    for (const c of this.#clients.values()) c?.close();
+    this.#clients.clear();
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  async #followRedirects(method: string, req: TransportRequest): Promise<Response> {
+    let url = new URL(req.url);
+    const headers = new Headers(req.headers);
+    const follow = (req.followRedirects ?? true) && (method === "GET" || method === "HEAD");
+    for (let hop = 0;; hop++) {
+      const res = await this.#send(method, url, headers, req.body);
+      if (!follow || res.status < 300 || res.status >= 400 || res.status === 304) return res;
+      const location = res.headers.get("location");
+      if (!location) return res;
+      await res.body?.cancel().catch(() => {});
+      if (hop >= MAX_REDIRECTS) {
+        throw new RegistryError({
+          method,
+          url: redact(req.url),
+          status: res.status,
+          message: `${method} ${redact(req.url)}: more than ${MAX_REDIRECTS} redirects`,
+        });
+      }
+      const next = new URL(location, url);
+      // Credentials are for the registry only: a redirect to blob storage never carries them.
+      if (next.origin !== url.origin) headers.delete("authorization");
+      url = next;
+    }
+  }
+
+  async #send(
+    method: string,
+    url: URL,
+    headers: Headers,
+    body: RequestBody | undefined,
+  ): Promise<Response> {
+    const host = url.host;
+    if (url.protocol === "https:" && !this.#schemes.has(host) && this.#fallbackAllowed(host)) {
+      const probe = this.#probes.get(host);
+      if (probe) await probe;
+      else if (body instanceof ReadableStream) await this.#probe(host);
+      else {
+        // The first request to a host that may speak HTTP decides its scheme.
+        let done!: () => void;
+        this.#probes.set(host, new Promise<void>((r) => done = r));
+        try {
+          return await this.#sendOnce(method, url, headers, body, "https");
+        } catch (e) {
+          if (!(e instanceof RegistryError) || e.status !== 0) throw e;
+          this.#logger.debug(`${host}: HTTPS failed (${errorText(e.cause ?? e)}), trying HTTP`);
+          const res = await this.#sendOnce(method, url, headers, body, "http");
+          this.#schemes.set(host, "http");
+          return res;
+        } finally {
+          if (!this.#schemes.has(host)) this.#schemes.set(host, "https");
+          done();
+        }
+      }
+    }
+    return await this.#sendOnce(method, url, headers, body, this.#scheme(url));
+  }
+
+  async #probe(host: string): Promise<void> {
+    const url = new URL(`https://${host}/v2/`);
+    const res = await this.#send("GET", url, new Headers(), undefined);
+    await res.body?.cancel().catch(() => {});
+  }
+
+  #fallbackAllowed(host: string): boolean {
+    if (this.#opts.insecure?.includes(host)) return true;
+    return (this.#opts.loopbackHttpFallback ?? true) && isLoopbackRegistry(host);
+  }
+
+  #scheme(url: URL): "https" | "http" {
+    if (url.protocol === "http:") return "http";
+    const host = url.host;
+    const plain = this.#opts.plainHttp;
+    if (plain === true || (Array.isArray(plain) && plain.includes(host))) return "http";
+    return this.#schemes.get(host) ?? "https";
+  }
+
+  async #sendOnce(
+    method: string,
+    url: URL,
+    headers: Headers,
+    body: RequestBody | undefined,
+    scheme: "https" | "http",
+  ): Promise<Response> {
+    const target = new URL(url);
+    target.protocol = scheme + ":";
+    if (this.#opts.userAgent && !headers.has("user-agent")) {
+      headers.set("user-agent", this.#opts.userAgent);
+    }
+    const payload = typeof body === "function" ? body() : body;
+    const limit = this.#limit(target.host);
+    const release = await limit.acquire();
+    const controller = new AbortController();
+    const timeoutMs = this.#opts.timeoutMs ?? 60_000;
+    const timer = setTimeout(
+      () => controller.abort(new Error(`no response within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const started = performance.now();
+    this.requests++;
+    try {
+      let res: Response;
+      if (scheme === "https" && this.#opts.insecure?.includes(target.host)) {
+        res = await insecureFetch(target, {
+          method,
+          headers,
+          body: payload ?? null,
+          signal: controller.signal,
+        });
+      } else {
+        const client = await this.#client(target.host, scheme);
+        res = await fetch(target, {
+          method,
+          headers,
+          body: (payload ?? null) as BodyInit | null,
+          redirect: "manual",
+          signal: controller.signal,
+          ...(client ? { client } : {}),
+        });
+      }
+      this.#logger.debug(
+        `${method} ${redact(target)} -> ${res.status} (${Math.round(performance.now() - started)} ms)`,
+      );
+      return res;
+    } catch (e) {
+      this.#logger.debug(`${method} ${redact(target)} -> ${errorText(e)}`);
+      throw new RegistryError({
+        method,
+        url: redact(target),
+        status: 0,
+        message: `${method} ${redact(target)}: ${connectionHint(e, target, scheme)}`,
+      }, { cause: e });
+    } finally {
+      clearTimeout(timer);
+      release();
+    }
+  }
+
+  #limit(host: string): Semaphore {
+    let s = this.#hostLimits.get(host);
+    if (!s) {
+      s = new Semaphore(this.#opts.maxConcurrencyPerHost ?? 16);
+      this.#hostLimits.set(host, s);
+    }
+    return s;
+  }
+
+  async #client(host: string, scheme: "https" | "http"): Promise<Deno.HttpClient | undefined> {
+    if (scheme === "http") return undefined;
+    if (!this.#clients.has(host)) {
+      const pems = [...await this.#globalCas(), ...await readCertsDirs(host, this.#certsDirs())];
+      // Another request may have created it while we read files.
+      if (!this.#clients.has(host)) {
+        this.#clients.set(host, pems.length > 0 ? Deno.createHttpClient({ caCerts: pems }) : null);
+      }
+    }
+    return this.#clients.get(host) ?? undefined;
+  }
+
+  #globalCas(): Promise<string[]> {
+    this.#caPems ??= Promise.all((this.#opts.caFiles ?? []).map(async (f) => {
+      try {
+        return await Deno.readTextFile(f);
+      } catch (e) {
+        throw new RegistryError({
+          method: "READ",
+          url: f,
+          status: 0,
+          message: `Cannot read CA file "${f}": ${errorText(e)}`,
+        }, { cause: e });
+      }
+    }));
+    return this.#caPems;
+  }
+
+  #certsDirs(): readonly string[] {
+    if (this.#opts.certsDirs) return this.#opts.certsDirs;
+    const home = Deno.env.get("HOME");
+    return ["/etc/docker/certs.d", ...(home ? [`${home}/.docker/certs.d`] : [])];
+  }
+
+  async #sleep(attempt: number, retryAfter: string | null, why: string): Promise<void> {
+    const max = this.#opts.retryMaxMs ?? 10_000;
+    const base = this.#opts.retryBaseMs ?? 200;
+    let ms = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);
+    const after = parseRetryAfter(retryAfter);
+    if (after !== undefined) ms = Math.min(max, after);
+    this.#logger.debug(`${why}; retrying in ${Math.round(ms)} ms`);
+    await new Promise((r) => setTimeout(r, ms));
+  }
+}
+
+async function readCertsDirs(host: string, dirs: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of dirs) {
+    // docker looks in certs.d/<host:port>/ for *.crt files (CAs).
+    const d = `${dir}/${host.replace(/^\[|\]/g, "")}`;
+    try {
+      for await (const e of Deno.readDir(d)) {
+        if (e.isFile && e.name.endsWith(".crt")) out.push(await Deno.readTextFile(`${d}/${e.name}`));
+      }
+    } catch {
+      // Absent or unreadable directories are normal.
+    }
+  }
+  return out;
+}
+
+/** Parses `Retry-After` (seconds or HTTP date) into ms. */
+function parseRetryAfter(v: string | null): number | undefined {
+  if (!v) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
+}
+
+/**
+ * A URL as it may be shown: query values other than well-known harmless ones (digest, mount,
+ * from, n, last, scope, service) are replaced by `…`, user info is dropped.
+ *
+ * @example
+ * ```ts
+ * import { redact } from "./transport.ts";
+ * console.assert(redact("https://r/v2/x/blobs/uploads/u?_state=secret&digest=sha256:aa")
+ *   === "https://r/v2/x/blobs/uploads/u?_state=…&digest=sha256:aa");
+ * ```
+ */
+export function redact(url: string | URL): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return String(url).replace(/\?.*$/, "?…");
+  }
+  u.username = "";
+  u.password = "";
+  const parts: string[] = [];
+  for (const [k, v] of u.searchParams) parts.push(`${k}=${SAFE_QUERY.has(k) ? v : "…"}`);
+  return `${u.origin}${u.pathname}${parts.length ? "?" + parts.join("&") : ""}`;
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+function connectionHint(e: unknown, url: URL, scheme: string): string {
+  const text = errorText(e);
+  const all = [text, e instanceof Error && e.cause ? errorText(e.cause) : ""].join(" ");
+  if (/certificate|UnknownIssuer|invalid peer|self.signed/i.test(all)) {
+    return `${text}: the certificate of ${url.host} is not trusted: use --ca-file, docker's certs.d/${url.host}/ca.crt, or --insecure`;
+  }
+  if (scheme === "https" && /InvalidContentType|corrupt message|wrong version|record overflow|http request to an https/i.test(all)) {
+    return `${text}: ${url.host} does not speak HTTPS: use --plain-http for a registry served over HTTP`;
+  }
+  if (/refused/i.test(all)) return `${text}: is a registry listening at ${url.host}?`;
+  return text;
+}

@@ -1,0 +1,53 @@
+/**
+ * manifest-tool for Deno: inspect container image manifests and create and push multi-platform
+ * manifest lists / OCI image indexes in any registry that speaks the OCI distribution API.
+ *
+ * The library is usable without the CLI: it never prints, reads `Deno.args` or exits; it logs
+ * through an injected {@link Logger}.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseReference, RegistryClient } from "jsr:@manifest-tool/manifest-tool";
+ *
+ * await using client = new RegistryClient();
+ * const ref = parseReference("127.0.0.1:5000/app:latest");
+ * const { descriptor } = await client.repositoryOf(ref).getManifest(ref.identifier);
+ * console.log(descriptor.digest);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./lib/errors.ts";
+export * from "./lib/digest.ts";
+export * from "./lib/reference.ts";
+export * from "./lib/platform.ts";
+export * from "./lib/media_types.ts";
+export * from "./lib/manifest.ts";
+export * from "./lib/content.ts";
+export * from "./lib/pool.ts";
+export * from "./lib/version.ts";
+export {
+  type ClientOptions,
+  type FetchedManifest,
+  RegistryClient,
+  Repository,
+  UploadSession,
+} from "./lib/registry/client.ts";
+export {
+  Authenticator,
+  type AuthRequest,
+  type Challenge,
+  parseChallenge,
+  repositoryScope,
+} from "./lib/registry/auth.ts";
+export { type Credential, type CredentialOptions, CredentialStore } from "./lib/registry/credentials.ts";
+export {
+  type Logger,
+  redact,
+  type RequestBody,
+  SILENT,
+  Transport,
+  type TransportOptions,
+  type TransportRequest,
+} from "./lib/registry/transport.ts";
