@@ -59,7 +59,7 @@ export function parseSpec(text: string, file: string): PushSpec {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? (e.pos ? lc.linePos(e.pos[0]) : undefined);
     throw new SpecError(`invalid YAML: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`, file, pos?.line ?? 0, pos?.col ?? 0);
   }
   const deref = (n: unknown): Node | null => {

@@ -456,7 +456,8 @@ export class Repository {
       // Not JSON: keep the status alone.
     }
     const hint = res.status === 403 ? "the credentials may not access this repository" : undefined;
-    throw new RegistryError({ method, url: redact(url), status: res.status, codes, hint });
+    // res.url is what was really requested (after the scheme choice); fall back to the URL asked.
+    throw new RegistryError({ method, url: redact(res.url || url), status: res.status, codes, hint });
   }
 
   #session(res: Response, url: string | URL): UploadSession {

@@ -230,20 +230,26 @@ function platformName(p: FixturePlatform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join("-");
 }
 
-/** Deterministic pseudo-random bytes, generated in 1 MiB chunks. */
+/**
+ * Deterministic pseudo-random bytes, generated in 1 MiB chunks: one random-looking block made
+ * from the seed, each chunk stamped with the hash of its index so no two chunks are equal.
+ */
 function generated(size: number, seed: string): () => ReadableStream<Uint8Array> {
+  const block = new Uint8Array(1 << 20);
+  let state = createHash("sha256").update(seed).digest();
+  for (let off = 0; off < block.length; off += 32) {
+    state = createHash("sha256").update(state).digest();
+    block.set(state, off);
+  }
   return () => {
     let sent = 0;
-    let state = createHash("sha256").update(seed).digest();
+    let index = 0;
     return new ReadableStream({
       pull(controller) {
         if (sent >= size) return controller.close();
-        const n = Math.min(1 << 20, size - sent);
-        const buf = new Uint8Array(n);
-        for (let off = 0; off < n; off += 32) {
-          state = createHash("sha256").update(state).digest();
-          buf.set(state.subarray(0, Math.min(32, n - off)), off);
-        }
+        const n = Math.min(block.length, size - sent);
+        const buf = block.slice(0, n);
+        buf.set(createHash("sha256").update(`${seed}:${index++}`).digest().subarray(0, Math.min(32, n)));
         sent += n;
         controller.enqueue(buf);
       },
