@@ -169,19 +169,22 @@ function cleanParseError(e: unknown): string {
 }
 
 /**
- * Builds the registry client for a command: the flag credentials apply only to `registries` (the
- * ones the command names), and so do `--insecure` and `--plain-http`.
+ * Builds the registry client for a command: `--insecure` and `--plain-http` apply to `registries`
+ * (the ones the command names), the flag credentials only to `credentialRegistries` (by default
+ * the same; a push gives them to its target's registry only, so a password is never sent to a
+ * source registry elsewhere).
  */
 export function makeClient(
   ctx: CommandContext,
   globals: GlobalOptions,
   registries: readonly string[],
   logger: Logger,
+  credentialRegistries: readonly string[] = registries,
 ): RegistryClient {
   const options: ClientOptions = {
     username: globals.username,
     password: globals.password,
-    flagRegistries: registries,
+    flagRegistries: credentialRegistries,
     dockerConfig: globals.dockerCfg,
     env: ctx.env,
     insecure: globals.insecure ? registries : undefined,

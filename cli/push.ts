@@ -99,7 +99,7 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     ...spec.manifests.map((m) => parseReference(m.image).registry),
   ];
   const logger = makeLogger(ctx, globals);
-  await using client = makeClient(ctx, globals, [...new Set(registries)], logger);
+  await using client = makeClient(ctx, globals, [...new Set(registries)], logger, [registries[0]]);
   const result = await pushIndex(client, spec, {
     format: type as IndexFormat,
     ignoreMissing: values["ignore-missing"] === true,

@@ -210,9 +210,10 @@ async function runHelper(helper: string, serverUrl: string, configPath: string):
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    // A helper may exit without reading its input: a broken pipe is not its answer.
     const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(serverUrl));
-    await w.close();
+    await w.write(new TextEncoder().encode(serverUrl)).catch(() => {});
+    await w.close().catch(() => {});
     out = await child.output();
   } catch (e) {
     throw new AuthError(

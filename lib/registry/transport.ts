@@ -204,7 +204,9 @@ export class Transport {
         try {
           return await this.#sendOnce(method, url, headers, body, "https");
         } catch (e) {
-          if (!(e instanceof RegistryError) || e.status !== 0) throw e;
+          // Fall back only when the server answered TLS with something that is not TLS: a
+          // certificate problem must stay an error, not turn into a plain-HTTP request.
+          if (!(e instanceof RegistryError) || e.status !== 0 || !NOT_TLS.test(causeText(e))) throw e;
           this.#logger.debug(`${host}: HTTPS failed (${errorText(e.cause ?? e)}), trying HTTP`);
           const res = await this.#sendOnce(method, url, headers, body, "http");
           this.#schemes.set(host, "http");
@@ -401,18 +403,33 @@ export function redact(url: string | URL): string {
   return `${u.origin}${u.pathname}${parts.length ? "?" + parts.join("&") : ""}`;
 }
 
+const NOT_TLS = /InvalidContentType|corrupt message|wrong version number|packet length too long|http request to an https/i;
+
+/** The most telling message of an error and its causes (fetch says only "fetch failed"). */
 function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return String(e);
+  if (!(e instanceof Error)) return String(e);
+  let msg = e.message;
+  const cause = e.cause instanceof Error ? errorText(e.cause) : "";
+  if (cause && (msg === "fetch failed" || msg.startsWith("error sending request"))) msg = cause;
+  return msg.replace(/^error sending request for url \([^)]*\): /, "").replace(/^client error \(Connect\): /, "");
+}
+
+function causeText(e: unknown): string {
+  let out = "";
+  for (let c: unknown = e, i = 0; c && i < 10; i++) {
+    out += " " + (c instanceof Error ? c.message : String(c));
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return out;
 }
 
 function connectionHint(e: unknown, url: URL, scheme: string): string {
   const text = errorText(e);
-  const all = [text, e instanceof Error && e.cause ? errorText(e.cause) : ""].join(" ");
+  const all = causeText(e);
   if (/certificate|UnknownIssuer|invalid peer|self.signed/i.test(all)) {
     return `${text}: the certificate of ${url.host} is not trusted: use --ca-file, docker's certs.d/${url.host}/ca.crt, or --insecure`;
   }
-  if (scheme === "https" && /InvalidContentType|corrupt message|wrong version|record overflow|http request to an https/i.test(all)) {
+  if (scheme === "https" && NOT_TLS.test(all)) {
     return `${text}: ${url.host} does not speak HTTPS: use --plain-http for a registry served over HTTP`;
   }
   if (/refused/i.test(all)) return `${text}: is a registry listening at ${url.host}?`;

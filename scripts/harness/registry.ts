@@ -23,6 +23,8 @@ export interface RegistryOptions {
   deletes?: boolean;
   /** Token mode: anonymous requests get pull access. */
   anonymousPull?: boolean;
+  /** Registry binary to run (default: `REGISTRY_BIN`, then `docker-registry`, then `registry`). */
+  binary?: string;
 }
 
 /** A running registry. */
@@ -77,8 +79,8 @@ async function onPath(name: string): Promise<string | undefined> {
 }
 
 /** Finds the registry binary: `REGISTRY_BIN`, `docker-registry`, `registry`. */
-export async function findRegistryBinary(): Promise<string> {
-  const env = Deno.env.get("REGISTRY_BIN");
+export async function findRegistryBinary(given?: string): Promise<string> {
+  const env = given ?? Deno.env.get("REGISTRY_BIN");
   if (env) {
     try {
       if ((await Deno.stat(env)).isFile) return env;
@@ -86,7 +88,7 @@ export async function findRegistryBinary(): Promise<string> {
       // fall through to the error
     }
     throw new HarnessError(
-      `REGISTRY_BIN="${env}" is not a file: install Debian's docker-registry (apt-get install -y docker-registry) or point REGISTRY_BIN at a registry binary`,
+      `Registry binary "${env}" is not a file: install Debian's docker-registry (apt-get install -y docker-registry) or point REGISTRY_BIN at a registry binary`,
     );
   }
   const found = await onPath("docker-registry") ?? await onPath("registry");
@@ -133,7 +135,7 @@ async function htpasswd(user: string, password: string): Promise<string> {
  * ```
  */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
-  const bin = await findRegistryBinary();
+  const bin = await findRegistryBinary(opts.binary);
   const auth = opts.auth ?? "none";
   const tls = opts.tls ?? false;
   const dir = await Deno.makeTempDir({ prefix: "mt-registry-" });

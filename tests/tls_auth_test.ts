@@ -1,0 +1,184 @@
+// TLS options and credential sources, through the CLI as users run it.
+import assert from "node:assert/strict";
+import { pushFixtures, startRegistry } from "../scripts/harness/mod.ts";
+import { runCli } from "./_helpers/cli.ts";
+import { startProxy } from "../scripts/harness/proxy.ts";
+import { RegistryClient } from "../lib/registry/client.ts";
+import { RegistryError } from "../lib/errors.ts";
+
+const ONE = [{ os: "linux", architecture: "amd64" }] as const;
+
+async function tempHome(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "mt-home-" });
+}
+
+Deno.test("TLS: --ca-file, docker certs.d and --insecure are trusted; nothing else is", async (t) => {
+  await using reg = await startRegistry({ tls: true });
+  const set = await pushFixtures(reg, { repository: "tls/app", platforms: ONE });
+  const ref = `${reg.host}/tls/app:${set.images[0].tag}`;
+  const digest = set.images[0].digest;
+
+  await t.step("without a CA or --insecure: exit 1, one line naming the remedies", async () => {
+    const r = await runCli(["inspect", ref]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /not trusted: use --ca-file, docker's certs\.d\/.*\/ca\.crt, or --insecure/);
+    assert.doesNotMatch(r.stderr, /http:\/\//, "a certificate error must not fall back to HTTP");
+  });
+  await t.step("--ca-file", async () => {
+    const r = await runCli(["--ca-file", reg.caFile!, "inspect", ref]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(digest));
+  });
+  await t.step("~/.docker/certs.d/<host>/ca.crt", async () => {
+    const home = await tempHome();
+    await Deno.mkdir(`${home}/.docker/certs.d/${reg.host}`, { recursive: true });
+    await Deno.copyFile(reg.caFile!, `${home}/.docker/certs.d/${reg.host}/ca.crt`);
+    const r = await runCli(["inspect", ref], { env: { HOME: home } });
+    await Deno.remove(home, { recursive: true });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(digest));
+  });
+  await t.step("--insecure skips verification for the registry named", async () => {
+    const r = await runCli(["--insecure", "inspect", ref]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(digest));
+  });
+});
+
+Deno.test("plain HTTP: loopback falls back as docker does; without fallback the error names --plain-http", async () => {
+  await using reg = await startRegistry();
+  const set = await pushFixtures(reg, { repository: "plain/app", platforms: ONE });
+  await using strict = new RegistryClient({ loopbackHttpFallback: false, retries: 0 });
+  const err = await strict.repository(reg.host, "plain/app").getManifest(set.images[0].tag).catch((e) => e);
+  assert.ok(err instanceof RegistryError, String(err));
+  assert.match(err.message, /does not speak HTTPS: use --plain-http/);
+  await using plain = new RegistryClient({ loopbackHttpFallback: false, plainHttp: [reg.host] });
+  const m = await plain.repository(reg.host, "plain/app").getManifest(set.images[0].tag);
+  assert.equal(m.descriptor.digest, set.images[0].digest);
+});
+
+Deno.test("credentials: flags, config auths, DOCKER_CONFIG, --docker-cfg, helpers, REGISTRY_AUTH_FILE", async (t) => {
+  await using reg = await startRegistry({ auth: "basic" });
+  const set = await pushFixtures(reg, { repository: "cred/app", platforms: ONE });
+  const ref = `${reg.host}/cred/app:${set.images[0].tag}`;
+  const digest = set.images[0].digest;
+  const auth = btoa(`${reg.username}:${reg.password}`);
+  const ok = (r: { code: number; stdout: string; stderr: string }) => {
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(digest), r.stdout);
+    assert.ok(!r.stderr.includes(reg.password!) && !r.stdout.includes(reg.password!));
+  };
+
+  await t.step("no credentials: 401 with a hint to log in", async () => {
+    const r = await runCli(["inspect", ref]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /401 Unauthorized from 127\.0\.0\.1:\d+: check --username\/--password or docker login/);
+  });
+  await t.step("--username/--password", async () => {
+    ok(await runCli(["--username", reg.username!, "--password", reg.password!, "inspect", ref]));
+  });
+  await t.step("a wrong password is refused and never printed, --debug included", async () => {
+    const r = await runCli(["--debug", "--username", reg.username!, "--password", "s3cret-wrong", "inspect", ref]);
+    assert.equal(r.code, 1);
+    assert.ok(!r.stderr.includes("s3cret-wrong") && !r.stdout.includes("s3cret-wrong"));
+    assert.ok(!/authorization:/i.test(r.stderr), "no Authorization header in debug output");
+  });
+  await t.step("~/.docker/config.json auths", async () => {
+    const home = await tempHome();
+    await Deno.mkdir(`${home}/.docker`);
+    await Deno.writeTextFile(`${home}/.docker/config.json`, JSON.stringify({ auths: { [reg.host]: { auth } } }));
+    ok(await runCli(["inspect", ref], { env: { HOME: home } }));
+    await Deno.remove(home, { recursive: true });
+  });
+  await t.step("DOCKER_CONFIG and --docker-cfg (directory and file), keys with a scheme", async () => {
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ auths: { [`https://${reg.host}/v2/`]: { auth } } }));
+    ok(await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir } }));
+    ok(await runCli(["--docker-cfg", dir, "inspect", ref]));
+    ok(await runCli(["--docker-cfg", `${dir}/config.json`, "inspect", ref]));
+    await Deno.remove(dir, { recursive: true });
+  });
+  await t.step("REGISTRY_AUTH_FILE (podman)", async () => {
+    const f = await Deno.makeTempFile({ suffix: ".json" });
+    await Deno.writeTextFile(f, JSON.stringify({ auths: { [reg.host]: { auth } } }));
+    ok(await runCli(["inspect", ref], { env: { REGISTRY_AUTH_FILE: f } }));
+    await Deno.remove(f);
+  });
+  await t.step("credHelpers: a docker-credential-* script on PATH", async () => {
+    const dir = await Deno.makeTempDir();
+    const bin = `${dir}/bin`;
+    await Deno.mkdir(bin);
+    await Deno.writeTextFile(
+      `${bin}/docker-credential-harness`,
+      `#!/bin/sh\nread host\n[ "$1" = get ] || exit 3\n[ "$host" = "${reg.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\nprintf '{"ServerURL":"%s","Username":"${reg.username}","Secret":"${reg.password}"}' "$host"\n`,
+    );
+    await Deno.writeTextFile(`${bin}/docker-credential-broken`, "#!/bin/sh\necho 'not json at all'\n");
+    await Deno.writeTextFile(`${bin}/docker-credential-failing`, "#!/bin/sh\necho 'boom' >&2\nexit 4\n");
+    for (const n of ["harness", "broken", "failing"]) await Deno.chmod(`${bin}/docker-credential-${n}`, 0o755);
+    const path = `${bin}:${Deno.env.get("PATH")}`;
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credHelpers: { [reg.host]: "harness" } }));
+    ok(await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } }));
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credsStore: "harness" }));
+    ok(await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } }));
+
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credHelpers: { [reg.host]: "broken" } }));
+    const broken = await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } });
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /docker-credential-broken" printed something that is not JSON/);
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credHelpers: { [reg.host]: "failing" } }));
+    const failing = await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } });
+    assert.equal(failing.code, 1);
+    assert.match(failing.stderr, /docker-credential-failing" failed .*exit code 4/);
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credHelpers: { [reg.host]: "absent" } }));
+    const absent = await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } });
+    assert.equal(absent.code, 1);
+    assert.match(absent.stderr, /docker-credential-absent" named in ".*config.json" cannot be run/);
+    await Deno.remove(dir, { recursive: true });
+  });
+  await t.step("a corrupt config.json is one line naming the file", async () => {
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/config.json`, "{ not json");
+    const r = await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`Cannot parse docker config "${dir}/config.json"`));
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    await Deno.remove(dir, { recursive: true });
+  });
+  await t.step("flag credentials of a push go to the target's registry only, not to a source's", async () => {
+    await using other = await startRegistry();
+    const o = await pushFixtures(other, { repository: "cred/other", platforms: ONE });
+    await using proxy = await startProxy({ upstream: other.url });
+    const spec = await Deno.makeTempFile({ suffix: ".yaml" });
+    await Deno.writeTextFile(
+      spec,
+      `image: ${reg.host}/cred/dst:v1\nmanifests:\n  - image: ${proxy.host}/cred/other:${o.images[0].tag}\n`,
+    );
+    const r = await runCli(["--username", reg.username!, "--password", reg.password!, "push", "from-spec", spec]);
+    await Deno.remove(spec);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(proxy.log.length > 0);
+    assert.ok(proxy.log.every((l) => !l.authorization), "no Authorization header reached the source registry");
+  });
+});
+
+Deno.test("token auth: identity tokens from config use the OAuth2 refresh grant", async () => {
+  await using reg = await startRegistry({ auth: "token" });
+  const set = await pushFixtures(reg, { repository: "idt/app", platforms: ONE });
+  const form = new URLSearchParams({
+    grant_type: "password",
+    username: reg.username!,
+    password: reg.password!,
+    access_type: "offline",
+    service: reg.tokenServer!.service,
+    client_id: "test",
+  });
+  const res = await fetch(reg.tokenServer!.realm, { method: "POST", body: form });
+  const { refresh_token } = await res.json();
+  assert.ok(refresh_token);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ auths: { [reg.host]: { identitytoken: refresh_token } } }));
+  const r = await runCli(["inspect", `${reg.host}/idt/app:${set.images[0].tag}`], { env: { DOCKER_CONFIG: dir } });
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(reg.tokenServer!.log.some((l) => l.method === "POST" && l.status === 200));
+});
