@@ -16,12 +16,7 @@
 
 import { UsageError } from "./lib/errors.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
-import {
-  type Command,
-  type CommandContext,
-  GLOBAL_HELP,
-  parseGlobalArgs,
-} from "./cli/context.ts";
+import { type Command, type CommandContext, GLOBAL_HELP, parseGlobalArgs } from "./cli/context.ts";
 import { COMMANDS } from "./cli/commands.ts";
 
 /** Text of `manifest-tool --help`. */

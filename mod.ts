@@ -41,7 +41,11 @@ export {
   parseChallenge,
   repositoryScope,
 } from "./lib/registry/auth.ts";
-export { type Credential, type CredentialOptions, CredentialStore } from "./lib/registry/credentials.ts";
+export {
+  type Credential,
+  type CredentialOptions,
+  CredentialStore,
+} from "./lib/registry/credentials.ts";
 export {
   type Logger,
   redact,

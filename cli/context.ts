@@ -84,7 +84,11 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
   ctx: CommandContext,
   command: string,
   options: T,
-): { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[]; globals: GlobalOptions } {
+): {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+  globals: GlobalOptions;
+} {
   let parsed;
   try {
     parsed = parseArgs({
@@ -97,11 +101,17 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
     throw new UsageError(`${command}: ${cleanParseError(e)}`, { cause: e });
   }
   const globals = mergeGlobals(ctx.globals, parsed.values as Record<string, unknown>);
-  return { values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals, globals };
+  return {
+    values: parsed.values as Record<string, string | boolean | string[] | undefined>,
+    positionals: parsed.positionals,
+    globals,
+  };
 }
 
 /** Parses the global flags that stand before the command name; returns the rest. */
-export function parseGlobalArgs(args: string[]): { globals: GlobalOptions; rest: string[]; help: boolean; version: boolean } {
+export function parseGlobalArgs(
+  args: string[],
+): { globals: GlobalOptions; rest: string[]; help: boolean; version: boolean } {
   const firstPositional = args.findIndex((a, i) => !a.startsWith("-") && !takesValue(args[i - 1]));
   const head = firstPositional < 0 ? args : args.slice(0, firstPositional);
   const rest = firstPositional < 0 ? [] : args.slice(firstPositional);

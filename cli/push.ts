@@ -6,9 +6,9 @@
  */
 
 import { UsageError } from "../lib/errors.ts";
-import { type IndexFormat } from "../lib/media_types.ts";
+import type { IndexFormat } from "../lib/media_types.ts";
 import { parsePlatform } from "../lib/platform.ts";
-import { type PushResult, type PushSpec, pushIndex } from "../lib/push.ts";
+import { pushIndex, type PushResult, type PushSpec } from "../lib/push.ts";
 import { parseReference } from "../lib/reference.ts";
 import { readSpecFile } from "../lib/spec.ts";
 import {
@@ -79,14 +79,20 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
   let spec: PushSpec;
   if (mode === "from-spec") {
     for (const f of ["platforms", "template", "target", "tags", "annotations"]) {
-      if (values[f] !== undefined) throw new UsageError(`push from-spec: flag "--${f}" belongs to from-args`);
+      if (values[f] !== undefined) {
+        throw new UsageError(`push from-spec: flag "--${f}" belongs to from-args`);
+      }
     }
     if (rest.length !== 1) {
-      throw new UsageError(`push from-spec takes one YAML file, got ${rest.length === 0 ? "none" : rest.length}`);
+      throw new UsageError(
+        `push from-spec takes one YAML file, got ${rest.length === 0 ? "none" : rest.length}`,
+      );
     }
     spec = await readSpecFile(rest[0]);
   } else if (mode === "from-args") {
-    if (rest.length > 0) throw new UsageError(`push from-args takes no arguments, got "${rest[0]}"`);
+    if (rest.length > 0) {
+      throw new UsageError(`push from-args takes no arguments, got "${rest[0]}"`);
+    }
     spec = specFromArgs(values);
   } else if (mode === undefined) {
     throw new UsageError("push needs a mode: from-spec FILE or from-args");
@@ -126,11 +132,15 @@ function specFromArgs(values: Record<string, unknown>): PushSpec {
   const platforms = list("platforms");
   const template = values.template as string | undefined;
   const target = values.target as string | undefined;
-  if (platforms.length === 0) throw new UsageError('push from-args needs "--platforms os/arch[/variant],…"');
+  if (platforms.length === 0) {
+    throw new UsageError('push from-args needs "--platforms os/arch[/variant],…"');
+  }
   if (!template) throw new UsageError('push from-args needs "--template" (e.g. repo:tag-OS-ARCH)');
   if (!target) throw new UsageError('push from-args needs "--target" (the index reference)');
   if (!/OS|ARCH/.test(template)) {
-    throw new UsageError(`--template "${template}" has no OS or ARCH placeholder: every platform would use the same image`);
+    throw new UsageError(
+      `--template "${template}" has no OS or ARCH placeholder: every platform would use the same image`,
+    );
   }
   const annotations: Record<string, string> = {};
   for (const a of list("annotations")) {
@@ -145,7 +155,10 @@ function specFromArgs(values: Record<string, unknown>): PushSpec {
     manifests: platforms.map((s) => {
       const p = parsePlatform(s);
       // VARIANT is dropped (with nothing in its place) for platforms without one.
-      const image = template.replaceAll("VARIANT", p.variant ?? "").replaceAll("ARCH", p.architecture)
+      const image = template.replaceAll("VARIANT", p.variant ?? "").replaceAll(
+        "ARCH",
+        p.architecture,
+      )
         .replaceAll("OS", p.os);
       return { image, platform: p };
     }),
@@ -154,7 +167,13 @@ function specFromArgs(values: Record<string, unknown>): PushSpec {
 
 function planText(r: PushResult): string {
   const lines = [`Plan for ${r.target} (dry run, nothing written):`];
-  for (const m of r.manifests) lines.push(`  manifest ${m.descriptor.digest} ${m.action === "present" ? "already present" : "put"} (${m.source})`);
+  for (const m of r.manifests) {
+    lines.push(
+      `  manifest ${m.descriptor.digest} ${
+        m.action === "present" ? "already present" : "put"
+      } (${m.source})`,
+    );
+  }
   for (const b of r.blobs) lines.push(`  blob ${b.digest} ${b.size} ${b.action} from ${b.from}`);
   for (const s of r.skipped) lines.push(`  skipped ${s.image}: ${s.reason}`);
   lines.push(`  tags: ${r.tags.join(", ")}`);

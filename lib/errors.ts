@@ -130,7 +130,10 @@ export class RegistryError extends Error {
     options?: ErrorOptions,
   ) {
     const codes = init.codes ?? [];
-    super(init.message ?? RegistryError.describe(init.method, init.url, init.status, codes, init.hint), options);
+    super(
+      init.message ?? RegistryError.describe(init.method, init.url, init.status, codes, init.hint),
+      options,
+    );
     this.name = "RegistryError";
     this.method = init.method;
     this.url = init.url;

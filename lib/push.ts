@@ -173,8 +173,13 @@ export async function pushIndex(
     if (!list.includes(scope)) list.push(scope);
     scopes.set(registry, list);
   };
-  addScope(target.registry, repositoryScope(target.repository, options.dryRun ? ["pull"] : ["pull", "push"]));
-  for (const s of plan.sources) addScope(s.ref.registry, repositoryScope(s.ref.repository, ["pull"]));
+  addScope(
+    target.registry,
+    repositoryScope(target.repository, options.dryRun ? ["pull"] : ["pull", "push"]),
+  );
+  for (const s of plan.sources) {
+    addScope(s.ref.registry, repositoryScope(s.ref.repository, ["pull"]));
+  }
   for (const [registry, list] of scopes) client.auth.addScopes(registry, list);
 
   // Resolve every source concurrently.
@@ -265,7 +270,9 @@ export async function pushIndex(
     const other = seen.get(key);
     if (other && other !== e.descriptor.digest) {
       throw new UsageError(
-        `Two manifests have the same platform ${platformText(p)}: ${other} and ${e.descriptor.digest} (from "${e.sourceName}")`,
+        `Two manifests have the same platform ${
+          platformText(p)
+        }: ${other} and ${e.descriptor.digest} (from "${e.sourceName}")`,
       );
     }
     seen.set(key, e.descriptor.digest);
@@ -362,7 +369,9 @@ function validateSpec(spec: PushSpec, format: IndexFormat): Plan {
     if (m.platform && (m.platform.os || m.platform.architecture)) {
       if (!m.platform.os || !m.platform.architecture) {
         throw new UsageError(
-          `Platform of "${m.image}" needs both os and architecture, got ${platformText(m.platform)}`,
+          `Platform of "${m.image}" needs both os and architecture, got ${
+            platformText(m.platform)
+          }`,
         );
       }
       validatePlatformOf(m.platform as Platform, m.image);
@@ -399,7 +408,9 @@ async function completePlatform(
     const cfgDesc = fetched.parsed.manifest.config;
     let config: ImageConfig;
     try {
-      config = JSON.parse(new TextDecoder().decode(await repo.fetchBlobBytes(cfgDesc))) as ImageConfig;
+      config = JSON.parse(
+        new TextDecoder().decode(await repo.fetchBlobBytes(cfgDesc)),
+      ) as ImageConfig;
     } catch (e) {
       throw wrapSourceError(image, e);
     }
@@ -407,9 +418,13 @@ async function completePlatform(
       p.os = config.os;
       p.architecture = config.architecture;
     }
-    if (!p.variant && config.variant && p.architecture === config.architecture) p.variant = config.variant;
+    if (!p.variant && config.variant && p.architecture === config.architecture) {
+      p.variant = config.variant;
+    }
     if (!p["os.version"] && config["os.version"]) p["os.version"] = config["os.version"];
-    if (!p["os.features"]?.length && config["os.features"]?.length) p["os.features"] = config["os.features"];
+    if (!p["os.features"]?.length && config["os.features"]?.length) {
+      p["os.features"] = config["os.features"];
+    }
   }
   if (!p.os || !p.architecture) {
     throw new UsageError(`Cannot tell the platform of "${image}": give it in the spec`);
@@ -479,7 +494,12 @@ class Copier {
   readonly #blobOnce = new Once<string, void>();
   readonly #manifestOnce = new Once<string, "present" | "put">();
 
-  constructor(client: RegistryClient, target: Repository, options: PushOptions, blobs: BlobAction[]) {
+  constructor(
+    client: RegistryClient,
+    target: Repository,
+    options: PushOptions,
+    blobs: BlobAction[],
+  ) {
     this.#client = client;
     this.#target = target;
     this.#options = options;
@@ -498,14 +518,21 @@ class Copier {
       const parsed = fetched.parsed;
       if (parsed.kind === "index") {
         // A nested index: its children first.
-        await mapConcurrent(parsed.index.manifests, this.#options.concurrency ?? 8, (d) =>
-          this.manifest({ descriptor: d, source: e.source, sourceName: e.sourceName }));
+        await mapConcurrent(
+          parsed.index.manifests,
+          this.#options.concurrency ?? 8,
+          (d) => this.manifest({ descriptor: d, source: e.source, sourceName: e.sourceName }),
+        );
       } else {
         const blobs = [parsed.manifest.config, ...parsed.manifest.layers];
         await mapConcurrent(blobs, this.#options.concurrency ?? 8, (b) => this.#blob(b, e.source));
       }
       if (!this.#options.dryRun) {
-        await this.#target.putManifest(e.descriptor.digest, fetched.bytes, fetched.descriptor.mediaType);
+        await this.#target.putManifest(
+          e.descriptor.digest,
+          fetched.bytes,
+          fetched.descriptor.mediaType,
+        );
       }
       return "put";
     });

@@ -22,8 +22,14 @@ try {
 }
 try {
   say(`Registry up at ${reg.host}; pushing one image per platform, one repository each`);
-  const set = await pushFixtures(reg, { layout: "repos", repository: "demo/app", format: "docker" });
-  for (const img of set.images) console.log(`  ${reg.host}/${img.repository}:${img.tag}  ${img.digest}`);
+  const set = await pushFixtures(reg, {
+    layout: "repos",
+    repository: "demo/app",
+    format: "docker",
+  });
+  for (const img of set.images) {
+    console.log(`  ${reg.host}/${img.repository}:${img.tag}  ${img.digest}`);
+  }
 
   const spec = await Deno.makeTempFile({ prefix: "demo-", suffix: ".yaml" });
   await Deno.writeTextFile(
@@ -38,7 +44,9 @@ try {
       "",
     ].join("\n"),
   );
-  say(`manifest-tool push --type oci from-spec ${spec}   (platforms read from each image's config)`);
+  say(
+    `manifest-tool push --type oci from-spec ${spec}   (platforms read from each image's config)`,
+  );
   console.log(await Deno.readTextFile(spec));
   let code = await main(["--plain-http", "push", "--type", "oci", "from-spec", spec]);
   if (code !== 0) throw new Error(`push failed with exit code ${code}`);

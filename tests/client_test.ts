@@ -11,8 +11,16 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 Deno.test("client reads fixtures verified, by tag and by digest, in both media types", async (t) => {
   await using reg = await startRegistry();
-  const oci = await pushFixtures(reg, { format: "oci", repository: "core/oci", index: { tag: "multi" } });
-  const docker = await pushFixtures(reg, { format: "docker", repository: "core/docker", seed: "d" });
+  const oci = await pushFixtures(reg, {
+    format: "oci",
+    repository: "core/oci",
+    index: { tag: "multi" },
+  });
+  const docker = await pushFixtures(reg, {
+    format: "docker",
+    repository: "core/docker",
+    seed: "d",
+  });
   await using client = new RegistryClient();
 
   for (const [label, set] of [["OCI", oci], ["Docker", docker]] as const) {
@@ -74,7 +82,11 @@ Deno.test("client reads fixtures verified, by tag and by digest, in both media t
 
 Deno.test("tampered and truncated bodies are rejected", async (t) => {
   await using reg = await startRegistry();
-  const set = await pushFixtures(reg, { format: "oci", repository: "tamper/x", platforms: undefined });
+  const set = await pushFixtures(reg, {
+    format: "oci",
+    repository: "tamper/x",
+    platforms: undefined,
+  });
   const img = set.images[0];
   await using proxy = await startProxy({
     upstream: reg.url,
@@ -83,10 +95,16 @@ Deno.test("tampered and truncated bodies are rejected", async (t) => {
       if (request.method !== "GET") return undefined;
       const res = await forward();
       const body = new Uint8Array(await res.arrayBuffer());
-      if (url.pathname.endsWith(`/manifests/${img.digest}`) || url.pathname.endsWith(`/manifests/${img.tag}`)) {
+      if (
+        url.pathname.endsWith(`/manifests/${img.digest}`) ||
+        url.pathname.endsWith(`/manifests/${img.tag}`)
+      ) {
         body[body.length - 2] ^= 1;
       } else if (url.pathname.endsWith(`/blobs/${img.layers[0].digest}`)) {
-        return new Response(body.subarray(0, body.length - 5), { status: 200, headers: res.headers });
+        return new Response(body.subarray(0, body.length - 5), {
+          status: 200,
+          headers: res.headers,
+        });
       } else if (url.pathname.endsWith(`/blobs/${img.config.digest}`)) {
         body[0] ^= 1;
       }
@@ -103,11 +121,14 @@ Deno.test("tampered and truncated bodies are rejected", async (t) => {
     assert.ok(err instanceof DigestMismatchError, String(err));
     assert.equal(err.expected, img.digest);
   });
-  await t.step("a manifest by tag whose bytes disagree with Docker-Content-Digest is rejected", async () => {
-    const err = await repo.getManifest(img.tag).catch((e) => e);
-    assert.ok(err instanceof DigestMismatchError, String(err));
-    assert.equal(err.expected, img.digest, "the header's digest is what was expected");
-  });
+  await t.step(
+    "a manifest by tag whose bytes disagree with Docker-Content-Digest is rejected",
+    async () => {
+      const err = await repo.getManifest(img.tag).catch((e) => e);
+      assert.ok(err instanceof DigestMismatchError, String(err));
+      assert.equal(err.expected, img.digest, "the header's digest is what was expected");
+    },
+  );
   await t.step("a truncated layer stream errors with SizeMismatchError", async () => {
     const stream = await repo.fetchBlob(img.layers[0]);
     const err = await new Response(stream).arrayBuffer().catch((e) => e);
@@ -174,37 +195,48 @@ Deno.test("a 256 MiB streamed upload keeps peak RSS growth far below the blob si
   }).output();
   const stdout = text(out.stdout);
   assert.equal(out.code, 0, text(out.stderr));
-  const r = JSON.parse(stdout) as { digest: string; growth: number; size: number; remoteSize: number };
+  const r = JSON.parse(stdout) as {
+    digest: string;
+    growth: number;
+    size: number;
+    remoteSize: number;
+  };
   assert.equal(r.remoteSize, r.size);
-  assert.ok(r.growth < 96 * 1024 * 1024, `peak RSS grew by ${r.growth} bytes for a ${r.size}-byte blob`);
+  assert.ok(
+    r.growth < 96 * 1024 * 1024,
+    `peak RSS grew by ${r.growth} bytes for a ${r.size}-byte blob`,
+  );
 });
 
 Deno.test("auth: anonymous, Basic and Bearer with one multi-repository token", async (t) => {
-  await t.step("Basic: right credentials read, wrong ones fail with AuthError naming the flags", async () => {
-    await using reg = await startRegistry({ auth: "basic" });
-    const set = await pushFixtures(reg, { repository: "b/x", platforms: undefined });
-    {
-      await using client = new RegistryClient({
+  await t.step(
+    "Basic: right credentials read, wrong ones fail with AuthError naming the flags",
+    async () => {
+      await using reg = await startRegistry({ auth: "basic" });
+      const set = await pushFixtures(reg, { repository: "b/x", platforms: undefined });
+      {
+        await using client = new RegistryClient({
+          username: reg.username,
+          password: reg.password,
+          flagRegistries: [reg.host],
+          noConfig: true,
+        });
+        const m = await client.repository(reg.host, "b/x").getManifest(set.images[0].tag);
+        assert.equal(m.descriptor.digest, set.images[0].digest);
+      }
+      await using bad = new RegistryClient({
         username: reg.username,
-        password: reg.password,
+        password: "wrong",
         flagRegistries: [reg.host],
         noConfig: true,
       });
-      const m = await client.repository(reg.host, "b/x").getManifest(set.images[0].tag);
-      assert.equal(m.descriptor.digest, set.images[0].digest);
-    }
-    await using bad = new RegistryClient({
-      username: reg.username,
-      password: "wrong",
-      flagRegistries: [reg.host],
-      noConfig: true,
-    });
-    const err = await bad.repository(reg.host, "b/x").getManifest("x").catch((e) => e);
-    assert.ok(err instanceof AuthError, String(err));
-    assert.match(err.message, /401 Unauthorized/);
-    assert.match(err.message, /--username\/--password/);
-    assert.ok(!err.message.includes("wrong"), "the password must not appear in errors");
-  });
+      const err = await bad.repository(reg.host, "b/x").getManifest("x").catch((e) => e);
+      assert.ok(err instanceof AuthError, String(err));
+      assert.match(err.message, /401 Unauthorized/);
+      assert.match(err.message, /--username\/--password/);
+      assert.ok(!err.message.includes("wrong"), "the password must not appear in errors");
+    },
+  );
 
   await t.step("Bearer: one token serves a push and mounts from several source repos", async () => {
     await using reg = await startRegistry({ auth: "token" });
@@ -216,7 +248,11 @@ Deno.test("auth: anonymous, Basic and Bearer with one multi-repository token", a
       flagRegistries: [reg.host],
       noConfig: true,
     });
-    client.auth.addScopes(reg.host, ["repository:t/dst:pull,push", "repository:t/a:pull", "repository:t/b:pull"]);
+    client.auth.addScopes(reg.host, [
+      "repository:t/dst:pull,push",
+      "repository:t/a:pull",
+      "repository:t/b:pull",
+    ]);
     const dst = client.repository(reg.host, "t/dst");
     const before = reg.tokenServer!.requests;
     assert.equal(await dst.mountBlob(a.images[0].layers[0].digest, "t/a"), undefined);
@@ -232,7 +268,11 @@ Deno.test("auth: anonymous, Basic and Bearer with one multi-repository token", a
     await using client = new RegistryClient({ noConfig: true });
     const m = await client.repository(reg.host, "anon/x").getManifest(set.images[0].tag);
     assert.equal(m.descriptor.digest, set.images[0].digest);
-    const err = await client.repository(reg.host, "anon/x").putManifest("y", set.images[0].manifest, set.images[0].mediaType)
+    const err = await client.repository(reg.host, "anon/x").putManifest(
+      "y",
+      set.images[0].manifest,
+      set.images[0].mediaType,
+    )
       .catch((e) => e);
     assert.ok(err instanceof AuthError, String(err));
   });

@@ -4,7 +4,8 @@ import { createHash } from "node:crypto";
 import { HarnessError, pushFixtures, startRegistry } from "../scripts/harness/mod.ts";
 
 const sha256 = (b: Uint8Array) => "sha256:" + createHash("sha256").update(b).digest("hex");
-const ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
+const ACCEPT =
+  "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
 
 Deno.test("plain registry answers /v2/ with 200, serves fixtures by digest and stops its process", async () => {
   const reg = await startRegistry();
@@ -13,10 +14,16 @@ Deno.test("plain registry answers /v2/ with 200, serves fixtures by digest and s
     await res.body?.cancel();
     assert.equal(res.status, 200);
     for (const format of ["oci", "docker"] as const) {
-      const set = await pushFixtures(reg, { format, repository: `h/${format}`, index: { tag: "all" } });
+      const set = await pushFixtures(reg, {
+        format,
+        repository: `h/${format}`,
+        index: { tag: "all" },
+      });
       assert.equal(set.images.length, 6);
       for (const img of set.images) {
-        const m = await fetch(`${reg.url}/v2/${img.repository}/manifests/${img.digest}`, { headers: { accept: ACCEPT } });
+        const m = await fetch(`${reg.url}/v2/${img.repository}/manifests/${img.digest}`, {
+          headers: { accept: ACCEPT },
+        });
         const bytes = new Uint8Array(await m.arrayBuffer());
         assert.equal(m.status, 200);
         assert.equal(sha256(bytes), img.digest);
@@ -29,7 +36,9 @@ Deno.test("plain registry answers /v2/ with 200, serves fixtures by digest and s
         assert.equal(config["os.version"], img.platform["os.version"]);
         assert.equal(config.rootfs.diff_ids.length, img.layers.length);
       }
-      const idx = await fetch(`${reg.url}/v2/${set.index!.repository}/manifests/all`, { headers: { accept: ACCEPT } });
+      const idx = await fetch(`${reg.url}/v2/${set.index!.repository}/manifests/all`, {
+        headers: { accept: ACCEPT },
+      });
       assert.equal(sha256(new Uint8Array(await idx.arrayBuffer())), set.index!.digest);
     }
   } finally {
@@ -45,7 +54,9 @@ Deno.test("basic-auth registry challenges with a Basic realm and takes the harne
   await res.body?.cancel();
   assert.equal(res.status, 401);
   assert.match(res.headers.get("www-authenticate") ?? "", /^Basic realm="harness"/);
-  const ok = await fetch(`${reg.url}/v2/`, { headers: { authorization: "Basic " + btoa(`${reg.username}:${reg.password}`) } });
+  const ok = await fetch(`${reg.url}/v2/`, {
+    headers: { authorization: "Basic " + btoa(`${reg.username}:${reg.password}`) },
+  });
   await ok.body?.cancel();
   assert.equal(ok.status, 200);
 });
@@ -59,16 +70,23 @@ Deno.test("token registry challenges with Bearer realm and service of the harnes
   assert.ok(h.startsWith("Bearer "), h);
   assert.ok(h.includes(`realm="${reg.tokenServer!.realm}"`), h);
   assert.ok(h.includes(`service="${reg.tokenServer!.service}"`), h);
-  const set = await pushFixtures(reg, { repository: "tok/x", platforms: [{ os: "linux", architecture: "amd64" }] });
+  const set = await pushFixtures(reg, {
+    repository: "tok/x",
+    platforms: [{ os: "linux", architecture: "amd64" }],
+  });
   const u = new URL(reg.tokenServer!.realm);
   u.searchParams.set("service", reg.tokenServer!.service);
   u.searchParams.set("scope", "repository:tok/x:pull");
-  const tok = await (await fetch(u, { headers: { authorization: "Basic " + btoa(`${reg.username}:${reg.password}`) } })).json();
+  const tok = await (await fetch(u, {
+    headers: { authorization: "Basic " + btoa(`${reg.username}:${reg.password}`) },
+  })).json();
   const m = await fetch(`${reg.url}/v2/tok/x/manifests/${set.images[0].digest}`, {
     headers: { authorization: `Bearer ${tok.token}`, accept: ACCEPT },
   });
   assert.equal(sha256(new Uint8Array(await m.arrayBuffer())), set.images[0].digest);
-  const bad = await fetch(u, { headers: { authorization: "Basic " + btoa(`${reg.username}:wrong`) } });
+  const bad = await fetch(u, {
+    headers: { authorization: "Basic " + btoa(`${reg.username}:wrong`) },
+  });
   await bad.body?.cancel();
   assert.equal(bad.status, 401);
 });
@@ -89,7 +107,10 @@ Deno.test("TLS registry is trusted with the harness CA and refused without it", 
 });
 
 Deno.test("startRegistry fails with one line naming docker-registry when no binary is found", async () => {
-  const err = await startRegistry({ binary: "/nonexistent/registry" }).then(() => undefined, (e) => e);
+  const err = await startRegistry({ binary: "/nonexistent/registry" }).then(
+    () => undefined,
+    (e) => e,
+  );
   assert.ok(err instanceof HarnessError, String(err));
   assert.match(err.message, /apt-get install -y docker-registry/);
   assert.ok(!err.message.includes("\n"));

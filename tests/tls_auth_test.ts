@@ -21,7 +21,10 @@ Deno.test("TLS: --ca-file, docker certs.d and --insecure are trusted; nothing el
   await t.step("without a CA or --insecure: exit 1, one line naming the remedies", async () => {
     const r = await runCli(["inspect", ref]);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /not trusted: use --ca-file, docker's certs\.d\/.*\/ca\.crt, or --insecure/);
+    assert.match(
+      r.stderr,
+      /not trusted: use --ca-file, docker's certs\.d\/.*\/ca\.crt, or --insecure/,
+    );
     assert.doesNotMatch(r.stderr, /http:\/\//, "a certificate error must not fall back to HTTP");
   });
   await t.step("--ca-file", async () => {
@@ -49,7 +52,9 @@ Deno.test("plain HTTP: loopback falls back as docker does; without fallback the 
   await using reg = await startRegistry();
   const set = await pushFixtures(reg, { repository: "plain/app", platforms: ONE });
   await using strict = new RegistryClient({ loopbackHttpFallback: false, retries: 0 });
-  const err = await strict.repository(reg.host, "plain/app").getManifest(set.images[0].tag).catch((e) => e);
+  const err = await strict.repository(reg.host, "plain/app").getManifest(set.images[0].tag).catch((
+    e,
+  ) => e);
   assert.ok(err instanceof RegistryError, String(err));
   assert.match(err.message, /does not speak HTTPS: use --plain-http/);
   await using plain = new RegistryClient({ loopbackHttpFallback: false, plainHttp: [reg.host] });
@@ -72,13 +77,24 @@ Deno.test("credentials: flags, config auths, DOCKER_CONFIG, --docker-cfg, helper
   await t.step("no credentials: 401 with a hint to log in", async () => {
     const r = await runCli(["inspect", ref]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /401 Unauthorized from 127\.0\.0\.1:\d+: check --username\/--password or docker login/);
+    assert.match(
+      r.stderr,
+      /401 Unauthorized from 127\.0\.0\.1:\d+: check --username\/--password or docker login/,
+    );
   });
   await t.step("--username/--password", async () => {
     ok(await runCli(["--username", reg.username!, "--password", reg.password!, "inspect", ref]));
   });
   await t.step("a wrong password is refused and never printed, --debug included", async () => {
-    const r = await runCli(["--debug", "--username", reg.username!, "--password", "s3cret-wrong", "inspect", ref]);
+    const r = await runCli([
+      "--debug",
+      "--username",
+      reg.username!,
+      "--password",
+      "s3cret-wrong",
+      "inspect",
+      ref,
+    ]);
     assert.equal(r.code, 1);
     assert.ok(!r.stderr.includes("s3cret-wrong") && !r.stdout.includes("s3cret-wrong"));
     assert.ok(!/authorization:/i.test(r.stderr), "no Authorization header in debug output");
@@ -86,18 +102,27 @@ Deno.test("credentials: flags, config auths, DOCKER_CONFIG, --docker-cfg, helper
   await t.step("~/.docker/config.json auths", async () => {
     const home = await tempHome();
     await Deno.mkdir(`${home}/.docker`);
-    await Deno.writeTextFile(`${home}/.docker/config.json`, JSON.stringify({ auths: { [reg.host]: { auth } } }));
+    await Deno.writeTextFile(
+      `${home}/.docker/config.json`,
+      JSON.stringify({ auths: { [reg.host]: { auth } } }),
+    );
     ok(await runCli(["inspect", ref], { env: { HOME: home } }));
     await Deno.remove(home, { recursive: true });
   });
-  await t.step("DOCKER_CONFIG and --docker-cfg (directory and file), keys with a scheme", async () => {
-    const dir = await Deno.makeTempDir();
-    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ auths: { [`https://${reg.host}/v2/`]: { auth } } }));
-    ok(await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir } }));
-    ok(await runCli(["--docker-cfg", dir, "inspect", ref]));
-    ok(await runCli(["--docker-cfg", `${dir}/config.json`, "inspect", ref]));
-    await Deno.remove(dir, { recursive: true });
-  });
+  await t.step(
+    "DOCKER_CONFIG and --docker-cfg (directory and file), keys with a scheme",
+    async () => {
+      const dir = await Deno.makeTempDir();
+      await Deno.writeTextFile(
+        `${dir}/config.json`,
+        JSON.stringify({ auths: { [`https://${reg.host}/v2/`]: { auth } } }),
+      );
+      ok(await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir } }));
+      ok(await runCli(["--docker-cfg", dir, "inspect", ref]));
+      ok(await runCli(["--docker-cfg", `${dir}/config.json`, "inspect", ref]));
+      await Deno.remove(dir, { recursive: true });
+    },
+  );
   await t.step("REGISTRY_AUTH_FILE (podman)", async () => {
     const f = await Deno.makeTempFile({ suffix: ".json" });
     await Deno.writeTextFile(f, JSON.stringify({ auths: { [reg.host]: { auth } } }));
@@ -112,24 +137,44 @@ Deno.test("credentials: flags, config auths, DOCKER_CONFIG, --docker-cfg, helper
       `${bin}/docker-credential-harness`,
       `#!/bin/sh\nread host\n[ "$1" = get ] || exit 3\n[ "$host" = "${reg.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\nprintf '{"ServerURL":"%s","Username":"${reg.username}","Secret":"${reg.password}"}' "$host"\n`,
     );
-    await Deno.writeTextFile(`${bin}/docker-credential-broken`, "#!/bin/sh\necho 'not json at all'\n");
-    await Deno.writeTextFile(`${bin}/docker-credential-failing`, "#!/bin/sh\necho 'boom' >&2\nexit 4\n");
-    for (const n of ["harness", "broken", "failing"]) await Deno.chmod(`${bin}/docker-credential-${n}`, 0o755);
+    await Deno.writeTextFile(
+      `${bin}/docker-credential-broken`,
+      "#!/bin/sh\necho 'not json at all'\n",
+    );
+    await Deno.writeTextFile(
+      `${bin}/docker-credential-failing`,
+      "#!/bin/sh\necho 'boom' >&2\nexit 4\n",
+    );
+    for (const n of ["harness", "broken", "failing"]) {
+      await Deno.chmod(`${bin}/docker-credential-${n}`, 0o755);
+    }
     const path = `${bin}:${Deno.env.get("PATH")}`;
-    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credHelpers: { [reg.host]: "harness" } }));
+    await Deno.writeTextFile(
+      `${dir}/config.json`,
+      JSON.stringify({ credHelpers: { [reg.host]: "harness" } }),
+    );
     ok(await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } }));
     await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credsStore: "harness" }));
     ok(await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } }));
 
-    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credHelpers: { [reg.host]: "broken" } }));
+    await Deno.writeTextFile(
+      `${dir}/config.json`,
+      JSON.stringify({ credHelpers: { [reg.host]: "broken" } }),
+    );
     const broken = await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } });
     assert.equal(broken.code, 1);
     assert.match(broken.stderr, /docker-credential-broken" printed something that is not JSON/);
-    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credHelpers: { [reg.host]: "failing" } }));
+    await Deno.writeTextFile(
+      `${dir}/config.json`,
+      JSON.stringify({ credHelpers: { [reg.host]: "failing" } }),
+    );
     const failing = await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } });
     assert.equal(failing.code, 1);
     assert.match(failing.stderr, /docker-credential-failing" failed .*exit code 4/);
-    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ credHelpers: { [reg.host]: "absent" } }));
+    await Deno.writeTextFile(
+      `${dir}/config.json`,
+      JSON.stringify({ credHelpers: { [reg.host]: "absent" } }),
+    );
     const absent = await runCli(["inspect", ref], { env: { DOCKER_CONFIG: dir, PATH: path } });
     assert.equal(absent.code, 1);
     assert.match(absent.stderr, /docker-credential-absent" named in ".*config.json" cannot be run/);
@@ -144,21 +189,37 @@ Deno.test("credentials: flags, config auths, DOCKER_CONFIG, --docker-cfg, helper
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     await Deno.remove(dir, { recursive: true });
   });
-  await t.step("flag credentials of a push go to the target's registry only, not to a source's", async () => {
-    await using other = await startRegistry();
-    const o = await pushFixtures(other, { repository: "cred/other", platforms: ONE });
-    await using proxy = await startProxy({ upstream: other.url });
-    const spec = await Deno.makeTempFile({ suffix: ".yaml" });
-    await Deno.writeTextFile(
-      spec,
-      `image: ${reg.host}/cred/dst:v1\nmanifests:\n  - image: ${proxy.host}/cred/other:${o.images[0].tag}\n`,
-    );
-    const r = await runCli(["--username", reg.username!, "--password", reg.password!, "push", "from-spec", spec]);
-    await Deno.remove(spec);
-    assert.equal(r.code, 0, r.stderr);
-    assert.ok(proxy.log.length > 0);
-    assert.ok(proxy.log.every((l) => !l.authorization), "no Authorization header reached the source registry");
-  });
+  await t.step(
+    "flag credentials of a push go to the target's registry only, not to a source's",
+    async () => {
+      await using other = await startRegistry();
+      const o = await pushFixtures(other, { repository: "cred/other", platforms: ONE });
+      await using proxy = await startProxy({ upstream: other.url });
+      const spec = await Deno.makeTempFile({ suffix: ".yaml" });
+      await Deno.writeTextFile(
+        spec,
+        `image: ${reg.host}/cred/dst:v1\nmanifests:\n  - image: ${proxy.host}/cred/other:${
+          o.images[0].tag
+        }\n`,
+      );
+      const r = await runCli([
+        "--username",
+        reg.username!,
+        "--password",
+        reg.password!,
+        "push",
+        "from-spec",
+        spec,
+      ]);
+      await Deno.remove(spec);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(proxy.log.length > 0);
+      assert.ok(
+        proxy.log.every((l) => !l.authorization),
+        "no Authorization header reached the source registry",
+      );
+    },
+  );
 });
 
 Deno.test("token auth: identity tokens from config use the OAuth2 refresh grant", async () => {
@@ -176,8 +237,13 @@ Deno.test("token auth: identity tokens from config use the OAuth2 refresh grant"
   const { refresh_token } = await res.json();
   assert.ok(refresh_token);
   const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ auths: { [reg.host]: { identitytoken: refresh_token } } }));
-  const r = await runCli(["inspect", `${reg.host}/idt/app:${set.images[0].tag}`], { env: { DOCKER_CONFIG: dir } });
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ auths: { [reg.host]: { identitytoken: refresh_token } } }),
+  );
+  const r = await runCli(["inspect", `${reg.host}/idt/app:${set.images[0].tag}`], {
+    env: { DOCKER_CONFIG: dir },
+  });
   await Deno.remove(dir, { recursive: true });
   assert.equal(r.code, 0, r.stderr);
   assert.ok(reg.tokenServer!.log.some((l) => l.method === "POST" && l.status === 200));

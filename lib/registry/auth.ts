@@ -189,7 +189,9 @@ export class Authenticator {
     }
     if (req.body instanceof ReadableStream) {
       throw new AuthError(
-        `${req.method} ${redact(req.url)}: 401 Unauthorized in the middle of a streamed upload that cannot be sent again`,
+        `${req.method} ${
+          redact(req.url)
+        }: 401 Unauthorized in the middle of a streamed upload that cannot be sent again`,
         { host: req.registry, status: 401 },
       );
     }
@@ -227,12 +229,19 @@ export class Authenticator {
     const cred = await this.#credentials.get(registry);
     if (c.scheme === "basic") {
       if (!cred?.username && !cred?.password) return undefined;
-      return "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${cred.username ?? ""}:${cred.password ?? ""}`)));
+      return "Basic " +
+        btoa(
+          String.fromCharCode(
+            ...new TextEncoder().encode(`${cred.username ?? ""}:${cred.password ?? ""}`),
+          ),
+        );
     }
     if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
     const now = Date.now();
     if (!fresh) {
-      const hit = state.tokens.find((t) => t.expiresAt > now && [...needed].every((a) => t.atoms.has(a)));
+      const hit = state.tokens.find((t) =>
+        t.expiresAt > now && [...needed].every((a) => t.atoms.has(a))
+      );
       if (hit) return `Bearer ${hit.value}`;
     }
     const want = new Set([...needed, ...state.extra]);
@@ -256,7 +265,9 @@ export class Authenticator {
   ): Promise<Token> {
     const realm = c.params.realm;
     if (!realm) {
-      throw new AuthError(`${registry} sent a Bearer challenge without a realm`, { host: registry });
+      throw new AuthError(`${registry} sent a Bearer challenge without a realm`, {
+        host: registry,
+      });
     }
     let realmUrl: URL;
     try {
@@ -289,7 +300,8 @@ export class Authenticator {
       if (user !== undefined || pass !== undefined) {
         headers.set(
           "authorization",
-          "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${user ?? ""}:${pass ?? ""}`))),
+          "Basic " +
+            btoa(String.fromCharCode(...new TextEncoder().encode(`${user ?? ""}:${pass ?? ""}`))),
         );
       }
       this.tokenRequests++;
@@ -298,8 +310,12 @@ export class Authenticator {
     const body = await readCapped(res.body, LIMITS.token, "token response");
     if (res.status === 401 || res.status === 403) {
       throw new AuthError(
-        `${res.status} ${res.status === 401 ? "Unauthorized" : "Forbidden"} from token server ${realmUrl.host} for ${registry}: ` +
-          (cred ? "check --username/--password or docker login" : "log in with --username/--password or docker login"),
+        `${res.status} ${
+          res.status === 401 ? "Unauthorized" : "Forbidden"
+        } from token server ${realmUrl.host} for ${registry}: ` +
+          (cred
+            ? "check --username/--password or docker login"
+            : "log in with --username/--password or docker login"),
         { host: registry, status: res.status },
       );
     }
@@ -313,9 +329,12 @@ export class Authenticator {
     try {
       doc = JSON.parse(new TextDecoder().decode(body));
     } catch {
-      throw new AuthError(`Token server ${realmUrl.host} for ${registry} sent a response that is not JSON`, {
-        host: registry,
-      });
+      throw new AuthError(
+        `Token server ${realmUrl.host} for ${registry} sent a response that is not JSON`,
+        {
+          host: registry,
+        },
+      );
     }
     const value = typeof doc.token === "string" && doc.token
       ? doc.token
@@ -323,10 +342,14 @@ export class Authenticator {
       ? doc.access_token
       : undefined;
     if (!value) {
-      throw new AuthError(`Token server ${realmUrl.host} for ${registry} sent no token`, { host: registry });
+      throw new AuthError(`Token server ${realmUrl.host} for ${registry} sent no token`, {
+        host: registry,
+      });
     }
     // distribution token.md: expires_in defaults to 60 s; keep a margin for clock and latency.
-    const expiresIn = typeof doc.expires_in === "number" && doc.expires_in > 0 ? doc.expires_in : 60;
+    const expiresIn = typeof doc.expires_in === "number" && doc.expires_in > 0
+      ? doc.expires_in
+      : 60;
     return { atoms: want, value, expiresAt: Date.now() + Math.max(0, expiresIn - 10) * 1000 };
   }
 
@@ -353,16 +376,19 @@ export class Authenticator {
     const error = challenge?.params.error;
     if (error === "insufficient_scope") {
       return new AuthError(
-        `${req.method} ${redact(req.url)}: 401 Unauthorized from ${req.registry}: insufficient scope (${
+        `${req.method} ${
+          redact(req.url)
+        }: 401 Unauthorized from ${req.registry}: insufficient scope (${
           challenge?.params.scope ?? "unknown"
         }): the credentials may not access this repository`,
         { host: req.registry, status },
       );
     }
     return new AuthError(
-      `${req.method} ${redact(req.url)}: ${status} Unauthorized from ${req.registry}: check --username/--password or docker login`,
+      `${req.method} ${
+        redact(req.url)
+      }: ${status} Unauthorized from ${req.registry}: check --username/--password or docker login`,
       { host: req.registry, status },
     );
   }
 }
-

@@ -15,7 +15,13 @@ import { MANIFEST_ACCEPT, OCI_INDEX } from "../media_types.ts";
 import { type Reference, registryApiHost } from "../reference.ts";
 import { Authenticator, repositoryScope } from "./auth.ts";
 import { type CredentialOptions, CredentialStore } from "./credentials.ts";
-import { type Logger, redact, type RequestBody, Transport, type TransportOptions } from "./transport.ts";
+import {
+  type Logger,
+  redact,
+  type RequestBody,
+  Transport,
+  type TransportOptions,
+} from "./transport.ts";
 
 /** Options of a {@link RegistryClient}: transport (TLS, retries, logging) and credentials. */
 export interface ClientOptions extends TransportOptions, CredentialOptions {}
@@ -121,9 +127,17 @@ export class UploadSession {
           headers: contentHeaders(body),
         });
         await this.#repo.expect(res, "PUT", url, [201]);
-        return { mediaType: "application/octet-stream", digest: expected.digest, size: expected.size ?? -1 };
+        return {
+          mediaType: "application/octet-stream",
+          digest: expected.digest,
+          size: expected.size ?? -1,
+        };
       }
-      const stream = typeof body === "function" ? body() : body instanceof ReadableStream ? body : new Blob([body as Uint8Array<ArrayBuffer>]).stream();
+      const stream = typeof body === "function"
+        ? body()
+        : body instanceof ReadableStream
+        ? body
+        : new Blob([body as Uint8Array<ArrayBuffer>]).stream();
       const algorithm = expected ? parseDigest(expected.digest).algorithm : "sha256";
       const d = digestingStream(algorithm);
       const hashed = stream.pipeThrough(d.stream);
@@ -241,11 +255,18 @@ export class Repository {
       expected: byDigest ? { digest: byDigest, size: expected?.size, what } : undefined,
     });
     const header = res.headers.get("docker-content-digest");
-    if (!byDigest && header && isDigest(header) && header.split(":")[0] === digest.split(":")[0] && header !== digest) {
+    if (
+      !byDigest && header && isDigest(header) && header.split(":")[0] === digest.split(":")[0] &&
+      header !== digest
+    ) {
       throw new DigestMismatchError(header, digest, what);
     }
     const parsed = parseManifest(bytes, res.headers.get("content-type") ?? undefined, what);
-    return { descriptor: { mediaType: parsed.mediaType, digest, size: bytes.byteLength }, bytes, parsed };
+    return {
+      descriptor: { mediaType: parsed.mediaType, digest, size: bytes.byteLength },
+      bytes,
+      parsed,
+    };
   }
 
   /** `HEAD` of a manifest: its descriptor, or undefined when the registry does not have it. */
@@ -315,11 +336,20 @@ export class Repository {
    * Downloads a blob as a stream that is verified as it flows (size as soon as exceeded, digest
    * at the end). Redirects to storage are followed without credentials.
    */
-  async fetchBlob(descriptor: { digest: string; size?: number }): Promise<ReadableStream<Uint8Array>> {
+  async fetchBlob(
+    descriptor: { digest: string; size?: number },
+  ): Promise<ReadableStream<Uint8Array>> {
     const url = `${this.#base}/blobs/${descriptor.digest}`;
     const res = await this.send("GET", url, ["pull"], {});
     await this.expect(res, "GET", url, [200]);
-    if (!res.body) throw new RegistryError({ method: "GET", url: redact(url), status: res.status, message: `GET ${redact(url)}: empty body` });
+    if (!res.body) {
+      throw new RegistryError({
+        method: "GET",
+        url: redact(url),
+        status: res.status,
+        message: `GET ${redact(url)}: empty body`,
+      });
+    }
     return res.body.pipeThrough(verifyingStream({
       digest: descriptor.digest,
       size: descriptor.size,
@@ -328,7 +358,10 @@ export class Repository {
   }
 
   /** Downloads a small blob (an image config) whole, verified, capped. */
-  async fetchBlobBytes(descriptor: { digest: string; size?: number }, cap: number = LIMITS.config): Promise<Uint8Array> {
+  async fetchBlobBytes(
+    descriptor: { digest: string; size?: number },
+    cap: number = LIMITS.config,
+  ): Promise<Uint8Array> {
     const url = `${this.#base}/blobs/${descriptor.digest}`;
     const res = await this.send("GET", url, ["pull"], {});
     await this.expect(res, "GET", url, [200]);
@@ -346,7 +379,9 @@ export class Repository {
    * "cannot mount"), which is returned for the caller to upload into or cancel.
    */
   async mountBlob(digest: string, from: string): Promise<UploadSession | undefined> {
-    const url = `${this.#base}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const url = `${this.#base}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${
+      encodeURIComponent(from)
+    }`;
     const res = await this.send("POST", url, ["pull", "push"], {
       extraScopes: [repositoryScope(from, ["pull"])],
       idempotent: true,
@@ -441,7 +476,9 @@ export class Repository {
   /** Throws a {@link RegistryError} built from the response unless its status is in `ok`. */
   async expect(res: Response, method: string, url: string | URL, ok: number[]): Promise<void> {
     if (ok.includes(res.status)) return;
-    const body = await readCapped(res.body, LIMITS.errorBody, "error body").catch(() => new Uint8Array());
+    const body = await readCapped(res.body, LIMITS.errorBody, "error body").catch(() =>
+      new Uint8Array()
+    );
     let codes: RegistryErrorCode[] = [];
     try {
       const doc = JSON.parse(new TextDecoder().decode(body)) as { errors?: RegistryErrorCode[] };
@@ -457,7 +494,13 @@ export class Repository {
     }
     const hint = res.status === 403 ? "the credentials may not access this repository" : undefined;
     // res.url is what was really requested (after the scheme choice); fall back to the URL asked.
-    throw new RegistryError({ method, url: redact(res.url || url), status: res.status, codes, hint });
+    throw new RegistryError({
+      method,
+      url: redact(res.url || url),
+      status: res.status,
+      codes,
+      hint,
+    });
   }
 
   #session(res: Response, url: string | URL): UploadSession {
@@ -492,6 +535,8 @@ function contentHeaders(body: RequestBody): HeadersInit {
 function verifiedBody(body: RequestBody, expected: { digest: string; size?: number }): RequestBody {
   if (body instanceof Uint8Array) return body;
   const what = "uploaded blob";
-  if (typeof body === "function") return () => body().pipeThrough(verifyingStream({ ...expected, what }));
+  if (typeof body === "function") {
+    return () => body().pipeThrough(verifyingStream({ ...expected, what }));
+  }
   return body.pipeThrough(verifyingStream({ ...expected, what }));
 }

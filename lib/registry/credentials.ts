@@ -41,7 +41,16 @@ export interface CredentialOptions {
 
 interface ConfigFile {
   path: string;
-  auths: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }>;
+  auths: Record<
+    string,
+    {
+      auth?: string;
+      username?: string;
+      password?: string;
+      identitytoken?: string;
+      registrytoken?: string;
+    }
+  >;
   credHelpers: Record<string, string>;
   credsStore?: string;
 }
@@ -81,15 +90,19 @@ export class CredentialStore {
 
   async #lookup(registry: string): Promise<Credential | undefined> {
     const o = this.#opts;
-    if ((o.username !== undefined || o.password !== undefined) &&
-      (o.flagRegistries ?? []).includes(registry)) {
+    if (
+      (o.username !== undefined || o.password !== undefined) &&
+      (o.flagRegistries ?? []).includes(registry)
+    ) {
       return { username: o.username ?? "", password: o.password ?? "" };
     }
     if (o.noConfig) return undefined;
     const keys = credentialKeys(registry);
     const wanted = new Set(keys.map(normalizeConfigKey));
     for (const file of await this.#configFiles()) {
-      const helperKey = Object.keys(file.credHelpers).find((k) => wanted.has(normalizeConfigKey(k)));
+      const helperKey = Object.keys(file.credHelpers).find((k) =>
+        wanted.has(normalizeConfigKey(k))
+      );
       if (helperKey) return await runHelper(file.credHelpers[helperKey], keys[0], file.path);
       const authKey = Object.keys(file.auths).find((k) => wanted.has(normalizeConfigKey(k)));
       if (file.credsStore) {
@@ -111,7 +124,9 @@ export class CredentialStore {
         try {
           isDir = (await Deno.stat(p)).isDirectory;
         } catch (e) {
-          throw new AuthError(`Cannot read docker config "${p}": ${(e as Error).message}`, { host: "" }, {
+          throw new AuthError(`Cannot read docker config "${p}": ${(e as Error).message}`, {
+            host: "",
+          }, {
             cause: e,
           });
         }
@@ -119,7 +134,8 @@ export class CredentialStore {
       } else {
         const authFile = env("REGISTRY_AUTH_FILE");
         if (authFile) paths.push(authFile);
-        const dockerDir = env("DOCKER_CONFIG") ?? (env("HOME") ? `${env("HOME")}/.docker` : undefined);
+        const dockerDir = env("DOCKER_CONFIG") ??
+          (env("HOME") ? `${env("HOME")}/.docker` : undefined);
         if (dockerDir) paths.push(`${dockerDir}/config.json`);
         const runtime = env("XDG_RUNTIME_DIR");
         if (runtime) paths.push(`${runtime}/containers/auth.json`);
@@ -141,7 +157,9 @@ async function readConfig(path: string, optional: boolean): Promise<ConfigFile |
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (optional && e instanceof Deno.errors.NotFound) return undefined;
-    throw new AuthError(`Cannot read docker config "${path}": ${(e as Error).message}`, { host: "" }, {
+    throw new AuthError(`Cannot read docker config "${path}": ${(e as Error).message}`, {
+      host: "",
+    }, {
       cause: e,
     });
   }
@@ -149,7 +167,9 @@ async function readConfig(path: string, optional: boolean): Promise<ConfigFile |
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new AuthError(`Cannot parse docker config "${path}": ${(e as Error).message}`, { host: "" }, {
+    throw new AuthError(`Cannot parse docker config "${path}": ${(e as Error).message}`, {
+      host: "",
+    }, {
       cause: e,
     });
   }
@@ -166,7 +186,11 @@ async function readConfig(path: string, optional: boolean): Promise<ConfigFile |
   };
 }
 
-function decodeAuth(entry: ConfigFile["auths"][string], path: string, key: string): Credential | undefined {
+function decodeAuth(
+  entry: ConfigFile["auths"][string],
+  path: string,
+  key: string,
+): Credential | undefined {
   if (!entry || typeof entry !== "object") return undefined;
   const c: Credential = {};
   if (typeof entry.auth === "string" && entry.auth) {
@@ -174,9 +198,12 @@ function decodeAuth(entry: ConfigFile["auths"][string], path: string, key: strin
     try {
       text = new TextDecoder().decode(Uint8Array.from(atob(entry.auth), (ch) => ch.charCodeAt(0)));
     } catch {
-      throw new AuthError(`Cannot parse docker config "${path}": auths["${key}"].auth is not base64`, {
-        host: key,
-      });
+      throw new AuthError(
+        `Cannot parse docker config "${path}": auths["${key}"].auth is not base64`,
+        {
+          host: key,
+        },
+      );
     }
     const i = text.indexOf(":");
     if (i < 0) {
@@ -190,8 +217,12 @@ function decodeAuth(entry: ConfigFile["auths"][string], path: string, key: strin
   }
   if (typeof entry.username === "string" && entry.username) c.username = entry.username;
   if (typeof entry.password === "string" && entry.password) c.password = entry.password;
-  if (typeof entry.identitytoken === "string" && entry.identitytoken) c.identityToken = entry.identitytoken;
-  if (typeof entry.registrytoken === "string" && entry.registrytoken) c.registryToken = entry.registrytoken;
+  if (typeof entry.identitytoken === "string" && entry.identitytoken) {
+    c.identityToken = entry.identitytoken;
+  }
+  if (typeof entry.registrytoken === "string" && entry.registrytoken) {
+    c.registryToken = entry.registrytoken;
+  }
   return Object.keys(c).length > 0 ? c : undefined;
 }
 
@@ -200,7 +231,11 @@ function decodeAuth(entry: ConfigFile["auths"][string], path: string, key: strin
  * no credentials yields undefined; one that fails otherwise or prints garbage is an error naming
  * it (never its output, which may hold a secret).
  */
-async function runHelper(helper: string, serverUrl: string, configPath: string): Promise<Credential | undefined> {
+async function runHelper(
+  helper: string,
+  serverUrl: string,
+  configPath: string,
+): Promise<Credential | undefined> {
   const bin = `docker-credential-${helper}`;
   let out: Deno.CommandOutput;
   try {
@@ -224,7 +259,8 @@ async function runHelper(helper: string, serverUrl: string, configPath: string):
   }
   const stdout = new TextDecoder().decode(out.stdout).trim();
   if (!out.success) {
-    const stderr = new TextDecoder().decode(out.stdout).trim() + new TextDecoder().decode(out.stderr);
+    const stderr = new TextDecoder().decode(out.stdout).trim() +
+      new TextDecoder().decode(out.stderr);
     if (/credentials not found|not found in native keychain/i.test(stderr)) return undefined;
     throw new AuthError(
       `Credential helper "${bin}" failed for ${serverUrl} (exit code ${out.code})`,
@@ -235,14 +271,20 @@ async function runHelper(helper: string, serverUrl: string, configPath: string):
   try {
     doc = JSON.parse(stdout);
   } catch {
-    throw new AuthError(`Credential helper "${bin}" printed something that is not JSON for ${serverUrl}`, {
-      host: serverUrl,
-    });
+    throw new AuthError(
+      `Credential helper "${bin}" printed something that is not JSON for ${serverUrl}`,
+      {
+        host: serverUrl,
+      },
+    );
   }
   if (!doc || typeof doc !== "object" || typeof doc.Secret !== "string") {
-    throw new AuthError(`Credential helper "${bin}" printed JSON without a "Secret" for ${serverUrl}`, {
-      host: serverUrl,
-    });
+    throw new AuthError(
+      `Credential helper "${bin}" printed JSON without a "Secret" for ${serverUrl}`,
+      {
+        host: serverUrl,
+      },
+    );
   }
   const username = typeof doc.Username === "string" ? doc.Username : "";
   // docker: a Username of "<token>" means Secret is an identity (refresh) token.

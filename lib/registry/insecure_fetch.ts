@@ -59,15 +59,20 @@ export function insecureFetch(
       if (noBody) res.resume();
       resolve(new Response(body, { status, statusText: res.statusMessage, headers: out }));
     });
-    req.on("error", (e) => reject(new TypeError(`error sending request for url (${u}): ${e.message}`, { cause: e })));
+    req.on(
+      "error",
+      (e) =>
+        reject(new TypeError(`error sending request for url (${u}): ${e.message}`, { cause: e })),
+    );
     if (init.signal) {
       if (init.signal.aborted) req.destroy(init.signal.reason);
       init.signal.addEventListener("abort", () => req.destroy(init.signal!.reason), { once: true });
     }
     const body = init.body;
     if (!body) req.end();
-    else if (body instanceof Uint8Array) req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-    else {
+    else if (body instanceof Uint8Array) {
+      req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    } else {
       (async () => {
         const reader = body.getReader();
         try {

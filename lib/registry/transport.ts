@@ -59,7 +59,10 @@ export interface TransportOptions {
 }
 
 /** A request body: bytes (replayable), a factory of streams (replayable), or a one-shot stream. */
-export type RequestBody = Uint8Array | (() => ReadableStream<Uint8Array>) | ReadableStream<Uint8Array>;
+export type RequestBody =
+  | Uint8Array
+  | (() => ReadableStream<Uint8Array>)
+  | ReadableStream<Uint8Array>;
 
 /** One HTTP request as the transport takes it. */
 export interface TransportRequest {
@@ -79,7 +82,16 @@ export interface TransportRequest {
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const MAX_REDIRECTS = 5;
-const SAFE_QUERY = new Set(["digest", "mount", "from", "n", "last", "scope", "service", "artifactType"]);
+const SAFE_QUERY = new Set([
+  "digest",
+  "mount",
+  "from",
+  "n",
+  "last",
+  "scope",
+  "service",
+  "artifactType",
+]);
 
 /**
  * Sends requests to registries. One per CLI run (or library user); close it when done.
@@ -137,7 +149,11 @@ export class Transport {
       }
       if (attempt < retries && RETRY_STATUS.has(res.status)) {
         await res.body?.cancel().catch(() => {});
-        await this.#sleep(attempt, res.headers.get("retry-after"), `${method} ${redact(req.url)}: ${res.status}`);
+        await this.#sleep(
+          attempt,
+          res.headers.get("retry-after"),
+          `${method} ${redact(req.url)}: ${res.status}`,
+        );
         continue;
       }
       return res;
@@ -206,7 +222,9 @@ export class Transport {
         } catch (e) {
           // Fall back only when the server answered TLS with something that is not TLS: a
           // certificate problem must stay an error, not turn into a plain-HTTP request.
-          if (!(e instanceof RegistryError) || e.status !== 0 || !NOT_TLS.test(causeText(e))) throw e;
+          if (!(e instanceof RegistryError) || e.status !== 0 || !NOT_TLS.test(causeText(e))) {
+            throw e;
+          }
           this.#logger.debug(`${host}: HTTPS failed (${errorText(e.cause ?? e)}), trying HTTP`);
           const res = await this.#sendOnce(method, url, headers, body, "http");
           this.#schemes.set(host, "http");
@@ -283,7 +301,9 @@ export class Transport {
         });
       }
       this.#logger.debug(
-        `${method} ${redact(target)} -> ${res.status} (${Math.round(performance.now() - started)} ms)`,
+        `${method} ${redact(target)} -> ${res.status} (${
+          Math.round(performance.now() - started)
+        } ms)`,
       );
       return res;
     } catch (e) {
@@ -361,7 +381,9 @@ async function readCertsDirs(host: string, dirs: readonly string[]): Promise<str
     const d = `${dir}/${host.replace(/^\[|\]/g, "")}`;
     try {
       for await (const e of Deno.readDir(d)) {
-        if (e.isFile && e.name.endsWith(".crt")) out.push(await Deno.readTextFile(`${d}/${e.name}`));
+        if (e.isFile && e.name.endsWith(".crt")) {
+          out.push(await Deno.readTextFile(`${d}/${e.name}`));
+        }
       }
     } catch {
       // Absent or unreadable directories are normal.
@@ -403,7 +425,8 @@ export function redact(url: string | URL): string {
   return `${u.origin}${u.pathname}${parts.length ? "?" + parts.join("&") : ""}`;
 }
 
-const NOT_TLS = /InvalidContentType|corrupt message|wrong version number|packet length too long|http request to an https/i;
+const NOT_TLS =
+  /InvalidContentType|corrupt message|wrong version number|packet length too long|http request to an https/i;
 
 /** The most telling message of an error and its causes (fetch says only "fetch failed"). */
 function errorText(e: unknown): string {
@@ -411,7 +434,10 @@ function errorText(e: unknown): string {
   let msg = e.message;
   const cause = e.cause instanceof Error ? errorText(e.cause) : "";
   if (cause && (msg === "fetch failed" || msg.startsWith("error sending request"))) msg = cause;
-  return msg.replace(/^error sending request for url \([^)]*\): /, "").replace(/^client error \(Connect\): /, "");
+  return msg.replace(/^error sending request for url \([^)]*\): /, "").replace(
+    /^client error \(Connect\): /,
+    "",
+  );
 }
 
 function causeText(e: unknown): string {

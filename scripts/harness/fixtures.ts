@@ -121,7 +121,8 @@ const enc = new TextEncoder();
 function tarOf(path: string, content: string): Uint8Array {
   const data = enc.encode(content);
   const header = new Uint8Array(512);
-  const put = (s: string, off: number, len: number) => header.set(enc.encode(s).subarray(0, len), off);
+  const put = (s: string, off: number, len: number) =>
+    header.set(enc.encode(s).subarray(0, len), off);
   put(path, 0, 100);
   put("0000644\0", 100, 8);
   put("0000000\0", 108, 8);
@@ -151,7 +152,8 @@ class Pusher {
 
   constructor(reg: RunningRegistry, auth?: { username: string; password: string }) {
     this.#reg = reg;
-    this.#auth = auth ?? (reg.username ? { username: reg.username, password: reg.password! } : undefined);
+    this.#auth = auth ??
+      (reg.username ? { username: reg.username, password: reg.password! } : undefined);
     if (reg.caPem) this.#client = Deno.createHttpClient({ caCerts: [reg.caPem] });
   }
 
@@ -161,7 +163,8 @@ class Pusher {
 
   async #authHeader(repo: string): Promise<string | undefined> {
     if (!this.#auth) return undefined;
-    const basic = "Basic " + Buffer.from(`${this.#auth.username}:${this.#auth.password}`).toString("base64");
+    const basic = "Basic " +
+      Buffer.from(`${this.#auth.username}:${this.#auth.password}`).toString("base64");
     if (this.#reg.auth === "basic") return basic;
     if (this.#reg.auth !== "token") return undefined;
     let t = this.#tokens.get(repo);
@@ -178,7 +181,12 @@ class Pusher {
     return `Bearer ${t}`;
   }
 
-  async req(repo: string, method: string, url: string, init: { body?: BodyInit; headers?: Record<string, string> } = {}) {
+  async req(
+    repo: string,
+    method: string,
+    url: string,
+    init: { body?: BodyInit; headers?: Record<string, string> } = {},
+  ) {
     const headers = new Headers(init.headers);
     const a = await this.#authHeader(repo);
     if (a) headers.set("authorization", a);
@@ -196,7 +204,11 @@ class Pusher {
     return res.status === 200;
   }
 
-  async putBlob(repo: string, digest: string, body: Uint8Array | ReadableStream<Uint8Array>): Promise<void> {
+  async putBlob(
+    repo: string,
+    digest: string,
+    body: Uint8Array | ReadableStream<Uint8Array>,
+  ): Promise<void> {
     if (await this.blobExists(repo, digest)) {
       if (body instanceof ReadableStream) await body.cancel();
       return;
@@ -215,14 +227,21 @@ class Pusher {
     if (put.status !== 201) throw new Error(`fixtures: PUT blob ${digest}: ${put.status} ${text}`);
   }
 
-  async putManifest(repo: string, ref: string, bytes: Uint8Array, mediaType: string): Promise<void> {
+  async putManifest(
+    repo: string,
+    ref: string,
+    bytes: Uint8Array,
+    mediaType: string,
+  ): Promise<void> {
     const url = `${this.#reg.url}/v2/${repo}/manifests/${ref}`;
     const res = await this.req(repo, "PUT", url, {
       body: bytes as Uint8Array<ArrayBuffer>,
       headers: { "content-type": mediaType },
     });
     const text = await res.text();
-    if (res.status !== 201) throw new Error(`fixtures: PUT manifest ${repo}:${ref}: ${res.status} ${text}`);
+    if (res.status !== 201) {
+      throw new Error(`fixtures: PUT manifest ${repo}:${ref}: ${res.status} ${text}`);
+    }
   }
 }
 
@@ -249,7 +268,9 @@ function generated(size: number, seed: string): () => ReadableStream<Uint8Array>
         if (sent >= size) return controller.close();
         const n = Math.min(block.length, size - sent);
         const buf = block.slice(0, n);
-        buf.set(createHash("sha256").update(`${seed}:${index++}`).digest().subarray(0, Math.min(32, n)));
+        buf.set(
+          createHash("sha256").update(`${seed}:${index++}`).digest().subarray(0, Math.min(32, n)),
+        );
         sent += n;
         controller.enqueue(buf);
       },
@@ -265,7 +286,10 @@ function generated(size: number, seed: string): () => ReadableStream<Uint8Array>
  * const set = await pushFixtures(reg, { format: "docker", layout: "repos" });
  * ```
  */
-export async function pushFixtures(reg: RunningRegistry, opts: PushFixturesOptions = {}): Promise<FixtureSet> {
+export async function pushFixtures(
+  reg: RunningRegistry,
+  opts: PushFixturesOptions = {},
+): Promise<FixtureSet> {
   const format = opts.format ?? "oci";
   const mt = MT[format];
   const platforms = opts.platforms ?? PLATFORMS;
@@ -293,17 +317,37 @@ export async function pushFixtures(reg: RunningRegistry, opts: PushFixturesOptio
       const tag = layout === "repos" ? "latest" : platformName(p);
       const own = tarOf(`etc/fixture-${platformName(p)}`, `${platformName(p)} ${format} ${seed}\n`);
       const ownGz = new Uint8Array(gzipSync(own));
-      const layerSet: { bytes?: Uint8Array; diffId: string; digest: string; size: number; mediaType: string }[] = [];
+      const layerSet: {
+        bytes?: Uint8Array;
+        diffId: string;
+        digest: string;
+        size: number;
+        mediaType: string;
+      }[] = [];
       if (opts.sharedBaseLayer ?? true) {
-        layerSet.push({ bytes: baseGz, diffId: sha256(base), digest: sha256(baseGz), size: baseGz.length, mediaType: mt.layer });
+        layerSet.push({
+          bytes: baseGz,
+          diffId: sha256(base),
+          digest: sha256(baseGz),
+          size: baseGz.length,
+          mediaType: mt.layer,
+        });
       }
-      layerSet.push({ bytes: ownGz, diffId: sha256(own), digest: sha256(ownGz), size: ownGz.length, mediaType: mt.layer });
+      layerSet.push({
+        bytes: ownGz,
+        diffId: sha256(own),
+        digest: sha256(ownGz),
+        size: ownGz.length,
+        mediaType: mt.layer,
+      });
       if (large && i === 0) {
         layerSet.push({
           diffId: large.diffId,
           digest: large.digest,
           size: large.size,
-          mediaType: format === "oci" ? "application/vnd.oci.image.layer.v1.tar" : "application/vnd.docker.image.rootfs.diff.tar",
+          mediaType: format === "oci"
+            ? "application/vnd.oci.image.layer.v1.tar"
+            : "application/vnd.docker.image.rootfs.diff.tar",
         });
       }
       const config: Record<string, unknown> = {
@@ -337,7 +381,12 @@ export async function pushFixtures(reg: RunningRegistry, opts: PushFixturesOptio
         digest: sha256(bytes),
         size: bytes.length,
         manifest: bytes,
-        config: { digest: sha256(configBytes), size: configBytes.length, mediaType: mt.config, bytes: configBytes },
+        config: {
+          digest: sha256(configBytes),
+          size: configBytes.length,
+          mediaType: mt.config,
+          bytes: configBytes,
+        },
         layers: manifest.layers,
       });
     }
@@ -349,23 +398,42 @@ export async function pushFixtures(reg: RunningRegistry, opts: PushFixturesOptio
         if (img.repository !== repository) {
           // Manifests cannot be mounted: children must be in the index's repository.
           for (const b of [img.config, ...img.layers]) {
-            await pusher.req(repository, "POST", `${reg.url}/v2/${repository}/blobs/uploads/?mount=${b.digest}&from=${img.repository}`)
+            await pusher.req(
+              repository,
+              "POST",
+              `${reg.url}/v2/${repository}/blobs/uploads/?mount=${b.digest}&from=${img.repository}`,
+            )
               .then((r) => r.body?.cancel());
           }
           await pusher.putManifest(repository, img.digest, img.manifest, img.mediaType);
         }
-        entries.push({ mediaType: img.mediaType, digest: img.digest, size: img.size, platform: img.platform });
+        entries.push({
+          mediaType: img.mediaType,
+          digest: img.digest,
+          size: img.size,
+          platform: img.platform,
+        });
       }
       if (opts.index.attestations && format === "oci") {
         for (const img of images) {
-          const statement = enc.encode(JSON.stringify({ _type: "https://in-toto.io/Statement/v0.1", subject: img.digest, seed }));
+          const statement = enc.encode(
+            JSON.stringify({
+              _type: "https://in-toto.io/Statement/v0.1",
+              subject: img.digest,
+              seed,
+            }),
+          );
           const empty = enc.encode("{}");
           await pusher.putBlob(repository, sha256(statement), statement);
           await pusher.putBlob(repository, sha256(empty), empty);
           const att = {
             schemaVersion: 2,
             mediaType: MT.oci.manifest,
-            config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha256(empty), size: 2 },
+            config: {
+              mediaType: "application/vnd.oci.image.config.v1+json",
+              digest: sha256(empty),
+              size: 2,
+            },
             layers: [{
               mediaType: "application/vnd.in-toto+json",
               digest: sha256(statement),

@@ -18,7 +18,9 @@ export interface ProxyContext {
 }
 
 /** Decides the response for a request; return undefined to forward it unchanged. */
-export type Interceptor = (ctx: ProxyContext) => Promise<Response | undefined> | Response | undefined;
+export type Interceptor = (
+  ctx: ProxyContext,
+) => Promise<Response | undefined> | Response | undefined;
 
 /** Options of {@link startProxy}. */
 export interface ProxyOptions {
@@ -103,7 +105,12 @@ export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const headers = new Headers(req.headers);
     headers.delete("host");
     const body = req.body ? new Uint8Array(await req.arrayBuffer()) : undefined;
-    const upstreamReq = new Request(target, { method: req.method, headers, body, redirect: "manual" });
+    const upstreamReq = new Request(target, {
+      method: req.method,
+      headers,
+      body,
+      redirect: "manual",
+    });
     const forward = (r: Request = upstreamReq) =>
       fetch(r, { redirect: "manual", ...(options.client ? { client: options.client } : {}) });
     const entry: LoggedRequest = {
@@ -124,8 +131,14 @@ export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const loc = out.get("location");
     if (loc?.startsWith(upstream.origin)) out.set("location", loc.slice(upstream.origin.length));
     let resBody: ReadableStream<Uint8Array> | null = res.body;
-    if (resBody && options.bytesPerSecond) resBody = resBody.pipeThrough(throttle(options.bytesPerSecond));
-    return new Response(resBody as BodyInit | null, { status: res.status, statusText: res.statusText, headers: out });
+    if (resBody && options.bytesPerSecond) {
+      resBody = resBody.pipeThrough(throttle(options.bytesPerSecond));
+    }
+    return new Response(resBody as BodyInit | null, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: out,
+    });
   });
   return ready.then((addr) => {
     const host = `127.0.0.1:${addr.port}`;

@@ -100,7 +100,7 @@ export async function findRegistryBinary(given?: string): Promise<string> {
   return found;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -108,7 +108,10 @@ async function freePort(): Promise<number> {
 }
 
 function randomSecret(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(16)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
 }
 
 async function htpasswd(user: string, password: string): Promise<string> {
@@ -120,9 +123,13 @@ async function htpasswd(user: string, password: string): Promise<string> {
       stderr: "piped",
     }).output();
   } catch {
-    throw new HarnessError("htpasswd not found: install apache2-utils (apt-get install -y apache2-utils)");
+    throw new HarnessError(
+      "htpasswd not found: install apache2-utils (apt-get install -y apache2-utils)",
+    );
   }
-  if (!out.success) throw new HarnessError(`htpasswd failed: ${new TextDecoder().decode(out.stderr)}`);
+  if (!out.success) {
+    throw new HarnessError(`htpasswd failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
   return new TextDecoder().decode(out.stdout).trim() + "\n";
 }
 
@@ -168,7 +175,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
       );
     }
     for (let attempt = 0;; attempt++) {
-      const port = await freePort();
+      const port = freePort();
       const host = `127.0.0.1:${port}`;
       const config = [
         "version: 0.1",
@@ -187,12 +194,18 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
         "http:",
         `  addr: ${host}`,
         `  secret: ${randomSecret()}`,
-        ...(material ? ["  tls:", `    certificate: ${material.certFile}`, `    key: ${material.keyFile}`] : []),
+        ...(material
+          ? ["  tls:", `    certificate: ${material.certFile}`, `    key: ${material.keyFile}`]
+          : []),
         ...authLines,
         "",
       ].join("\n");
       await Deno.writeTextFile(`${dir}/config.yml`, config);
-      const log = await Deno.open(`${dir}/registry.log`, { write: true, create: true, truncate: true });
+      const log = await Deno.open(`${dir}/registry.log`, {
+        write: true,
+        create: true,
+        truncate: true,
+      });
       const child = new Deno.Command(bin, {
         args: ["serve", `${dir}/config.yml`],
         stdin: "null",
@@ -260,7 +273,9 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
         })();
         if (attempt < 3 && /address already in use/i.test(tail)) continue;
         throw new HarnessError(
-          `Registry did not start on ${host}: ${tail.trim().split("\n").slice(-3).join(" | ") || "no output"}`,
+          `Registry did not start on ${host}: ${
+            tail.trim().split("\n").slice(-3).join(" | ") || "no output"
+          }`,
         );
       }
       return {

@@ -33,7 +33,8 @@ export interface SigningMaterial {
 async function openssl(args: string[], cwd: string): Promise<void> {
   let out: Deno.CommandOutput;
   try {
-    out = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" }).output();
+    out = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" })
+      .output();
   } catch (e) {
     throw new Error(`Cannot run openssl (apt-get install -y openssl): ${(e as Error).message}`);
   }
@@ -45,21 +46,56 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 /** Generates a CA and a server certificate for loopback names in `dir`. */
 export async function makeServerTls(dir: string): Promise<TlsMaterial> {
   await openssl([
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=harness-ca",
-    "-keyout", "ca.key", "-out", "ca.crt", "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=harness-ca",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
   ], dir);
   await openssl([
-    "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
-    "-out", "server.csr",
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
   ], dir);
   await Deno.writeTextFile(
     `${dir}/server.ext`,
     "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:::1\nextendedKeyUsage=serverAuth\n",
   );
   await openssl([
-    "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-    "-days", "2", "-out", "server.crt", "-extfile", "server.ext",
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-out",
+    "server.crt",
+    "-extfile",
+    "server.ext",
   ], dir);
   return {
     caFile: `${dir}/ca.crt`,
@@ -72,8 +108,19 @@ export async function makeServerTls(dir: string): Promise<TlsMaterial> {
 /** Generates the token signing key and certificate in `dir`. */
 export async function makeSigningKey(dir: string): Promise<SigningMaterial> {
   await openssl([
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=harness-token",
-    "-keyout", "token.key", "-out", "token.crt",
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=harness-token",
+    "-keyout",
+    "token.key",
+    "-out",
+    "token.crt",
   ], dir);
   const certPem = await Deno.readTextFile(`${dir}/token.crt`);
   const b64 = certPem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");

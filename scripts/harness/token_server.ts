@@ -57,7 +57,11 @@ export function startTokenServer(o: TokenServerOptions): Promise<TokenServer> {
   const state = { requests: 0 };
   const log: TokenServer["log"] = [];
 
-  const sign = (sub: string | undefined, scopes: string[], actionsAllowed: (a: string) => boolean) => {
+  const sign = (
+    sub: string | undefined,
+    scopes: string[],
+    actionsAllowed: (a: string) => boolean,
+  ) => {
     const access: { type: string; name: string; actions: string[] }[] = [];
     for (const scope of scopes) {
       const parts = scope.split(":");
