@@ -8,6 +8,7 @@
 import type { Command } from "./context.ts";
 import { inspectCommand, platformsCommand } from "./inspect.ts";
 import { pushCommand } from "./push.ts";
+import { completionsCommand } from "./completions.ts";
 
 /** One command of the CLI. */
 export interface CommandEntry {
@@ -30,5 +31,9 @@ export const COMMANDS: Record<string, CommandEntry> = {
   platforms: {
     summary: "say whether references are indexes and which platforms they support",
     run: platformsCommand,
+  },
+  completions: {
+    summary: "print a shell completion script (bash, zsh, fish)",
+    run: completionsCommand,
   },
 };

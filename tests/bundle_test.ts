@@ -7,8 +7,17 @@ import { pushFixtures, startRegistry } from "../scripts/harness/mod.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-async function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(cmd, { args, cwd: ROOT, stdout: "piped", stderr: "piped", env: { NO_COLOR: "1" } }).output();
+async function run(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
@@ -16,16 +25,33 @@ Deno.test("the bundled CLI prints its version and inspects an index in a real re
   const dir = await Deno.makeTempDir({ prefix: "mt-bundle-" });
   try {
     const out = `${dir}/manifest-tool.mjs`;
-    const b = await run(Deno.execPath(), ["bundle", "--quiet", "--platform=deno", "-o", out, "cli.ts"]);
+    const b = await run(Deno.execPath(), [
+      "bundle",
+      "--quiet",
+      "--platform=deno",
+      "-o",
+      out,
+      "cli.ts",
+    ]);
     assert.equal(b.code, 0, b.stderr);
     const v = await run(Deno.execPath(), ["run", "-A", out, "--version"]);
     assert.equal(v.code, 0, v.stderr);
     const version = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).version;
-    assert.match(v.stdout, new RegExp(`^manifest-tool version ${version.replaceAll(".", "\\.")} \\(commit: `));
+    assert.match(
+      v.stdout,
+      new RegExp(`^manifest-tool version ${version.replaceAll(".", "\\.")} \\(commit: `),
+    );
 
     await using reg = await startRegistry();
     const set = await pushFixtures(reg, { repository: "bundle/app", index: { tag: "multi" } });
-    const r = await run(Deno.execPath(), ["run", "-A", out, "--plain-http", "inspect", `${reg.host}/bundle/app:multi`]);
+    const r = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      out,
+      "--plain-http",
+      "inspect",
+      `${reg.host}/bundle/app:multi`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.includes(set.index!.digest));
     assert.match(r.stdout, /Contains 6 manifest references \(6 images, 0 attestations\)/);
@@ -43,7 +69,13 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "mt-compile-" });
     try {
-      const c = await run(Deno.execPath(), ["compile", "-A", "--output", `${dir}/manifest-tool`, "cli.ts"]);
+      const c = await run(Deno.execPath(), [
+        "compile",
+        "-A",
+        "--output",
+        `${dir}/manifest-tool`,
+        "cli.ts",
+      ]);
       assert.equal(c.code, 0, c.stderr);
       const v = await run(`${dir}/manifest-tool`, ["--version"]);
       assert.equal(v.code, 0, v.stderr);
@@ -53,4 +85,8 @@ Deno.test({
     }
   },
 });
-if (!DENORT) console.log("skipped: deno compile test: DENORT_BIN is not set and the Deno runtime download is unreachable here");
+if (!DENORT) {
+  console.log(
+    "skipped: deno compile test: DENORT_BIN is not set and the Deno runtime download is unreachable here",
+  );
+}

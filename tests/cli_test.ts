@@ -1,0 +1,62 @@
+// The CLI shell: version, help, exit codes, completions.
+import assert from "node:assert/strict";
+import { runCli } from "./_helpers/cli.ts";
+import { COMMANDS } from "../cli/commands.ts";
+
+Deno.test("--version prints version and commit, exit 0", async () => {
+  const r = await runCli(["--version"]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^manifest-tool version \d+\.\d+\.\d+ \(commit: [\w]+\)\n$/);
+});
+
+Deno.test("--help lists every command; no command is a usage error (exit 2)", async () => {
+  const r = await runCli(["--help"]);
+  assert.equal(r.code, 0);
+  for (const name of Object.keys(COMMANDS)) assert.ok(r.stdout.includes(`  ${name} `), name);
+  const none = await runCli([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /Usage: manifest-tool/);
+});
+
+Deno.test("an unknown command or global flag is exit 2 with one line naming it", async () => {
+  const a = await runCli(["inpsect", "alpine"]);
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /Unknown command "inpsect"/);
+  const b = await runCli(["--usernme", "x", "inspect", "alpine"]);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /unknown flag "--usernme"/);
+  const c = await runCli(["--timeout", "soon", "inspect", "alpine"]);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /Invalid --timeout "soon"/);
+});
+
+Deno.test("every command has a --help with usage and examples", async () => {
+  for (const name of Object.keys(COMMANDS)) {
+    const r = await runCli([name, "--help"]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, /Usage:/, name);
+    assert.match(r.stdout, /Examples?:/, name);
+  }
+});
+
+Deno.test("completions print scripts that bash parses and that name every command", async () => {
+  for (const shell of ["bash", "zsh", "fish"]) {
+    const r = await runCli(["completions", shell]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const name of Object.keys(COMMANDS)) {
+      assert.ok(r.stdout.includes(name), `${shell}: ${name}`);
+    }
+    assert.ok(
+      r.stdout.includes(shell === "fish" ? "-l expand-config" : "--expand-config"),
+      `${shell} completes command flags`,
+    );
+  }
+  const script = await runCli(["completions", "bash"]);
+  const f = await Deno.makeTempFile();
+  await Deno.writeTextFile(f, script.stdout);
+  const check = await new Deno.Command("bash", { args: ["-n", f] }).output();
+  await Deno.remove(f);
+  assert.equal(check.code, 0);
+  const bad = await runCli(["completions", "powershell"]);
+  assert.equal(bad.code, 2);
+});
