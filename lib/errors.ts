@@ -143,6 +143,20 @@ export class RegistryError extends Error {
       init.status === 503 || init.status === 504;
   }
 
+  /**
+   * The same error with `context` (e.g. the reference a user gave) in front of its message, the
+   * original kept as `cause`.
+   */
+  withContext(context: string): RegistryError {
+    return new RegistryError({
+      method: this.method,
+      url: this.url,
+      status: this.status,
+      codes: this.codes,
+      message: `${context}: ${this.message}`,
+    }, { cause: this });
+  }
+
   /** True when the registry sent `code` among its errors. */
   hasCode(code: string): boolean {
     return this.codes.some((c) => c.code === code);

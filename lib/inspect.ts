@@ -7,7 +7,7 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { RegistryError, UsageError } from "./errors.ts";
 import {
   type Descriptor,
   type ImageConfig,
@@ -88,7 +88,13 @@ export async function inspect(
   options: InspectOptions = {},
 ): Promise<Inspected> {
   const repo = client.repositoryOf(ref);
-  const top = await fetchNode(repo, ref.identifier, undefined, { ...options, children: false, configs: false }, 0);
+  const top = await fetchNode(repo, ref.identifier, undefined, {
+    ...options,
+    children: false,
+    configs: false,
+  }, 0).catch((e) => {
+    throw e instanceof RegistryError ? e.withContext(`"${ref}"`) : e;
+  });
   if (options.platform) {
     if (top.kind !== "index") {
       throw new UsageError(`"${ref}" is a single image, not an index: --platform does not apply`);
