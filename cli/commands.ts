@@ -9,6 +9,7 @@ import type { Command } from "./context.ts";
 import { inspectCommand, platformsCommand } from "./inspect.ts";
 import { pushCommand } from "./push.ts";
 import { completionsCommand } from "./completions.ts";
+import { manifestCommand } from "./manifest.ts";
 
 /** One command of the CLI. */
 export interface CommandEntry {
@@ -31,6 +32,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
   platforms: {
     summary: "say whether references are indexes and which platforms they support",
     run: platformsCommand,
+  },
+  manifest: {
+    summary: "create, annotate, push, inspect and rm local lists: a drop-in for docker manifest",
+    run: manifestCommand,
   },
   completions: {
     summary: "print a shell completion script (bash, zsh, fish)",
