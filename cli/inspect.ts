@@ -14,7 +14,13 @@ import { formatPlatformSummary, summarizePlatforms } from "../lib/format/platfor
 import { parsePlatform } from "../lib/platform.ts";
 import { mapConcurrent } from "../lib/pool.ts";
 import { parseReference } from "../lib/reference.ts";
-import { type CommandContext, GLOBAL_HELP, makeClient, makeLogger, parseCommandArgs } from "./context.ts";
+import {
+  type CommandContext,
+  GLOBAL_HELP,
+  makeClient,
+  makeLogger,
+  parseCommandArgs,
+} from "./context.ts";
 
 /** Help of `inspect`. */
 export const INSPECT_HELP = `Usage: manifest-tool [global flags] inspect [flags] REF
@@ -60,7 +66,11 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) {
-    throw new UsageError(`inspect takes one image reference, got ${positionals.length === 0 ? "none" : positionals.length}`);
+    throw new UsageError(
+      `inspect takes one image reference, got ${
+        positionals.length === 0 ? "none" : positionals.length
+      }`,
+    );
   }
   const name = positionals[0];
   const ref = parseReference(name);
@@ -69,7 +79,9 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
   await using client = makeClient(ctx, globals, [ref.registry], logger);
   const result = await inspect(client, ref, { platform });
   if (values.raw || values["expand-config"]) {
-    ctx.out(JSON.stringify(formatRaw(name, result, values["expand-config"] === true), null, 4) + "\n");
+    ctx.out(
+      JSON.stringify(formatRaw(name, result, values["expand-config"] === true), null, 4) + "\n",
+    );
     return 0;
   }
   const color = ctx.isTerminal && !ctx.env("NO_COLOR");
@@ -86,13 +98,19 @@ export async function platformsCommand(ctx: CommandContext): Promise<number> {
     ctx.out(PLATFORMS_HELP);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError("platforms takes at least one image reference");
+  if (positionals.length === 0) {
+    throw new UsageError("platforms takes at least one image reference");
+  }
   const refs = positionals.map((p) => parseReference(p));
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [...new Set(refs.map((r) => r.registry))], logger);
   // An index needs only its own document; a single image needs its config for the platform.
-  const summaries = await mapConcurrent(refs, 8, async (ref, i) =>
-    summarizePlatforms(positionals[i], await inspect(client, ref, { children: false })));
+  const summaries = await mapConcurrent(
+    refs,
+    8,
+    async (ref, i) =>
+      summarizePlatforms(positionals[i], await inspect(client, ref, { children: false })),
+  );
   if (values.json) {
     ctx.out(JSON.stringify(summaries, null, 2) + "\n");
   } else {

@@ -17,7 +17,13 @@ import { mapConcurrent } from "../lib/pool.ts";
 import { pushIndex } from "../lib/push.ts";
 import { parseReference, Reference } from "../lib/reference.ts";
 import type { RegistryClient } from "../lib/registry/client.ts";
-import { type CommandContext, GLOBAL_HELP, makeClient, makeLogger, parseCommandArgs } from "./context.ts";
+import {
+  type CommandContext,
+  GLOBAL_HELP,
+  makeClient,
+  makeLogger,
+  parseCommandArgs,
+} from "./context.ts";
 
 /** Help of `manifest`. */
 export const MANIFEST_HELP = `Usage: manifest-tool manifest COMMAND
@@ -64,7 +70,9 @@ export async function manifestCommand(ctx: CommandContext): Promise<number> {
       ctx.out(MANIFEST_HELP);
       return sub === undefined ? 2 : 0;
     default:
-      throw new UsageError(`Unknown manifest command "${sub}": expected create, annotate, push, inspect or rm`);
+      throw new UsageError(
+        `Unknown manifest command "${sub}": expected create, annotate, push, inspect or rm`,
+      );
   }
 }
 
@@ -85,14 +93,21 @@ async function resolveEntries(client: RegistryClient, source: string): Promise<L
   const bytes = top.bytes;
   if (top.kind === "image") {
     const c = top.config ?? {};
-    if (!c.os || !c.architecture) throw new UsageError(`Cannot tell the platform of "${source}" from its config`);
+    if (!c.os || !c.architecture) {
+      throw new UsageError(`Cannot tell the platform of "${source}" from its config`);
+    }
     const platform: Platform = { os: c.os, architecture: c.architecture };
     if (c.variant) platform.variant = c.variant;
     if (c["os.version"]) platform["os.version"] = c["os.version"];
     if (c["os.features"]?.length) platform["os.features"] = c["os.features"];
     return [{
       ref: ref.withDigest(top.descriptor.digest).toString(),
-      descriptor: { mediaType: top.descriptor.mediaType, digest: top.descriptor.digest, size: top.descriptor.size, platform },
+      descriptor: {
+        mediaType: top.descriptor.mediaType,
+        digest: top.descriptor.digest,
+        size: top.descriptor.size,
+        platform,
+      },
       raw: encodeBase64(bytes),
     }];
   }
@@ -102,7 +117,8 @@ async function resolveEntries(client: RegistryClient, source: string): Promise<L
   return await mapConcurrent(children, 8, async (d) => {
     const m = await repo.getManifest(d.digest, d);
     return {
-      ref: new Reference({ registry: ref.registry, repository: ref.repository, digest: d.digest }).toString(),
+      ref: new Reference({ registry: ref.registry, repository: ref.repository, digest: d.digest })
+        .toString(),
       descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size, platform: d.platform! },
       raw: encodeBase64(m.bytes),
     };
@@ -114,7 +130,9 @@ async function create(ctx: CommandContext): Promise<number> {
     amend: { type: "boolean", short: "a" },
   });
   if (values.help) return help(ctx);
-  if (positionals.length < 2) throw new UsageError("manifest create needs a list and at least one source");
+  if (positionals.length < 2) {
+    throw new UsageError("manifest create needs a list and at least one source");
+  }
   const [list, ...sources] = positionals;
   const { ref, name } = listName(list);
   for (const s of sources) parseReference(s);
@@ -122,7 +140,9 @@ async function create(ctx: CommandContext): Promise<number> {
   if (!values.amend && await st.exists(name)) {
     throw new UsageError(`Manifest list "${name}" exists already: use --amend to add to it`);
   }
-  const registries = [...new Set([ref.registry, ...sources.map((s) => parseReference(s).registry)])];
+  const registries = [
+    ...new Set([ref.registry, ...sources.map((s) => parseReference(s).registry)]),
+  ];
   await using client = makeClient(ctx, globals, registries, makeLogger(ctx, globals));
   const entries = (await mapConcurrent(sources, 8, (s) => resolveEntries(client, s))).flat();
   await st.create(name);
@@ -135,7 +155,9 @@ async function create(ctx: CommandContext): Promise<number> {
 /** Finds the entry a user names: by digest, or by the reference the source was created from. */
 async function findEntry(st: LocalStore, list: string, source: string): Promise<LocalEntry> {
   const entries = await st.entries(list);
-  if (!entries) throw new UsageError(`No local manifest list "${list}": create it with manifest create`);
+  if (!entries) {
+    throw new UsageError(`No local manifest list "${list}": create it with manifest create`);
+  }
   const want = parseReference(source, { defaultTag: false });
   const match = entries.find((e) => {
     const r = parseReference(e.ref, { defaultTag: false });
@@ -155,7 +177,9 @@ async function annotate(ctx: CommandContext): Promise<number> {
     "os-features": { type: "string", multiple: true },
   });
   if (values.help) return help(ctx);
-  if (positionals.length !== 2) throw new UsageError("manifest annotate takes a list and one source");
+  if (positionals.length !== 2) {
+    throw new UsageError("manifest annotate takes a list and one source");
+  }
   const { name } = listName(positionals[0]);
   const st = store(ctx);
   const entry = await findEntry(st, name, positionals[1]);
@@ -168,7 +192,9 @@ async function annotate(ctx: CommandContext): Promise<number> {
   }
   if (values["os-version"] !== undefined) p["os.version"] = values["os-version"] as string;
   if (values["os-features"] !== undefined) {
-    p["os.features"] = (values["os-features"] as string[]).flatMap((f) => f.split(",")).filter(Boolean);
+    p["os.features"] = (values["os-features"] as string[]).flatMap((f) => f.split(",")).filter(
+      Boolean,
+    );
   }
   validatePlatform(p);
   entry.descriptor.platform = p;
@@ -184,14 +210,22 @@ async function push(ctx: CommandContext): Promise<number> {
   if (values.help) return help(ctx);
   if (positionals.length !== 1) throw new UsageError("manifest push takes one list");
   const type = (values.type as string | undefined) ?? "docker";
-  if (type !== "docker" && type !== "oci") throw new UsageError(`Invalid --type "${type}": expected docker or oci`);
+  if (type !== "docker" && type !== "oci") {
+    throw new UsageError(`Invalid --type "${type}": expected docker or oci`);
+  }
   const { ref, name } = listName(positionals[0]);
   const st = store(ctx);
   const entries = await st.entries(name);
-  if (!entries) throw new UsageError(`No local manifest list "${name}": create it with manifest create`);
+  if (!entries) {
+    throw new UsageError(`No local manifest list "${name}": create it with manifest create`);
+  }
   if (entries.length === 0) throw new UsageError(`Manifest list "${name}" is empty`);
-  const registries = [...new Set([ref.registry, ...entries.map((e) => parseReference(e.ref).registry)])];
-  await using client = makeClient(ctx, globals, registries, makeLogger(ctx, globals), [ref.registry]);
+  const registries = [
+    ...new Set([ref.registry, ...entries.map((e) => parseReference(e.ref).registry)]),
+  ];
+  await using client = makeClient(ctx, globals, registries, makeLogger(ctx, globals), [
+    ref.registry,
+  ]);
   const result = await pushIndex(client, {
     image: name,
     // By digest: exactly the manifests stored, whatever their tags point at now.
@@ -219,7 +253,11 @@ async function inspectCmd(ctx: CommandContext): Promise<number> {
     const { name } = listName(positionals[0]);
     const e = await findEntry(st, name, positionals[1]);
     const raw = decodeBase64(e.raw);
-    ctx.out(verbose ? tabs(verboseEntry(`${name}@${e.descriptor.digest}`, e.descriptor, raw)) : indentRaw(raw));
+    ctx.out(
+      verbose
+        ? tabs(verboseEntry(`${name}@${e.descriptor.digest}`, e.descriptor, raw))
+        : indentRaw(raw),
+    );
     return 0;
   }
   const only = positionals[0];
@@ -229,7 +267,11 @@ async function inspectCmd(ctx: CommandContext): Promise<number> {
     const name = parseReference(only).toString();
     ctx.out(
       verbose
-        ? tabs(local.map((e) => verboseEntry(`${name}@${e.descriptor.digest}`, e.descriptor, decodeBase64(e.raw))))
+        ? tabs(
+          local.map((e) =>
+            verboseEntry(`${name}@${e.descriptor.digest}`, e.descriptor, decodeBase64(e.raw))
+          ),
+        )
         : listJson(DOCKER_LIST, local.map((e) => e.descriptor)),
     );
     return 0;

@@ -105,9 +105,13 @@ export async function inspect(
     );
     if (!match) {
       const have = top.index.manifests.filter((d) => d.platform && !isAttestation(d))
-        .map((d) => [d.platform!.os, d.platform!.architecture, d.platform!.variant].filter(Boolean).join("/"));
+        .map((d) =>
+          [d.platform!.os, d.platform!.architecture, d.platform!.variant].filter(Boolean).join("/")
+        );
       throw new UsageError(
-        `"${ref}" has no entry for platform ${[want.os, want.architecture, want.variant].filter(Boolean).join("/")}: it has ${have.join(", ") || "none"}`,
+        `"${ref}" has no entry for platform ${
+          [want.os, want.architecture, want.variant].filter(Boolean).join("/")
+        }: it has ${have.join(", ") || "none"}`,
       );
     }
     return await fetchNode(repo, match.digest, match, options, 1);

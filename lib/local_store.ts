@@ -72,7 +72,9 @@ export class LocalStore {
     const own = env("MANIFEST_TOOL_HOME");
     if (own) return own;
     const data = env("XDG_DATA_HOME") ?? (env("HOME") ? `${env("HOME")}/.local/share` : undefined);
-    if (!data) throw new UsageError("Cannot place the local manifest store: set HOME or MANIFEST_TOOL_HOME");
+    if (!data) {
+      throw new UsageError("Cannot place the local manifest store: set HOME or MANIFEST_TOOL_HOME");
+    }
     return `${data}/manifest-tool/manifests`;
   }
 
@@ -110,7 +112,9 @@ export class LocalStore {
     const dir = this.#listDir(list);
     const names: string[] = [];
     try {
-      for await (const e of Deno.readDir(dir)) if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+      for await (const e of Deno.readDir(dir)) {
+        if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+      }
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return undefined;
       throw e;
@@ -138,7 +142,9 @@ async function readEntry(path: string): Promise<LocalEntry> {
   try {
     doc = JSON.parse(await Deno.readTextFile(path));
   } catch (e) {
-    throw new LocalStoreError(path, e instanceof SyntaxError ? "not JSON" : (e as Error).message, { cause: e });
+    throw new LocalStoreError(path, e instanceof SyntaxError ? "not JSON" : (e as Error).message, {
+      cause: e,
+    });
   }
   const o = doc as Partial<LocalEntry>;
   const d = o?.descriptor;
