@@ -38,11 +38,15 @@ export function parseDigest(digest: string): ParsedDigest {
   const algorithm = digest.slice(0, i);
   const hex = digest.slice(i + 1);
   if (algorithm !== "sha256" && algorithm !== "sha512") {
-    throw new UsageError(`Invalid digest "${digest}": unsupported algorithm "${algorithm}" (sha256 or sha512)`);
+    throw new UsageError(
+      `Invalid digest "${digest}": unsupported algorithm "${algorithm}" (sha256 or sha512)`,
+    );
   }
   const want = DIGEST_HEX_LENGTH[algorithm];
   if (hex.length !== want) {
-    throw new UsageError(`Invalid digest "${digest}": ${algorithm} needs ${want} hex characters, got ${hex.length}`);
+    throw new UsageError(
+      `Invalid digest "${digest}": ${algorithm} needs ${want} hex characters, got ${hex.length}`,
+    );
   }
   if (!/^[0-9a-f]+$/.test(hex)) {
     throw new UsageError(`Invalid digest "${digest}": the encoded part must be lowercase hex`);

@@ -7,12 +7,7 @@
  * @module
  */
 
-import {
-  isIndexMediaType,
-  isManifestMediaType,
-  OCI_INDEX,
-  OCI_MANIFEST,
-} from "./media_types.ts";
+import { isIndexMediaType, isManifestMediaType, OCI_INDEX, OCI_MANIFEST } from "./media_types.ts";
 import type { Platform } from "./platform.ts";
 
 /** A content descriptor: what, how big, which digest (image-spec `descriptor.md`). */
@@ -136,10 +131,14 @@ export function parseManifest(
     );
   }
   if (o.schemaVersion !== 2) {
-    throw new ManifestFormatError(`${what} has schemaVersion ${JSON.stringify(o.schemaVersion)}, expected 2`);
+    throw new ManifestFormatError(
+      `${what} has schemaVersion ${JSON.stringify(o.schemaVersion)}, expected 2`,
+    );
   }
   if (isIndexMediaType(mediaType)) {
-    if (!Array.isArray(o.manifests)) throw new ManifestFormatError(`${what} has no "manifests" array`);
+    if (!Array.isArray(o.manifests)) {
+      throw new ManifestFormatError(`${what} has no "manifests" array`);
+    }
     for (const [i, d] of (o.manifests as unknown[]).entries()) {
       checkDescriptor(d, `${what} manifests[${i}]`);
     }
@@ -147,7 +146,9 @@ export function parseManifest(
   }
   checkDescriptor(o.config, `${what} config`);
   if (!Array.isArray(o.layers)) throw new ManifestFormatError(`${what} has no "layers" array`);
-  for (const [i, d] of (o.layers as unknown[]).entries()) checkDescriptor(d, `${what} layers[${i}]`);
+  for (const [i, d] of (o.layers as unknown[]).entries()) {
+    checkDescriptor(d, `${what} layers[${i}]`);
+  }
   return { kind: "image", mediaType: mediaType!, manifest: o as unknown as ImageManifest };
 }
 
@@ -171,7 +172,10 @@ export class ManifestFormatError extends Error {
 function checkDescriptor(d: unknown, what: string): void {
   if (!d || typeof d !== "object") throw new ManifestFormatError(`${what} is not a descriptor`);
   const o = d as Record<string, unknown>;
-  if (typeof o.digest !== "string" || !/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(o.digest)) {
+  if (
+    typeof o.digest !== "string" ||
+    !/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(o.digest)
+  ) {
     throw new ManifestFormatError(`${what} has an invalid digest ${JSON.stringify(o.digest)}`);
   }
   if (typeof o.size !== "number" || !Number.isSafeInteger(o.size) || o.size < 0) {

@@ -26,20 +26,47 @@ export interface Platform {
 
 /** Go's GOOS values (`go tool dist list`). */
 export const KNOWN_OS: readonly string[] = [
-  "aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js", "linux", "netbsd",
-  "openbsd", "plan9", "solaris", "wasip1", "windows",
+  "aix",
+  "android",
+  "darwin",
+  "dragonfly",
+  "freebsd",
+  "illumos",
+  "ios",
+  "js",
+  "linux",
+  "netbsd",
+  "openbsd",
+  "plan9",
+  "solaris",
+  "wasip1",
+  "windows",
 ];
 
 /** Go's GOARCH values. */
 export const KNOWN_ARCH: readonly string[] = [
-  "386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "ppc64",
-  "ppc64le", "riscv64", "s390x", "wasm",
+  "386",
+  "amd64",
+  "arm",
+  "arm64",
+  "loong64",
+  "mips",
+  "mips64",
+  "mips64le",
+  "mipsle",
+  "ppc64",
+  "ppc64le",
+  "riscv64",
+  "s390x",
+  "wasm",
 ];
 
 const VARIANTS: Record<string, readonly string[]> = {
   arm: ["v5", "v6", "v7", "v8"],
   arm64: [
-    "v8", ...Array.from({ length: 10 }, (_, i) => `v8.${i}`), "v9",
+    "v8",
+    ...Array.from({ length: 10 }, (_, i) => `v8.${i}`),
+    "v9",
     ...Array.from({ length: 6 }, (_, i) => `v9.${i}`),
   ],
   amd64: ["v1", "v2", "v3", "v4"],
@@ -110,11 +137,15 @@ export function formatPlatform(p: Platform, options: { osVersion?: boolean } = {
 export function validatePlatform(p: Platform): void {
   const text = formatPlatform(p);
   if (!KNOWN_OS.includes(p.os)) {
-    throw new UsageError(`Unknown os "${p.os}" in platform "${text}": expected one of ${KNOWN_OS.join(", ")}`);
+    throw new UsageError(
+      `Unknown os "${p.os}" in platform "${text}": expected one of ${KNOWN_OS.join(", ")}`,
+    );
   }
   if (!KNOWN_ARCH.includes(p.architecture)) {
     throw new UsageError(
-      `Unknown architecture "${p.architecture}" in platform "${text}": expected one of ${KNOWN_ARCH.join(", ")}`,
+      `Unknown architecture "${p.architecture}" in platform "${text}": expected one of ${
+        KNOWN_ARCH.join(", ")
+      }`,
     );
   }
   if (p.variant) {
@@ -122,7 +153,9 @@ export function validatePlatform(p: Platform): void {
     if (!allowed.includes(p.variant)) {
       throw new UsageError(
         `Unknown variant "${p.variant}" for architecture "${p.architecture}" in platform "${text}": ${
-          allowed.length ? `expected one of ${allowed.join(", ")}` : "this architecture has no variants"
+          allowed.length
+            ? `expected one of ${allowed.join(", ")}`
+            : "this architecture has no variants"
         }`,
       );
     }
@@ -186,7 +219,13 @@ export function platformMatches(want: Platform, have: Platform): boolean {
  */
 export function platformKey(p: Platform): string {
   const n = normalizePlatform(p);
-  return [n.os, n.architecture, effectiveVariant(n) ?? "", n["os.version"] ?? "", (n["os.features"] ?? []).join(".")]
+  return [
+    n.os,
+    n.architecture,
+    effectiveVariant(n) ?? "",
+    n["os.version"] ?? "",
+    (n["os.features"] ?? []).join("."),
+  ]
     .join("|");
 }
 

@@ -12,7 +12,8 @@ import { parseDigest } from "./digest.ts";
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(\d+))?$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(\d+))?$/;
 const MAX_NAME = 255;
 
 /** Docker Hub's name in references. */
@@ -70,7 +71,12 @@ export class Reference {
   /** The same repository pinned to `digest` (the tag is kept). */
   withDigest(digest: string): Reference {
     checkDigest(this.toString(), digest);
-    return new Reference({ registry: this.registry, repository: this.repository, tag: this.tag, digest });
+    return new Reference({
+      registry: this.registry,
+      repository: this.repository,
+      tag: this.tag,
+      digest,
+    });
   }
 }
 
@@ -84,11 +90,16 @@ export class Reference {
  * console.assert(ref.registry === "localhost:5000" && ref.repository === "team/app" && ref.tag === "1.0");
  * ```
  */
-export function parseReference(s: string, options: { defaultTag?: string | false } = {}): Reference {
+export function parseReference(
+  s: string,
+  options: { defaultTag?: string | false } = {},
+): Reference {
   const input = s;
   if (!s || !s.trim()) throw new InvalidReferenceError(input, "empty reference");
   if (/\s/.test(s)) throw new InvalidReferenceError(input, "must not contain white space");
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new InvalidReferenceError(input, "must not include a scheme");
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
+    throw new InvalidReferenceError(input, "must not include a scheme");
+  }
   let digest: string | undefined;
   const at = s.indexOf("@");
   if (at >= 0) {
@@ -101,7 +112,9 @@ export function parseReference(s: string, options: { defaultTag?: string | false
   const slash = s.indexOf("/");
   if (slash > 0) {
     const first = s.slice(0, slash);
-    if (first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("[")) {
+    if (
+      first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("[")
+    ) {
       registry = first;
       rest = s.slice(slash + 1);
       const m = HOST.exec(registry);
@@ -120,7 +133,9 @@ export function parseReference(s: string, options: { defaultTag?: string | false
     checkTag(input, tag);
   }
   if (!rest) throw new InvalidReferenceError(input, "missing repository name");
-  if (rest !== rest.toLowerCase()) throw new InvalidReferenceError(input, "repository must be lowercase");
+  if (rest !== rest.toLowerCase()) {
+    throw new InvalidReferenceError(input, "repository must be lowercase");
+  }
   for (const c of rest.split("/")) {
     if (!COMPONENT.test(c)) {
       throw new InvalidReferenceError(
@@ -141,7 +156,10 @@ export function parseReference(s: string, options: { defaultTag?: string | false
 function checkTag(input: string, tag: string): void {
   if (tag.length > 128) throw new InvalidReferenceError(input, "tag is longer than 128 characters");
   if (!TAG.test(tag)) {
-    throw new InvalidReferenceError(input, `invalid tag "${tag}": must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
+    throw new InvalidReferenceError(
+      input,
+      `invalid tag "${tag}": must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`,
+    );
   }
 }
 
@@ -149,7 +167,13 @@ function checkDigest(input: string, digest: string): void {
   try {
     parseDigest(digest);
   } catch (e) {
-    throw new InvalidReferenceError(input, `invalid digest "${digest}": ${(e as Error).message.replace(/^Invalid digest "[^"]*": /, "")}`, { cause: e });
+    throw new InvalidReferenceError(
+      input,
+      `invalid digest "${digest}": ${
+        (e as Error).message.replace(/^Invalid digest "[^"]*": /, "")
+      }`,
+      { cause: e },
+    );
   }
 }
 
@@ -163,7 +187,9 @@ function checkDigest(input: string, digest: string): void {
  * ```
  */
 export function registryApiHost(registry: string): string {
-  return registry === DOCKER_HUB || registry === "index.docker.io" ? "registry-1.docker.io" : registry;
+  return registry === DOCKER_HUB || registry === "index.docker.io"
+    ? "registry-1.docker.io"
+    : registry;
 }
 
 /**

@@ -60,7 +60,12 @@ export function parseSpec(text: string, file: string): PushSpec {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0] ?? (e.pos ? lc.linePos(e.pos[0]) : undefined);
-    throw new SpecError(`invalid YAML: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`, file, pos?.line ?? 0, pos?.col ?? 0);
+    throw new SpecError(
+      `invalid YAML: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
+      file,
+      pos?.line ?? 0,
+      pos?.col ?? 0,
+    );
   }
   const deref = (n: unknown): Node | null => {
     if (isAlias(n)) return deref(n.resolve(doc) ?? null);
@@ -99,7 +104,9 @@ export function parseSpec(text: string, file: string): PushSpec {
       }
       out[k] = typeof (vn as { value: unknown }).value === "string"
         ? (vn as { value: string }).value
-        : String((vn as { source?: string; value: unknown }).source ?? (vn as { value: unknown }).value);
+        : String(
+          (vn as { source?: string; value: unknown }).source ?? (vn as { value: unknown }).value,
+        );
     }
     return out;
   };
@@ -131,24 +138,32 @@ export function parseSpec(text: string, file: string): PushSpec {
         break;
       }
       default:
-        fail(`unknown key "${key}": expected image, tags, annotations or manifests`, pair.key as Node);
+        fail(
+          `unknown key "${key}": expected image, tags, annotations or manifests`,
+          pair.key as Node,
+        );
     }
   }
-  if (!spec.image) fail("missing key \"image\" (the target reference)", root);
+  if (!spec.image) fail('missing key "image" (the target reference)', root);
   if (!sawManifests || spec.manifests.length === 0) {
-    fail("missing or empty \"manifests\" (the source images)", root);
+    fail('missing or empty "manifests" (the source images)', root);
   }
   return spec;
 
   function parseEntry(item: unknown, i: number): PushSource {
     const node = deref(item);
-    if (!isMap(node)) return fail(`manifests[${i}] must be a mapping with image and platform`, node as Node);
+    if (!isMap(node)) {
+      return fail(`manifests[${i}] must be a mapping with image and platform`, node as Node);
+    }
     const entry: PushSource = { image: "" };
     for (const pair of node.items) {
       const key = keyOf(pair);
       if (key === "image") entry.image = str(pair.value, `manifests[${i}].image`);
       else if (key === "platform") entry.platform = parsePlatform(pair.value, i);
-      else fail(`unknown key "${key}" in manifests[${i}]: expected image or platform`, pair.key as Node);
+      else {fail(
+          `unknown key "${key}" in manifests[${i}]: expected image or platform`,
+          pair.key as Node,
+        );}
     }
     if (!entry.image) fail(`manifests[${i}] has no image`, node);
     return entry;

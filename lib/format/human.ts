@@ -22,7 +22,9 @@ import { type Colors, PLAIN } from "./colors.ts";
  * ```
  */
 export function formatHuman(name: string, result: Inspected, colors: Colors = PLAIN): string {
-  return result.kind === "index" ? formatIndex(name, result, colors) : formatImage(name, result, colors);
+  return result.kind === "index"
+    ? formatIndex(name, result, colors)
+    : formatImage(name, result, colors);
 }
 
 function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): string {
@@ -45,7 +47,11 @@ function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): s
     lines.push(`${n}   Length: ${c.blue(d.size)}`);
     const child = r.children[i];
     if (att) {
-      lines.push(`${n}       >>> Attestation for digest: ${c.yellow(d.annotations?.[REFERENCE_DIGEST_ANNOTATION] ?? "unknown")}`);
+      lines.push(
+        `${n}       >>> Attestation for digest: ${
+          c.yellow(d.annotations?.[REFERENCE_DIGEST_ANNOTATION] ?? "unknown")
+        }`,
+      );
       lines.push("");
       return;
     }
@@ -54,7 +60,9 @@ function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): s
       lines.push(`${n} Platform:`);
       lines.push(`${n}    -      OS: ${c.green(p.os)}`);
       if (p["os.version"]) lines.push(`${n}    - OS Vers: ${c.green(p["os.version"])}`);
-      if (p["os.features"]?.length) lines.push(`${n}    - OS Feat: ${c.green(`[${p["os.features"].join(" ")}]`)}`);
+      if (p["os.features"]?.length) {
+        lines.push(`${n}    - OS Feat: ${c.green(`[${p["os.features"].join(" ")}]`)}`);
+      }
       lines.push(`${n}    -    Arch: ${c.green(p.architecture)}`);
       if (p.variant) lines.push(`${n}    - Variant: ${c.green(p.variant)}`);
       if (p.features?.length) lines.push(`${n}    - Feature: ${c.green(p.features.join(","))}`);
@@ -63,7 +71,11 @@ function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): s
       const layers = child.manifest.layers;
       lines.push(`${n} # Layers: ${c.red(layers.length)}`);
       layers.forEach((l, j) => {
-        lines.push(`${indent}     layer ${c.red(String(j + 1).padStart(2, "0"))}: digest = ${c.yellow(l.digest)}`);
+        lines.push(
+          `${indent}     layer ${c.red(String(j + 1).padStart(2, "0"))}: digest = ${
+            c.yellow(l.digest)
+          }`,
+        );
         lines.push(`${indent}                 type = ${c.green(l.mediaType)}`);
       });
     } else if (child?.kind === "index") {
@@ -89,7 +101,9 @@ function formatImage(name: string, r: InspectedImage, c: Colors): string {
   if (cfg.variant) lines.push(`     Variant: ${c.green(cfg.variant)}`);
   lines.push(`    # Layers: ${c.red(r.manifest.layers.length)}`);
   r.manifest.layers.forEach((l, i) => {
-    lines.push(`      layer ${c.red(String(i + 1).padStart(2, "0"))}: digest = ${c.yellow(l.digest)}`);
+    lines.push(
+      `      layer ${c.red(String(i + 1).padStart(2, "0"))}: digest = ${c.yellow(l.digest)}`,
+    );
     lines.push(`                  type = ${c.green(l.mediaType)}`);
   });
   return lines.join("\n") + "\n";

@@ -36,11 +36,18 @@ export interface PlatformSummary {
 export function summarizePlatforms(reference: string, r: Inspected): PlatformSummary {
   let platforms: Platform[];
   if (r.kind === "index") {
-    platforms = r.index.manifests.filter((d) => !isAttestation(d) && d.platform).map((d) => d.platform!);
+    platforms = r.index.manifests.filter((d) => !isAttestation(d) && d.platform).map((d) =>
+      d.platform!
+    );
   } else {
     const c = r.config ?? {};
     platforms = c.os && c.architecture
-      ? [{ os: c.os, architecture: c.architecture, variant: c.variant, "os.version": c["os.version"] }]
+      ? [{
+        os: c.os,
+        architecture: c.architecture,
+        variant: c.variant,
+        "os.version": c["os.version"],
+      }]
       : [];
   }
   return {

@@ -20,7 +20,11 @@ import type { Inspected, InspectedImage } from "../inspect.ts";
  * console.log(JSON.stringify(formatRaw("r/x:1", result, false), null, 4));
  * ```
  */
-export function formatRaw(name: string, result: Inspected, expandConfig: boolean): Record<string, unknown> {
+export function formatRaw(
+  name: string,
+  result: Inspected,
+  expandConfig: boolean,
+): Record<string, unknown> {
   if (result.kind === "image") return imageJson(name, result, expandConfig);
   return {
     name,
@@ -50,7 +54,11 @@ export function formatRaw(name: string, result: Inspected, expandConfig: boolean
   };
 }
 
-function imageJson(name: string, r: InspectedImage, expandConfig: boolean): Record<string, unknown> {
+function imageJson(
+  name: string,
+  r: InspectedImage,
+  expandConfig: boolean,
+): Record<string, unknown> {
   return {
     name,
     digest: r.descriptor.digest,
