@@ -10,6 +10,7 @@ import { inspectCommand, platformsCommand } from "./inspect.ts";
 import { pushCommand } from "./push.ts";
 import { completionsCommand } from "./completions.ts";
 import { manifestCommand } from "./manifest.ts";
+import { checkRegistryCommand } from "./check_registry.ts";
 
 /** One command of the CLI. */
 export interface CommandEntry {
@@ -36,6 +37,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
   manifest: {
     summary: "create, annotate, push, inspect and rm local lists: a drop-in for docker manifest",
     run: manifestCommand,
+  },
+  "check-registry": {
+    summary: "check that a registry can hold manifest lists and OCI indexes",
+    run: checkRegistryCommand,
   },
   completions: {
     summary: "print a shell completion script (bash, zsh, fish)",
