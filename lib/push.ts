@@ -559,9 +559,19 @@ class Copier {
       }
       if (await this.#target.headBlob(d.digest)) return record("present");
       if (this.#options.dryRun) return record("copy");
-      await this.#target.uploadBlob(this.#stream(d, source), { digest: d.digest, size: d.size }, {
-        chunkSize: this.#options.chunkSize,
-      });
+      const copy = () =>
+        this.#target.uploadBlob(this.#stream(d, source), { digest: d.digest, size: d.size }, {
+          chunkSize: this.#options.chunkSize,
+        });
+      try {
+        await copy();
+      } catch (e) {
+        // A broken connection spoils the upload session: start again once, in a new session.
+        // Verified content that does not match (DigestMismatchError) is never retried.
+        if (!(e instanceof RegistryError && e.temporary)) throw e;
+        this.#client.logger.debug(`copy of ${d.digest} failed (${e.message}): retrying once`);
+        await copy();
+      }
       return record("copy");
     });
   }

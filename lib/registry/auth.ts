@@ -10,6 +10,7 @@
  */
 
 import { AuthError } from "../errors.ts";
+import { isLoopbackRegistry } from "../reference.ts";
 import { LIMITS, readCapped } from "../content.ts";
 import type { Credential, CredentialStore } from "./credentials.ts";
 import { redact, type Transport, type TransportRequest } from "./transport.ts";
@@ -276,6 +277,13 @@ export class Authenticator {
       throw new AuthError(`${registry} sent a Bearer challenge with an invalid realm "${realm}"`, {
         host: registry,
       });
+    }
+    if (realmUrl.protocol === "http:" && cred && !isLoopbackRegistry(realmUrl.host)) {
+      // Credentials in clear text to a host the registry named: refuse the downgrade.
+      throw new AuthError(
+        `${registry} asks for credentials at ${realmUrl.origin} over plain HTTP: refusing to send them`,
+        { host: registry },
+      );
     }
     const scopes = scopesOf(want);
     let res: Response | undefined;

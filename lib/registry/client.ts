@@ -125,6 +125,10 @@ export class UploadSession {
         const res = await this.#repo.send("PUT", url, ["push"], {
           body: verifiedBody(body, expected),
           headers: contentHeaders(body),
+          // A PUT that broke off spoils its session: retrying it there cannot work, so the caller
+          // starts a new session instead (bytes are cheap to resend, and the auth layer still
+          // replays a factory after a 401, which the registry answers before reading the body).
+          idempotent: body instanceof Uint8Array,
         });
         await this.#repo.expect(res, "PUT", url, [201]);
         return {

@@ -48,7 +48,7 @@ export interface TransportOptions {
   retryBaseMs?: number;
   /** Longest delay between attempts (also caps `Retry-After`), in ms. Default 10000. */
   retryMaxMs?: number;
-  /** Time to wait for response headers, in ms. Default 60000. */
+  /** Time to wait for response headers, and longest pause within a body, in ms. Default 60000. */
   timeoutMs?: number;
   /** Requests in flight per host (until headers arrive). Default 16. */
   maxConcurrencyPerHost?: number;
@@ -305,7 +305,7 @@ export class Transport {
           Math.round(performance.now() - started)
         } ms)`,
       );
-      return res;
+      return withIdleTimeout(res, timeoutMs, `${method} ${redact(target)}`, controller);
     } catch (e) {
       this.#logger.debug(`${method} ${redact(target)} -> ${errorText(e)}`);
       throw new RegistryError({
@@ -372,6 +372,60 @@ export class Transport {
     this.#logger.debug(`${why}; retrying in ${Math.round(ms)} ms`);
     await new Promise((r) => setTimeout(r, ms));
   }
+}
+
+/**
+ * A response whose body fails with a {@link RegistryError} (status 0, temporary) when no data
+ * arrives for `ms`, and closes the connection: a stalled transfer must fail, not hang.
+ */
+function withIdleTimeout(
+  res: Response,
+  ms: number,
+  what: string,
+  abort: AbortController,
+): Response {
+  if (!res.body) return res;
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const idle = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new RegistryError({
+                method: "",
+                url: what,
+                status: 0,
+                message: `${what}: no data for ${ms} ms`,
+              }),
+            ),
+          ms,
+        );
+      });
+      try {
+        const r = await Promise.race([reader.read(), idle]);
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      } catch (e) {
+        abort.abort(e);
+        reader.cancel(e).catch(() => {});
+        controller.error(e);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  const out = new Response(body, {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+  });
+  Object.defineProperty(out, "url", { value: res.url });
+  return out;
 }
 
 async function readCertsDirs(host: string, dirs: readonly string[]): Promise<string[]> {
