@@ -19,13 +19,13 @@ Deno.test("--help lists every command; no command is a usage error (exit 2)", as
 });
 
 Deno.test("an unknown command or global flag is exit 2 with one line naming it", async () => {
-  const a = await runCli(["inpsect", "alpine"]);
+  const a = await runCli(["inpsect", "127.0.0.1:9/alpine"]);
   assert.equal(a.code, 2);
   assert.match(a.stderr, /Unknown command "inpsect"/);
-  const b = await runCli(["--usernme", "x", "inspect", "alpine"]);
+  const b = await runCli(["--usernme", "x", "inspect", "127.0.0.1:9/alpine"]);
   assert.equal(b.code, 2);
   assert.match(b.stderr, /unknown flag "--usernme"/);
-  const c = await runCli(["--timeout", "soon", "inspect", "alpine"]);
+  const c = await runCli(["--timeout", "soon", "inspect", "127.0.0.1:9/alpine"]);
   assert.equal(c.code, 2);
   assert.match(c.stderr, /Invalid --timeout "soon"/);
 });
