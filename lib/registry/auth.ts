@@ -96,6 +96,8 @@ interface Token {
   atoms: Set<string>;
   value: string;
   expiresAt: number;
+  /** Order in which tokens were obtained. */
+  seq: number;
 }
 
 interface HostState {
@@ -103,8 +105,6 @@ interface HostState {
   tokens: Token[];
   /** Scopes added to every token request for the host (see {@link Authenticator.addScopes}). */
   extra: Set<string>;
-  /** Set while the first request to the host learns its challenge; others wait for it. */
-  discovery?: Promise<void>;
 }
 
 /** A request plus the scopes it needs (Bearer registries). */
@@ -135,6 +135,7 @@ export class Authenticator {
   readonly #credentials: CredentialStore;
   readonly #hosts = new Map<string, HostState>();
   readonly #inflight = new Map<string, Promise<Token>>();
+  #seq = 0;
   /** Token requests made (for round-trip accounting). */
   tokenRequests = 0;
 
@@ -154,18 +155,10 @@ export class Authenticator {
    * the challenge it carried. Throws {@link AuthError} when the registry still refuses.
    */
   async fetch(req: AuthRequest): Promise<Response> {
-    const state = this.#state(req.registry);
-    let discovered: (() => void) | undefined;
-    if (!state.challenge) {
-      // Learn the challenge with one request, not with a 401 for each of many concurrent ones.
-      if (state.discovery) await state.discovery;
-      else state.discovery = new Promise<void>((r) => discovered = r);
-    }
-    try {
-      return await this.#fetch(req, state);
-    } finally {
-      discovered?.();
-    }
+    // Concurrent first requests to a host are not held back to learn its challenge one at a
+    // time: that would cost a round trip on every registry to save a few 401s on some. Their
+    // token requests are shared instead (see #authorization).
+    return await this.#fetch(req, this.#state(req.registry));
   }
 
   /**
@@ -179,8 +172,9 @@ export class Authenticator {
   async #fetch(req: AuthRequest, state: HostState): Promise<Response> {
     const needed = atoms(req.scopes);
     const headers = new Headers(req.headers);
-    const first = await this.#authorization(req.registry, state, needed, false);
+    const first = await this.#authorization(req.registry, state, needed);
     if (first) headers.set("authorization", first);
+    const sentWith = this.#seq;
     const res = await this.#transport.fetch({ ...req, headers });
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers.get("www-authenticate"));
@@ -198,7 +192,8 @@ export class Authenticator {
     }
     state.challenge = challenge;
     for (const a of atoms(challenge.params.scope ? [challenge.params.scope] : [])) needed.add(a);
-    const second = await this.#authorization(req.registry, state, needed, true);
+    // A token obtained since this request left (by a concurrent one) is as good as a new one.
+    const second = await this.#authorization(req.registry, state, needed, sentWith);
     if (!second) throw this.#unauthorized(req, 401, challenge);
     headers.set("authorization", second);
     const again = await this.#transport.fetch({ ...req, headers });
@@ -223,7 +218,7 @@ export class Authenticator {
     registry: string,
     state: HostState,
     needed: Set<string>,
-    fresh: boolean,
+    newerThan?: number,
   ): Promise<string | undefined> {
     const c = state.challenge;
     if (!c) return undefined;
@@ -239,12 +234,11 @@ export class Authenticator {
     }
     if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
     const now = Date.now();
-    if (!fresh) {
-      const hit = state.tokens.find((t) =>
-        t.expiresAt > now && [...needed].every((a) => t.atoms.has(a))
-      );
-      if (hit) return `Bearer ${hit.value}`;
-    }
+    const hit = state.tokens.find((t) =>
+      t.expiresAt > now && (newerThan === undefined || t.seq > newerThan) &&
+      [...needed].every((a) => t.atoms.has(a))
+    );
+    if (hit) return `Bearer ${hit.value}`;
     const want = new Set([...needed, ...state.extra]);
     const key = `${registry} ${[...want].sort().join(" ")}`;
     let p = this.#inflight.get(key);
@@ -253,8 +247,10 @@ export class Authenticator {
       this.#inflight.set(key, p);
     }
     const token = await p;
-    state.tokens = state.tokens.filter((t) => t.expiresAt > now);
-    state.tokens.unshift(token);
+    if (!state.tokens.includes(token)) {
+      token.seq = ++this.#seq;
+      state.tokens = [token, ...state.tokens.filter((t) => t.expiresAt > now)];
+    }
     return `Bearer ${token.value}`;
   }
 
@@ -358,7 +354,12 @@ export class Authenticator {
     const expiresIn = typeof doc.expires_in === "number" && doc.expires_in > 0
       ? doc.expires_in
       : 60;
-    return { atoms: want, value, expiresAt: Date.now() + Math.max(0, expiresIn - 10) * 1000 };
+    return {
+      atoms: want,
+      value,
+      expiresAt: Date.now() + Math.max(0, expiresIn - 10) * 1000,
+      seq: 0,
+    };
   }
 
   #postToken(

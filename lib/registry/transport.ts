@@ -209,7 +209,10 @@ export class Transport {
     body: RequestBody | undefined,
   ): Promise<Response> {
     const host = url.host;
-    if (url.protocol === "https:" && !this.#schemes.has(host) && this.#fallbackAllowed(host)) {
+    if (
+      url.protocol === "https:" && this.#scheme(url) === "https" && !this.#schemes.has(host) &&
+      this.#fallbackAllowed(host)
+    ) {
       const probe = this.#probes.get(host);
       if (probe) await probe;
       else if (body instanceof ReadableStream) await this.#probe(host);
