@@ -55,3 +55,13 @@ export {
   type TransportOptions,
   type TransportRequest,
 } from "./lib/registry/transport.ts";
+export * from "./lib/push.ts";
+export * from "./lib/inspect.ts";
+export * from "./lib/spec.ts";
+export * from "./lib/check_registry.ts";
+export * from "./lib/local_store.ts";
+export * from "./lib/format/colors.ts";
+export * from "./lib/format/human.ts";
+export * from "./lib/format/raw.ts";
+export * from "./lib/format/platforms.ts";
+export * from "./lib/format/check.ts";

@@ -91,6 +91,13 @@ if (!b.success) throw new Error("deno task bundle failed");
 
 await using reg = await startRegistry();
 await using other = await startRegistry();
+// Interrupted (Ctrl-C, kill): stop the registries before leaving.
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(sig, async () => {
+    await Promise.allSettled([reg.stop(), other.stop()]);
+    Deno.exit(130);
+  });
+}
 console.error("bench: pushing fixtures");
 const same = await pushFixtures(reg, {
   repository: "b/same",
@@ -118,6 +125,16 @@ interface Scenario {
   tools: Tool[];
 }
 
+/** A spec's platform block, complete (os.version too) so no config needs fetching. */
+const platformYaml = (
+  p: { os: string; architecture: string; variant?: string; "os.version"?: string },
+) =>
+  JSON.stringify({
+    os: p.os,
+    architecture: p.architecture,
+    variant: p.variant,
+    "os.version": p["os.version"],
+  });
 const tag = (i: { platform: { os: string; architecture: string; variant?: string } }) =>
   [i.platform.os, i.platform.architecture, i.platform.variant].filter(Boolean).join("-");
 const docker = which("docker");
@@ -167,11 +184,7 @@ function scenarios(): Scenario[] {
           spec,
           `image: ${h}/${target}:r${run}\nmanifests:\n${
             same.images.map((i) =>
-              `  - image: ${
-                repoOf(h, i)
-              }\n    platform: {os: ${i.platform.os}, architecture: ${i.platform.architecture}${
-                i.platform.variant ? `, variant: ${i.platform.variant}` : ""
-              }}`
+              `  - image: ${repoOf(h, i)}\n    platform: ${platformYaml(i.platform)}`
             ).join("\n")
           }\n`,
         );
@@ -205,11 +218,7 @@ function scenarios(): Scenario[] {
             spec,
             `image: ${h}/${target}:m${run}\nmanifests:\n${
               same.images.map((i) =>
-                `  - image: ${
-                  repoOf(h, i)
-                }\n    platform: {os: ${i.platform.os}, architecture: ${i.platform.architecture}${
-                  i.platform.variant ? `, variant: ${i.platform.variant}` : ""
-                }}`
+                `  - image: ${repoOf(h, i)}\n    platform: ${platformYaml(i.platform)}`
               ).join("\n")
             }\n`,
           );
