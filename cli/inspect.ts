@@ -6,11 +6,15 @@
  */
 
 import { UsageError } from "../lib/errors.ts";
-import { inspect } from "../lib/inspect.ts";
+import { entryName, inspect } from "../lib/inspect.ts";
 import { ANSI, PLAIN } from "../lib/format/colors.ts";
 import { formatHuman } from "../lib/format/human.ts";
 import { formatRaw } from "../lib/format/raw.ts";
-import { formatPlatformSummary, summarizePlatforms } from "../lib/format/platforms.ts";
+import {
+  formatPlatformSummary,
+  type PlatformSummary,
+  summarizePlatforms,
+} from "../lib/format/platforms.ts";
 import { parsePlatform } from "../lib/platform.ts";
 import { mapConcurrent } from "../lib/pool.ts";
 import { parseReference } from "../lib/reference.ts";
@@ -25,18 +29,24 @@ import {
 /** Help of `inspect`. */
 export const INSPECT_HELP = `Usage: manifest-tool [global flags] inspect [flags] REF
 
-Show an image manifest or a manifest list / OCI index with every entry's platform and layers.
-The tag defaults to latest; REF@sha256:… inspects by digest.
+Show an image manifest or a manifest list / OCI index with every entry's platform and layers
+(buildx attestations are labelled with the image they attest). The tag defaults to latest;
+REF@sha256:… inspects by digest.
 
 Flags:
-  --raw                 JSON with everything the view shows (manifest-tool v2 field names)
-  --expand-config       embed the image config(s) in the JSON (for an index too)
-  --platform P          inspect the entry of an index for platform os/arch[/variant]
+  --raw                 JSON with everything the view shows (manifest-tool v2 field names, plus
+                        each entry's digest, size, platform and mediaType)
+  --expand-config       embed the image config(s) in the JSON, for an index too (implies --raw)
+  --platform P          inspect the entry of an index for platform os/arch[/variant] (a single
+                        image is shown when its config matches); exit 1 when there is none
 
 Examples:
   manifest-tool inspect alpine:3.20
+  manifest-tool inspect registry.example/app@sha256:<digest>
+  manifest-tool inspect --raw registry.example/app:1.0 | jq -r '.manifests[].digest'
   manifest-tool inspect --raw --expand-config registry.example/app:1.0
   manifest-tool inspect --platform linux/arm/v7 registry.example/app:1.0
+  manifest-tool --plain-http inspect localhost:5000/app:1.0
 
 ${GLOBAL_HELP}
 `;
@@ -44,12 +54,18 @@ ${GLOBAL_HELP}
 /** Help of `platforms`. */
 export const PLATFORMS_HELP = `Usage: manifest-tool [global flags] platforms [--json] REF [REF…]
 
-Say for each reference whether it is a manifest list / index and which platforms it supports
-(mquery's summary). References are looked up concurrently.
+Say for each reference whether it is a manifest list / index (with its media type and digest) and
+which platforms it supports (mquery's summary; Windows entries as windows/amd64:OS.VERSION).
+References are looked up concurrently; one that fails is reported on stderr, the others are still
+shown, and the exit code is 1.
+
+Flags:
+  --json                a JSON array, one object per reference found: reference, isIndex,
+                        mediaType, digest, platforms
 
 Examples:
   manifest-tool platforms alpine golang:1.22
-  manifest-tool platforms --json registry.example/app:1.0
+  manifest-tool platforms --json registry.example/app:1.0 | jq -r '.[].platforms[]'
 
 ${GLOBAL_HELP}
 `;
@@ -72,12 +88,15 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
       }`,
     );
   }
-  const name = positionals[0];
-  const ref = parseReference(name);
+  const ref = parseReference(positionals[0]);
   const platform = values.platform ? parsePlatform(values.platform as string) : undefined;
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [ref.registry], logger);
   const result = await inspect(client, ref, { platform });
+  // An entry picked from an index is named by its own digest, so the name pulls what is shown.
+  const name = result.pickedFrom
+    ? entryName(positionals[0], result.descriptor.digest)
+    : positionals[0];
   if (values.raw || values["expand-config"]) {
     ctx.out(
       JSON.stringify(formatRaw(name, result, values["expand-config"] === true), null, 4) + "\n",
@@ -101,20 +120,33 @@ export async function platformsCommand(ctx: CommandContext): Promise<number> {
   if (positionals.length === 0) {
     throw new UsageError("platforms takes at least one image reference");
   }
+  // Every reference is parsed before any is looked up: a malformed one is a usage error (exit 2).
   const refs = positionals.map((p) => parseReference(p));
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [...new Set(refs.map((r) => r.registry))], logger);
   // An index needs only its own document; a single image needs its config for the platform.
-  const summaries = await mapConcurrent(
-    refs,
-    8,
-    async (ref, i) =>
-      summarizePlatforms(positionals[i], await inspect(client, ref, { children: false })),
-  );
+  const outcomes = await mapConcurrent(refs, 8, async (ref, i) => {
+    try {
+      return summarizePlatforms(positionals[i], await inspect(client, ref, { children: false }));
+    } catch (e) {
+      return { error: e };
+    }
+  });
+  const summaries = outcomes.filter((o): o is PlatformSummary => !("error" in o));
   if (values.json) {
     ctx.out(JSON.stringify(summaries, null, 2) + "\n");
-  } else {
+  } else if (summaries.length > 0) {
     ctx.out(summaries.map(formatPlatformSummary).join("\n"));
   }
-  return 0;
+  let code = 0;
+  for (const o of outcomes) {
+    if (!("error" in o)) continue;
+    const e = o.error;
+    ctx.err(
+      `manifest-tool: ${(e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ")}\n`,
+    );
+    if (globals.debug && e instanceof Error && e.stack) ctx.err(`${e.stack}\n`);
+    code = 1;
+  }
+  return code;
 }

@@ -1,25 +1,32 @@
 /**
  * Fetches a reference and everything the inspect views need, concurrently and once: the top
  * manifest (one request; digest computed from the bytes), then the children of an index and the
- * configs of images in parallel with a bound. Every document is digest-verified. The result is
- * plain data for `lib/format/`.
+ * configs of images in parallel, at most `concurrency` requests in flight, each manifest and config
+ * fetched once per run even when several entries name it. Every document is digest-verified. The
+ * result is plain data for `lib/format/`.
  *
  * @module
  */
 
-import { RegistryError, UsageError } from "./errors.ts";
+import { RegistryError } from "./errors.ts";
 import {
   type Descriptor,
   type ImageConfig,
   type ImageManifest,
   type Index,
   isAttestation,
+  ManifestFormatError,
 } from "./manifest.ts";
-import { isImageManifestMediaType, isIndexMediaType } from "./media_types.ts";
-import { type Platform, platformMatches } from "./platform.ts";
-import { mapConcurrent } from "./pool.ts";
+import {
+  DOCKER_CONFIG,
+  isImageManifestMediaType,
+  isIndexMediaType,
+  OCI_CONFIG,
+} from "./media_types.ts";
+import { formatPlatform, type Platform, platformMatches } from "./platform.ts";
+import { Once, Semaphore } from "./pool.ts";
 import type { Reference } from "./reference.ts";
-import type { RegistryClient, Repository } from "./registry/client.ts";
+import type { FetchedManifest, RegistryClient, Repository } from "./registry/client.ts";
 
 /** An image: its manifest and (when fetched) its config. */
 export interface InspectedImage {
@@ -35,6 +42,8 @@ export interface InspectedImage {
   config?: ImageConfig;
   /** The exact config bytes, when fetched. */
   configBytes?: Uint8Array;
+  /** The index this image was picked from by {@link InspectOptions.platform}. */
+  pickedFrom?: Descriptor;
 }
 
 /** An index and its children. */
@@ -49,6 +58,8 @@ export interface InspectedIndex {
   bytes: Uint8Array;
   /** Children, in index order (nested indexes as {@link InspectedIndex}, unknown types as undefined). */
   children: (InspectedImage | InspectedIndex | undefined)[];
+  /** The index this one was picked from by {@link InspectOptions.platform} (a nested index). */
+  pickedFrom?: Descriptor;
 }
 
 /** Result of {@link inspect}. */
@@ -62,15 +73,97 @@ export interface InspectOptions {
   children?: boolean;
   /** Pick the entry of an index that matches this platform and inspect that image. */
   platform?: Platform;
-  /** Requests in flight at once. Default 8. */
+  /** Requests in flight at once (across nested indexes too). Default 8. */
   concurrency?: number;
   /** Depth to which nested indexes are followed. Default 2. */
   maxDepth?: number;
 }
 
 /**
+ * `--platform` asked for a platform the reference does not have. Not a usage error: the reference
+ * is well formed, the registry's content just lacks that platform, as with an unknown tag.
+ *
+ * @example
+ * ```ts
+ * import { PlatformNotFoundError } from "./inspect.ts";
+ * const err = new PlatformNotFoundError("r.example/app:1", { os: "linux", architecture: "riscv64" }, [
+ *   { os: "linux", architecture: "amd64" },
+ * ], true);
+ * console.assert(err.message === '"r.example/app:1" has no entry for platform linux/riscv64: it has linux/amd64');
+ * ```
+ */
+export class PlatformNotFoundError extends Error {
+  /** The reference inspected. */
+  readonly reference: string;
+  /** The platform asked for. */
+  readonly platform: Platform;
+  /** The platforms the reference has (attestations left out). */
+  readonly available: Platform[];
+  /** Creates the error; `isIndex` tells an index without the entry from a single other image. */
+  constructor(
+    reference: string,
+    platform: Platform,
+    available: Platform[],
+    isIndex: boolean,
+    options?: ErrorOptions,
+  ) {
+    const want = formatPlatform(platform, { osVersion: true });
+    const have = available.map((p) => formatPlatform(p, { osVersion: true }));
+    super(
+      isIndex
+        ? `"${reference}" has no entry for platform ${want}: it has ${have.join(", ") || "none"}`
+        : `"${reference}" is a single image for ${
+          have[0] ?? "no platform (its config names none)"
+        }, not ${want}`,
+      options,
+    );
+    this.name = "PlatformNotFoundError";
+    this.reference = reference;
+    this.platform = platform;
+    this.available = available;
+  }
+}
+
+/**
+ * The platform an image config declares (os, architecture, variant, os.version), or undefined when
+ * it names no os and architecture.
+ *
+ * @example
+ * ```ts
+ * import { platformOfConfig } from "./inspect.ts";
+ * const p = platformOfConfig({ os: "linux", architecture: "arm", variant: "v7" });
+ * console.assert(p?.variant === "v7");
+ * ```
+ */
+export function platformOfConfig(config: ImageConfig | undefined): Platform | undefined {
+  if (!config?.os || !config.architecture) return undefined;
+  const p: Platform = { os: config.os, architecture: config.architecture };
+  if (config.variant) p.variant = config.variant;
+  if (config["os.version"]) p["os.version"] = config["os.version"];
+  if (config["os.features"]?.length) p["os.features"] = config["os.features"];
+  return p;
+}
+
+/**
+ * The name under which an entry of `name` is shown: `name` with `@digest` (a digest already in
+ * `name` is replaced, a tag kept), a reference that pulls exactly that entry.
+ *
+ * @example
+ * ```ts
+ * import { entryName } from "./inspect.ts";
+ * console.assert(entryName("r.example/app:1", "sha256:bb") === "r.example/app:1@sha256:bb");
+ * console.assert(entryName("r.example/app@sha256:aa", "sha256:bb") === "r.example/app@sha256:bb");
+ * ```
+ */
+export function entryName(name: string, digest: string): string {
+  const at = name.indexOf("@");
+  return `${at >= 0 ? name.slice(0, at) : name}@${digest}`;
+}
+
+/**
  * Inspects `ref`: an image (manifest + config) or an index (with every child manifest and, for
- * images, their configs).
+ * images, their configs). With `platform`, the matching entry of an index (or the image itself
+ * when its config matches) is inspected instead; {@link PlatformNotFoundError} when none does.
  *
  * @example
  * ```ts ignore
@@ -87,76 +180,102 @@ export async function inspect(
   ref: Reference,
   options: InspectOptions = {},
 ): Promise<Inspected> {
-  const repo = client.repositoryOf(ref);
-  const top = await fetchNode(repo, ref.identifier, undefined, {
-    ...options,
-    children: false,
-    configs: false,
-  }, 0).catch((e) => {
-    throw e instanceof RegistryError ? e.withContext(`"${ref}"`) : e;
-  });
-  if (options.platform) {
-    if (top.kind !== "index") {
-      throw new UsageError(`"${ref}" is a single image, not an index: --platform does not apply`);
-    }
+  const fetcher = new Fetcher(client.repositoryOf(ref), options.concurrency ?? 8);
+  try {
+    const top = await fetcher.node(ref.identifier, undefined);
+    if (!options.platform) return await fetcher.expand(top, options, 0);
     const want = options.platform;
-    const match = top.index.manifests.find((d) =>
-      !isAttestation(d) && d.platform && platformMatches(want, d.platform)
-    );
+    if (top.kind === "image") {
+      const image = await fetcher.expand(top, { ...options, configs: true }, 0) as InspectedImage;
+      const have = platformOfConfig(image.config);
+      if (have && platformMatches(want, have)) return image;
+      throw new PlatformNotFoundError(String(ref), want, have ? [have] : [], false);
+    }
+    const entries = top.index.manifests.filter((d) => !isAttestation(d) && d.platform);
+    const match = entries.find((d) => platformMatches(want, d.platform!));
     if (!match) {
-      const have = top.index.manifests.filter((d) => d.platform && !isAttestation(d))
-        .map((d) =>
-          [d.platform!.os, d.platform!.architecture, d.platform!.variant].filter(Boolean).join("/")
-        );
-      throw new UsageError(
-        `"${ref}" has no entry for platform ${
-          [want.os, want.architecture, want.variant].filter(Boolean).join("/")
-        }: it has ${have.join(", ") || "none"}`,
-      );
+      throw new PlatformNotFoundError(String(ref), want, entries.map((d) => d.platform!), true);
     }
-    return await fetchNode(repo, match.digest, match, options, 1);
+    const picked = await fetcher.expand(await fetcher.node(match.digest, match), options, 1);
+    picked.pickedFrom = top.descriptor;
+    return picked;
+  } catch (e) {
+    // Name the reference the user gave, for the child requests as much as for the top one.
+    throw e instanceof RegistryError ? e.withContext(`"${ref}"`) : e;
   }
-  return await expand(repo, top, options, 0);
 }
 
-async function fetchNode(
-  repo: Repository,
-  reference: string,
-  expected: Descriptor | undefined,
-  options: InspectOptions,
-  depth: number,
-): Promise<Inspected> {
-  const m = await repo.getManifest(reference, expected);
-  const descriptor: Descriptor = expected
-    ? { ...expected, digest: m.descriptor.digest, size: m.descriptor.size }
-    : m.descriptor;
-  const node: Inspected = m.parsed.kind === "index"
-    ? { kind: "index", descriptor, index: m.parsed.index, bytes: m.bytes, children: [] }
-    : { kind: "image", descriptor, manifest: m.parsed.manifest, bytes: m.bytes };
-  return await expand(repo, node, options, depth);
-}
+/** One inspect run's fetching: a bound on requests in flight, and each document fetched once. */
+class Fetcher {
+  readonly #repo: Repository;
+  readonly #slots: Semaphore;
+  readonly #manifests = new Once<string, FetchedManifest>();
+  readonly #configs = new Once<string, Uint8Array>();
 
-async function expand(
-  repo: Repository,
-  node: Inspected,
-  options: InspectOptions,
-  depth: number,
-): Promise<Inspected> {
-  const limit = options.concurrency ?? 8;
-  if (node.kind === "image") {
-    if (options.configs !== false && !node.config) {
-      node.configBytes = await repo.fetchBlobBytes(node.manifest.config);
-      node.config = JSON.parse(new TextDecoder().decode(node.configBytes)) as ImageConfig;
+  constructor(repo: Repository, concurrency: number) {
+    this.#repo = repo;
+    this.#slots = new Semaphore(concurrency);
+  }
+
+  /** Fetches one manifest (by tag, or by digest as `expected` lists it) into an unexpanded node. */
+  async node(reference: string, expected: Descriptor | undefined): Promise<Inspected> {
+    const m = await this.#manifests.run(
+      `${reference} ${expected?.size ?? ""}`,
+      () => this.#slots.run(() => this.#repo.getManifest(reference, expected)),
+    );
+    // The entry's own descriptor (platform, annotations) with the digest and size verified.
+    const descriptor: Descriptor = expected
+      ? { ...expected, digest: m.descriptor.digest, size: m.descriptor.size }
+      : m.descriptor;
+    return m.parsed.kind === "index"
+      ? { kind: "index", descriptor, index: m.parsed.index, bytes: m.bytes, children: [] }
+      : { kind: "image", descriptor, manifest: m.parsed.manifest, bytes: m.bytes };
+  }
+
+  /** Adds an image's config, or an index's children (and theirs), as `options` ask. */
+  async expand(node: Inspected, options: InspectOptions, depth: number): Promise<Inspected> {
+    if (node.kind === "image") {
+      const c = node.manifest.config;
+      // Only JSON configs are read: an artifact's config may be anything, of any size.
+      if (options.configs !== false && /json$/i.test(c.mediaType)) {
+        node.configBytes = await this.#configs.run(
+          c.digest,
+          () => this.#slots.run(() => this.#repo.fetchBlobBytes(c)),
+        );
+        node.config = parseConfig(node.configBytes, c, `${this.#repo}`);
+      }
+      return node;
     }
+    if (options.children === false || depth >= (options.maxDepth ?? 2)) return node;
+    // Every child starts at once (the semaphore bounds the requests); each child's config request
+    // starts as soon as its manifest is in. All settle before a failure is thrown, so nothing is
+    // left running against a client that is about to close.
+    const settled = await Promise.allSettled(node.index.manifests.map(async (d) => {
+      if (!isIndexMediaType(d.mediaType) && !isImageManifestMediaType(d.mediaType)) {
+        return undefined;
+      }
+      const childOptions = isAttestation(d) ? { ...options, configs: false } : options;
+      return await this.expand(await this.node(d.digest, d), childOptions, depth + 1);
+    }));
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    node.children = settled.map((s) => (s as PromiseFulfilledResult<Inspected | undefined>).value);
     return node;
   }
-  if (options.children === false || depth >= (options.maxDepth ?? 2)) return node;
-  // Children and their configs are fetched together: each child's config request starts as soon
-  // as its manifest is in, with every child in flight at once (bounded).
-  node.children = await mapConcurrent(node.index.manifests, limit, async (d) => {
-    if (!isIndexMediaType(d.mediaType) && !isImageManifestMediaType(d.mediaType)) return undefined;
-    const childOptions = isAttestation(d) ? { ...options, configs: false } : options;
-    return await fetchNode(repo, d.digest, d, childOptions, depth + 1);
-  });
-  return node;
+}
+
+function parseConfig(
+  bytes: Uint8Array,
+  d: Descriptor,
+  repo: string,
+): ImageConfig | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    // An image config must be JSON; an artifact's JSON-typed config is only shown when it is.
+    if (d.mediaType !== OCI_CONFIG && d.mediaType !== DOCKER_CONFIG) return undefined;
+    throw new ManifestFormatError(`config ${repo}@${d.digest} is not valid JSON`, { cause: e });
+  }
+  return doc && typeof doc === "object" && !Array.isArray(doc) ? doc as ImageConfig : undefined;
 }

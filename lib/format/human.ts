@@ -8,17 +8,30 @@
  * @module
  */
 
-import type { Inspected, InspectedImage, InspectedIndex } from "../inspect.ts";
+import { entryName, type Inspected, type InspectedImage, type InspectedIndex } from "../inspect.ts";
 import { isAttestation, REFERENCE_DIGEST_ANNOTATION } from "../manifest.ts";
+import { isManifestMediaType } from "../media_types.ts";
 import { type Colors, PLAIN } from "./colors.ts";
 
 /**
  * Renders an inspect result for people.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { formatHuman } from "./human.ts";
- * console.log(formatHuman("r/x:1", result));
+ * import type { Inspected } from "../inspect.ts";
+ * const result: Inspected = {
+ *   kind: "image",
+ *   descriptor: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: "sha256:aa", size: 400 },
+ *   manifest: {
+ *     schemaVersion: 2,
+ *     config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: "sha256:cc", size: 40 },
+ *     layers: [],
+ *   },
+ *   bytes: new Uint8Array(400),
+ *   config: { os: "linux", architecture: "arm", variant: "v7" },
+ * };
+ * console.assert(formatHuman("r.example/app:1", result).includes("     Variant: v7\n"));
  * ```
  */
 export function formatHuman(name: string, result: Inspected, colors: Colors = PLAIN): string {
@@ -80,9 +93,14 @@ function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): s
       });
     } else if (child?.kind === "index") {
       lines.push(`${n} Nested index:`);
-      lines.push(formatIndex(`${name}@${d.digest}`, child, c, indent + "    ").replace(/\n$/, ""));
+      lines.push(
+        formatIndex(entryName(name, d.digest), child, c, indent + "    ").replace(/\n$/, ""),
+      );
+    } else if (isManifestMediaType(d.mediaType)) {
+      // Known type, not fetched: an index nested deeper than inspect follows.
+      lines.push(`${n} (not fetched: nested too deep)`);
     } else {
-      lines.push(`Unknown media type for further display: ${d.mediaType}`);
+      lines.push(`${indent}Unknown media type for further display: ${d.mediaType}`);
     }
     lines.push("");
   });

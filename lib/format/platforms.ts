@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Inspected } from "../inspect.ts";
+import { type Inspected, platformOfConfig } from "../inspect.ts";
 import { isAttestation } from "../manifest.ts";
 import { formatPlatform, type Platform } from "../platform.ts";
 
@@ -28,9 +28,22 @@ export interface PlatformSummary {
  * Summarises an inspect result (an index needs only its own document; an image its config).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { summarizePlatforms } from "./platforms.ts";
- * const s = summarizePlatforms("r/x:1", result);
+ * import type { Inspected } from "../inspect.ts";
+ * const result: Inspected = {
+ *   kind: "image",
+ *   descriptor: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: "sha256:aa", size: 400 },
+ *   manifest: {
+ *     schemaVersion: 2,
+ *     config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: "sha256:cc", size: 40 },
+ *     layers: [],
+ *   },
+ *   bytes: new Uint8Array(400),
+ *   config: { os: "linux", architecture: "arm", variant: "v7" },
+ * };
+ * const s = summarizePlatforms("r.example/app:1", result);
+ * console.assert(!s.isIndex && s.platforms[0] === "linux/arm/v7");
  * ```
  */
 export function summarizePlatforms(reference: string, r: Inspected): PlatformSummary {
@@ -40,15 +53,8 @@ export function summarizePlatforms(reference: string, r: Inspected): PlatformSum
       d.platform!
     );
   } else {
-    const c = r.config ?? {};
-    platforms = c.os && c.architecture
-      ? [{
-        os: c.os,
-        architecture: c.architecture,
-        variant: c.variant,
-        "os.version": c["os.version"],
-      }]
-      : [];
+    const p = platformOfConfig(r.config);
+    platforms = p ? [p] : [];
   }
   return {
     reference,

@@ -9,15 +9,28 @@
  * @module
  */
 
-import type { Inspected, InspectedImage } from "../inspect.ts";
+import { entryName, type Inspected, type InspectedImage } from "../inspect.ts";
 
 /**
  * Builds the raw JSON object of an inspect result.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { formatRaw } from "./raw.ts";
- * console.log(JSON.stringify(formatRaw("r/x:1", result, false), null, 4));
+ * import type { Inspected } from "../inspect.ts";
+ * const result: Inspected = {
+ *   kind: "image",
+ *   descriptor: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: "sha256:aa", size: 400 },
+ *   manifest: {
+ *     schemaVersion: 2,
+ *     config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: "sha256:cc", size: 40 },
+ *     layers: [],
+ *   },
+ *   bytes: new Uint8Array(400),
+ *   config: { os: "linux", architecture: "arm", variant: "v7" },
+ * };
+ * const doc = formatRaw("r.example/app:1", result, true);
+ * console.assert(doc.digest === "sha256:aa" && doc.architecture === "arm");
  * ```
  */
 export function formatRaw(
@@ -38,7 +51,7 @@ export function formatRaw(
       const base: Record<string, unknown> = child?.kind === "image"
         ? imageBody(child, expandConfig)
         : child?.kind === "index"
-        ? formatRaw(`${name}@${d.digest}`, child, expandConfig)
+        ? formatRaw(entryName(name, d.digest), child, expandConfig)
         : {};
       return {
         ...base,
