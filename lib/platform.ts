@@ -206,7 +206,9 @@ export function platformMatches(want: Platform, have: Platform): boolean {
   if (w.variant && effectiveVariant(w) !== effectiveVariant(h)) return false;
   // os.version prefixes match at dot boundaries: 10.0.17763 matches 10.0.17763.1234, 10.0.1 does not.
   const hv = h["os.version"] ?? "";
-  if (w["os.version"] && hv !== w["os.version"] && !hv.startsWith(w["os.version"] + ".")) return false;
+  if (w["os.version"] && hv !== w["os.version"] && !hv.startsWith(w["os.version"] + ".")) {
+    return false;
+  }
   return true;
 }
 
