@@ -1,6 +1,15 @@
 /**
- * Digests (OCI image-spec `descriptor.md#digests`): `algorithm:encoded`, validated for the
- * algorithms registries use (sha256, sha512), and computed over exact bytes.
+ * Digests as the OCI image spec defines them (`descriptor.md#digests`): `algorithm:encoded`,
+ * checked against the grammar and then against the rules of the two registered algorithms
+ * registries use (sha256, sha512: lowercase hex of a fixed length), and computed over exact bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { digestOf, isDigest, parseDigest } from "./digest.ts";
+ * const d = digestOf(new TextEncoder().encode("hello"));
+ * assert(isDigest(d) && parseDigest(d).algorithm === "sha256");
+ * ```
  *
  * @module
  */
@@ -8,11 +17,23 @@
 import { createHash } from "node:crypto";
 import { UsageError } from "./errors.ts";
 
-/** Supported digest algorithms. */
+/** Digest algorithms this tool verifies and computes. */
 export type Algorithm = "sha256" | "sha512";
 
-/** Length of the hex encoding per algorithm. */
-export const DIGEST_HEX_LENGTH: Readonly<Record<Algorithm, number>> = { sha256: 64, sha512: 128 };
+/**
+ * Length of the hex encoding per algorithm (image-spec "Registered algorithms").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DIGEST_HEX_LENGTH } from "./digest.ts";
+ * assert(DIGEST_HEX_LENGTH.sha256 === 64 && DIGEST_HEX_LENGTH.sha512 === 128);
+ * ```
+ */
+export const DIGEST_HEX_LENGTH: Readonly<Record<Algorithm, number>> = Object.freeze({
+  sha256: 64,
+  sha512: 128,
+});
 
 /** A digest split into its parts. */
 export interface ParsedDigest {
@@ -22,45 +43,61 @@ export interface ParsedDigest {
   hex: string;
 }
 
+// image-spec descriptor.md: algorithm ::= algorithm-component (algorithm-separator
+// algorithm-component)*, algorithm-component ::= [a-z0-9]+, algorithm-separator ::= [+._-];
+// encoded ::= [a-zA-Z0-9=_-]+.
+const ALGORITHM = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*$/;
+const ENCODED = /^[a-zA-Z0-9=_-]+$/;
+const LOWER_HEX = /^[0-9a-f]+$/;
+
 /**
- * Parses and validates a digest; throws {@link UsageError} naming the digest and the rule.
+ * Parses and validates a digest. Throws a {@link UsageError} `Invalid digest "<digest>": <rule>`
+ * when the `:` is missing, the algorithm breaks the grammar or is not sha256 or sha512, or the
+ * encoded part is not lowercase hex of the algorithm's length.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDigest } from "./digest.ts";
  * const d = parseDigest("sha256:" + "a".repeat(64));
- * console.assert(d.algorithm === "sha256");
+ * assert(d.algorithm === "sha256" && d.hex === "a".repeat(64));
  * ```
  */
 export function parseDigest(digest: string): ParsedDigest {
   const i = digest.indexOf(":");
-  if (i <= 0) throw new UsageError(`Invalid digest "${digest}": expected algorithm:hex`);
+  if (i < 0) throw invalid(digest, 'expected "algorithm:hex"');
   const algorithm = digest.slice(0, i);
-  const hex = digest.slice(i + 1);
+  const encoded = digest.slice(i + 1);
+  if (!algorithm) throw invalid(digest, 'missing algorithm before ":"');
+  if (!ALGORITHM.test(algorithm)) {
+    throw invalid(digest, `algorithm "${algorithm}" must match [a-z0-9]+([+._-][a-z0-9]+)*`);
+  }
   if (algorithm !== "sha256" && algorithm !== "sha512") {
-    throw new UsageError(
-      `Invalid digest "${digest}": unsupported algorithm "${algorithm}" (sha256 or sha512)`,
-    );
+    throw invalid(digest, `unsupported algorithm "${algorithm}": expected sha256 or sha512`);
   }
+  if (!encoded) throw invalid(digest, 'missing hex after ":"');
+  if (!ENCODED.test(encoded)) throw invalid(digest, "encoded part must match [a-zA-Z0-9=_-]+");
   const want = DIGEST_HEX_LENGTH[algorithm];
-  if (hex.length !== want) {
-    throw new UsageError(
-      `Invalid digest "${digest}": ${algorithm} needs ${want} hex characters, got ${hex.length}`,
-    );
+  if (encoded.length !== want) {
+    throw invalid(digest, `${algorithm} needs ${want} hex characters, got ${encoded.length}`);
   }
-  if (!/^[0-9a-f]+$/.test(hex)) {
-    throw new UsageError(`Invalid digest "${digest}": the encoded part must be lowercase hex`);
-  }
-  return { algorithm, hex };
+  if (!LOWER_HEX.test(encoded)) throw invalid(digest, "encoded part must be lowercase hex");
+  return { algorithm, hex: encoded };
+}
+
+function invalid(digest: string, reason: string): UsageError {
+  return new UsageError(`Invalid digest "${digest}": ${reason}`);
 }
 
 /**
- * True when `s` is a valid digest.
+ * True when `s` is a valid digest by the rules of {@link parseDigest}.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isDigest } from "./digest.ts";
- * console.assert(!isDigest("latest"));
+ * assert(isDigest("sha512:" + "0".repeat(128)));
+ * assert(!isDigest("latest"));
  * ```
  */
 export function isDigest(s: string): boolean {
@@ -73,13 +110,15 @@ export function isDigest(s: string): boolean {
 }
 
 /**
- * The digest of `bytes`.
+ * The digest of `bytes`, `algorithm:hex` (sha256 unless told).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { digestOf } from "./digest.ts";
- * console.assert(digestOf(new Uint8Array()) ===
+ * assert(digestOf(new Uint8Array()) ===
  *   "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+ * assert(digestOf(new Uint8Array(), "sha512").startsWith("sha512:cf83e1357eefb8bd"));
  * ```
  */
 export function digestOf(bytes: Uint8Array, algorithm: Algorithm = "sha256"): string {

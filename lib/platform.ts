@@ -1,31 +1,50 @@
 /**
- * OCI platforms (image-spec `image-index.md#platform-variants`): parse `os/arch[/variant][:os.version]`,
- * validate against Go's known GOOS/GOARCH lists and the usual variants, normalise aliases
- * (`x86_64` → `amd64`, `aarch64` → `arm64`), match, and key for duplicate detection.
+ * OCI platforms (image-spec `image-index.md`, the `platform` object of a manifest entry): parse
+ * and format `os/arch[/variant][:os.version]`, validate against Go's GOOS/GOARCH lists and the
+ * variants in use, normalise the aliases other tools write (`x86_64`, `aarch64`, `armhf`…), match
+ * the way containerd does, and key entries for duplicate detection.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatPlatform, parsePlatform, validatePlatform } from "./platform.ts";
+ * const p = parsePlatform("linux/arm/v7");
+ * validatePlatform(p);
+ * assert(formatPlatform(p) === "linux/arm/v7");
+ * ```
  *
  * @module
  */
 
 import { UsageError } from "./errors.ts";
 
-/** An OCI platform. */
+/** An OCI platform, as in an image index entry or an image config. */
 export interface Platform {
-  /** Operating system (GOOS). */
+  /** Operating system (GOOS), e.g. `linux`. */
   os: string;
-  /** CPU architecture (GOARCH). */
+  /** CPU architecture (GOARCH), e.g. `arm64`. */
   architecture: string;
   /** CPU variant, e.g. `v7`. */
   variant?: string;
-  /** OS version (Windows builds). */
+  /** OS version (Windows builds), e.g. `10.0.17763.1234`. */
   "os.version"?: string;
-  /** OS features (Windows). */
+  /** OS features (Windows), e.g. `win32k`. */
   "os.features"?: string[];
-  /** Reserved CPU features. */
+  /** CPU features; reserved by the image spec. */
   features?: string[];
 }
 
-/** Go's GOOS values (`go tool dist list`). */
-export const KNOWN_OS: readonly string[] = [
+/**
+ * Go's GOOS values (`go tool dist list`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KNOWN_OS } from "./platform.ts";
+ * assert(KNOWN_OS.includes("linux") && KNOWN_OS.includes("windows"));
+ * ```
+ */
+export const KNOWN_OS: readonly string[] = Object.freeze([
   "aix",
   "android",
   "darwin",
@@ -41,10 +60,19 @@ export const KNOWN_OS: readonly string[] = [
   "solaris",
   "wasip1",
   "windows",
-];
+]);
 
-/** Go's GOARCH values. */
-export const KNOWN_ARCH: readonly string[] = [
+/**
+ * Go's GOARCH values (`go tool dist list`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KNOWN_ARCH } from "./platform.ts";
+ * assert(KNOWN_ARCH.includes("amd64") && !KNOWN_ARCH.includes("x86_64"));
+ * ```
+ */
+export const KNOWN_ARCH: readonly string[] = Object.freeze([
   "386",
   "amd64",
   "arm",
@@ -59,9 +87,11 @@ export const KNOWN_ARCH: readonly string[] = [
   "riscv64",
   "s390x",
   "wasm",
-];
+]);
 
-const VARIANTS: Record<string, readonly string[]> = {
+// GOARM, GOARM64 (v8.0…v9.5), GOAMD64 and GORISCV64 levels; the bare v8/v9 forms are what
+// buildx and containerd write. Other architectures have no variants.
+const VARIANTS: Readonly<Record<string, readonly string[]>> = {
   arm: ["v5", "v6", "v7", "v8"],
   arm64: [
     "v8",
@@ -73,7 +103,8 @@ const VARIANTS: Record<string, readonly string[]> = {
   riscv64: ["rva20u64", "rva22u64"],
 };
 
-const ARCH_ALIASES: Record<string, { architecture: string; variant?: string }> = {
+// Names other tools use (uname -m, Debian arch names), after containerd's platforms.Normalize.
+const ARCH_ALIASES: Readonly<Record<string, { architecture: string; variant?: string }>> = {
   x86_64: { architecture: "amd64" },
   "x86-64": { architecture: "amd64" },
   aarch64: { architecture: "arm64" },
@@ -83,14 +114,20 @@ const ARCH_ALIASES: Record<string, { architecture: string; variant?: string }> =
   i686: { architecture: "386" },
 };
 
+const OS_ALIASES: Readonly<Record<string, string>> = { macos: "darwin" };
+
 /**
- * Parses `os/arch[/variant]` with an optional `:os.version` suffix.
+ * Parses `os/arch[/variant]` with an optional `:os.version` suffix. Os, architecture and variant
+ * are lowercased; nothing else is checked here (see {@link validatePlatform}). Throws a
+ * {@link UsageError} `Invalid platform "<s>": <problem>` when a part is missing or empty.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePlatform } from "./platform.ts";
  * const p = parsePlatform("windows/amd64:10.0.17763.1234");
- * console.assert(p.os === "windows" && p["os.version"] === "10.0.17763.1234");
+ * assert(p.os === "windows" && p["os.version"] === "10.0.17763.1234");
+ * assert(parsePlatform("linux/arm/v7").variant === "v7");
  * ```
  */
 export function parsePlatform(s: string): Platform {
@@ -98,9 +135,16 @@ export function parsePlatform(s: string): Platform {
   const main = colon >= 0 ? s.slice(0, colon) : s;
   const osVersion = colon >= 0 ? s.slice(colon + 1) : undefined;
   const parts = main.split("/");
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !p)) {
-    throw new UsageError(`Invalid platform "${s}": expected os/arch[/variant]`);
+  if (parts.length < 2 || parts.length > 3) {
+    throw new UsageError(`Invalid platform "${s}": expected os/arch[/variant][:os.version]`);
   }
+  const names = ["os", "architecture", "variant"];
+  parts.forEach((part, i) => {
+    if (!part) throw new UsageError(`Invalid platform "${s}": empty ${names[i]}`);
+    if (/\s/.test(part)) {
+      throw new UsageError(`Invalid platform "${s}": ${names[i]} must not contain white space`);
+    }
+  });
   if (osVersion !== undefined && !osVersion) {
     throw new UsageError(`Invalid platform "${s}": empty os.version after ":"`);
   }
@@ -111,12 +155,16 @@ export function parsePlatform(s: string): Platform {
 }
 
 /**
- * `os/arch[/variant]`, with `:os.version` when asked.
+ * `os/arch[/variant]`, with `:os.version` appended when `options.osVersion` is set and the
+ * platform has one.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPlatform } from "./platform.ts";
- * console.assert(formatPlatform({ os: "linux", architecture: "arm", variant: "v7" }) === "linux/arm/v7");
+ * const win = { os: "windows", architecture: "amd64", "os.version": "10.0.17763.1234" };
+ * assert(formatPlatform({ os: "linux", architecture: "arm", variant: "v7" }) === "linux/arm/v7");
+ * assert(formatPlatform(win, { osVersion: true }) === "windows/amd64:10.0.17763.1234");
  * ```
  */
 export function formatPlatform(p: Platform, options: { osVersion?: boolean } = {}): string {
@@ -126,29 +174,51 @@ export function formatPlatform(p: Platform, options: { osVersion?: boolean } = {
 }
 
 /**
- * Throws a {@link UsageError} when os, architecture or variant is not one Go knows.
+ * Throws a {@link UsageError} when the os or architecture is not one Go knows, or the variant is
+ * not one of the architecture's. Values must already be normalised: an alias such as `x86_64` is
+ * rejected with a hint. `unknown/unknown` (attestation entries) is rejected too; test for it with
+ * {@link isAttestationPlatform} first.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validatePlatform } from "./platform.ts";
  * validatePlatform({ os: "linux", architecture: "arm64", variant: "v8" });
+ * let message = "";
+ * try {
+ *   validatePlatform({ os: "linux", architecture: "amd46" });
+ * } catch (e) {
+ *   message = (e as Error).message;
+ * }
+ * assert(message.startsWith('Unknown architecture "amd46" in platform "linux/amd46"'));
  * ```
  */
 export function validatePlatform(p: Platform): void {
   const text = formatPlatform(p);
   if (!KNOWN_OS.includes(p.os)) {
+    const lower = p.os.toLowerCase();
+    const suggestion = OS_ALIASES[lower] ?? (KNOWN_OS.includes(lower) ? lower : undefined);
     throw new UsageError(
-      `Unknown os "${p.os}" in platform "${text}": expected one of ${KNOWN_OS.join(", ")}`,
-    );
-  }
-  if (!KNOWN_ARCH.includes(p.architecture)) {
-    throw new UsageError(
-      `Unknown architecture "${p.architecture}" in platform "${text}": expected one of ${
-        KNOWN_ARCH.join(", ")
+      `Unknown os "${p.os}" in platform "${text}": ${hint(suggestion)}expected one of ${
+        KNOWN_OS.join(", ")
       }`,
     );
   }
-  if (p.variant) {
+  if (!KNOWN_ARCH.includes(p.architecture)) {
+    const lower = p.architecture.toLowerCase();
+    const alias = ARCH_ALIASES[lower];
+    const suggestion = alias
+      ? alias.architecture + (alias.variant ? `/${alias.variant}` : "")
+      : KNOWN_ARCH.includes(lower)
+      ? lower
+      : undefined;
+    throw new UsageError(
+      `Unknown architecture "${p.architecture}" in platform "${text}": ${
+        hint(suggestion)
+      }expected one of ${KNOWN_ARCH.join(", ")}`,
+    );
+  }
+  if (p.variant !== undefined) {
     const allowed = VARIANTS[p.architecture] ?? [];
     if (!allowed.includes(p.variant)) {
       throw new UsageError(
@@ -162,89 +232,164 @@ export function validatePlatform(p: Platform): void {
   }
 }
 
+function hint(suggestion: string | undefined): string {
+  return suggestion ? `did you mean "${suggestion}"? ` : "";
+}
+
 /**
- * Normalises aliases (x86_64, aarch64, armhf, i386…) and lowercases os and architecture; the
- * variant is kept as given.
+ * True for `unknown/unknown`, the platform buildx gives attestation manifests in an index. Such
+ * entries are not images to run and are not checked by {@link validatePlatform}.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { isAttestationPlatform } from "./platform.ts";
+ * assert(isAttestationPlatform({ os: "unknown", architecture: "unknown" }));
+ * assert(!isAttestationPlatform({ os: "linux", architecture: "amd64" }));
+ * ```
+ */
+export function isAttestationPlatform(p: Platform): boolean {
+  return p.os === "unknown" && p.architecture === "unknown";
+}
+
+/**
+ * Normalises what other tools write: os, architecture and variant lowercased; architecture
+ * aliases mapped (`x86_64`/`x86-64` → `amd64`, `aarch64` → `arm64`, `armhf` → `arm/v7`, `armel` →
+ * `arm/v6`, `i386`/`i686` → `386`); `macos` → `darwin`; a bare-number variant of arm, arm64 or
+ * amd64 given its `v` (`7` → `v7`).
+ *
+ * Unlike containerd, a variant that is given is kept (`arm64/v8` stays `arm64/v8`, `arm` does not
+ * become `arm/v7`): this result may be written into an index, and it should say what the source
+ * said. The equivalences live in {@link platformMatches} and {@link platformKey} instead.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizePlatform } from "./platform.ts";
- * console.assert(normalizePlatform({ os: "Linux", architecture: "aarch64" }).architecture === "arm64");
+ * const p = normalizePlatform({ os: "Linux", architecture: "aarch64", variant: "v8" });
+ * assert(p.os === "linux" && p.architecture === "arm64" && p.variant === "v8");
+ * assert(normalizePlatform({ os: "linux", architecture: "armhf" }).variant === "v7");
  * ```
  */
 export function normalizePlatform(p: Platform): Platform {
+  const os = p.os.toLowerCase();
   const arch = p.architecture.toLowerCase();
   const alias = ARCH_ALIASES[arch];
-  const out: Platform = { ...p, os: p.os.toLowerCase(), architecture: alias?.architecture ?? arch };
-  const variant = p.variant ?? alias?.variant;
+  const architecture = alias?.architecture ?? arch;
+  // armhf and armel name the variant themselves, as in containerd.
+  let variant = alias?.variant ?? p.variant?.toLowerCase();
+  if (variant && /^\d/.test(variant) && ["arm", "arm64", "amd64"].includes(architecture)) {
+    variant = `v${variant}`;
+  }
+  const out: Platform = { ...p, os: OS_ALIASES[os] ?? os, architecture };
   if (variant) out.variant = variant;
   else delete out.variant;
   return out;
 }
 
-function effectiveVariant(p: Platform): string | undefined {
-  // containerd: arm64 without variant is v8; arm without variant is v7.
-  if (p.architecture === "arm64") return p.variant === "v8" ? undefined : p.variant;
-  if (p.architecture === "arm") return p.variant ?? "v7";
-  return p.variant;
+/** The variant as containerd compares it, of a normalised platform. */
+function effectiveVariant(p: Platform): string {
+  const v = p.variant ?? "";
+  switch (p.architecture) {
+    case "arm64": // arm64 with no variant is v8.
+      return v === "v8" || v === "v8.0" ? "" : v === "v9.0" ? "v9" : v;
+    case "arm": // arm with no variant is v7.
+      return v || "v7";
+    case "amd64": // amd64 with no variant is v1.
+      return v === "v1" ? "" : v;
+    default:
+      return v;
+  }
 }
 
 /**
- * True when `have` satisfies `want`: same os and architecture; same variant when `want` names one
- * (arm64 and arm64/v8 are equal, arm and arm/v7 too); `os.version` of `want` a prefix of `have`'s.
+ * True when `have` satisfies `want`, after {@link normalizePlatform}: same os and architecture;
+ * when `want` names a variant, the same variant, where `arm64` ≡ `arm64/v8`, `arm` ≡ `arm/v7` and
+ * `amd64` ≡ `amd64/v1`; when `want` has an `os.version`, `have`'s equals it or extends it at a
+ * dot (`10.0.17763` matches `10.0.17763.1234`, not `10.0.177630`).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { platformMatches } from "./platform.ts";
- * console.assert(platformMatches({ os: "linux", architecture: "arm64" }, { os: "linux", architecture: "arm64", variant: "v8" }));
+ * const arm64 = { os: "linux", architecture: "arm64" };
+ * assert(platformMatches(arm64, { ...arm64, variant: "v8" }));
+ * assert(!platformMatches({ os: "linux", architecture: "arm", variant: "v6" },
+ *   { os: "linux", architecture: "arm", variant: "v7" }));
  * ```
  */
 export function platformMatches(want: Platform, have: Platform): boolean {
   const w = normalizePlatform(want);
   const h = normalizePlatform(have);
   if (w.os !== h.os || w.architecture !== h.architecture) return false;
-  if (w.variant && effectiveVariant(w) !== effectiveVariant(h)) return false;
-  // os.version prefixes match at dot boundaries: 10.0.17763 matches 10.0.17763.1234, 10.0.1 does not.
+  if (w.variant !== undefined && effectiveVariant(w) !== effectiveVariant(h)) return false;
+  const wv = w["os.version"];
   const hv = h["os.version"] ?? "";
-  if (w["os.version"] && hv !== w["os.version"] && !hv.startsWith(w["os.version"] + ".")) {
-    return false;
-  }
+  if (wv && hv !== wv && !hv.startsWith(wv + ".")) return false;
   return true;
 }
 
 /**
- * A stable key for duplicate detection: os/arch/variant (normalised)/os.version/os.features.
+ * A stable key for duplicate detection: `os/arch/variant` normalised (so `arm64` and `arm64/v8`
+ * share a key), then `:os.version` and `+os.features` (sorted) when present.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { platformKey } from "./platform.ts";
- * console.assert(platformKey({ os: "linux", architecture: "arm64" }) === platformKey({ os: "linux", architecture: "arm64", variant: "v8" }));
+ * const arm64 = { os: "linux", architecture: "arm64" };
+ * assert(platformKey(arm64) === platformKey({ ...arm64, variant: "v8" }));
+ * assert(platformKey({ os: "linux", architecture: "arm" }) === "linux/arm/v7");
  * ```
  */
 export function platformKey(p: Platform): string {
   const n = normalizePlatform(p);
-  return [
-    n.os,
-    n.architecture,
-    effectiveVariant(n) ?? "",
-    n["os.version"] ?? "",
-    (n["os.features"] ?? []).join("."),
-  ]
-    .join("|");
+  const variant = effectiveVariant(n);
+  let key = `${n.os}/${n.architecture}${variant ? "/" + variant : ""}`;
+  if (n["os.version"]) key += `:${n["os.version"]}`;
+  const features = [...(n["os.features"] ?? [])].sort();
+  if (features.length > 0) key += `+${features.join(",")}`;
+  return key;
 }
 
 /**
- * Orders platforms for display: os, architecture, variant, os.version.
+ * Orders platforms for display: by os, architecture, variant, then os.version, comparing runs of
+ * digits as numbers (`10.0.9` before `10.0.17763`, `v8` before `v8.2`).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { comparePlatforms } from "./platform.ts";
- * console.assert(comparePlatforms({ os: "linux", architecture: "amd64" }, { os: "linux", architecture: "arm" }) < 0);
+ * const ps = [{ os: "linux", architecture: "arm64" }, { os: "linux", architecture: "amd64" }];
+ * assert(ps.sort(comparePlatforms)[0].architecture === "amd64");
  * ```
  */
 export function comparePlatforms(a: Platform, b: Platform): number {
-  const ka = [a.os, a.architecture, a.variant ?? "", a["os.version"] ?? ""];
-  const kb = [b.os, b.architecture, b.variant ?? "", b["os.version"] ?? ""];
-  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+  const fields = (p: Platform) => [p.os, p.architecture, p.variant ?? "", p["os.version"] ?? ""];
+  const fa = fields(a);
+  const fb = fields(b);
+  for (let i = 0; i < fa.length; i++) {
+    const c = compareNatural(fa[i], fb[i]);
+    if (c !== 0) return c;
+  }
   return 0;
+}
+
+/** Compares strings chunk by chunk, runs of digits by their value. */
+function compareNatural(a: string, b: string): number {
+  if (a === b) return 0;
+  const ca = a.match(/\d+|\D+/g) ?? [];
+  const cb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
+    const x = ca[i];
+    const y = cb[i];
+    if (x === y) continue;
+    if (/^\d/.test(x) && /^\d/.test(y)) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d < 0 ? -1 : 1;
+      return x.length < y.length ? -1 : 1; // "7" before "07": keep the order total
+    }
+    return x < y ? -1 : 1;
+  }
+  return Math.sign(ca.length - cb.length);
 }
