@@ -40,10 +40,15 @@ export interface Expected {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Digester } from "./content.ts";
  * const d = new Digester();
  * d.update(new TextEncoder().encode("a"));
- * console.assert(d.digest() === "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
+ * assert.equal(d.size, 1);
+ * assert.equal(
+ *   d.digest(),
+ *   "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+ * );
  * ```
  */
 export class Digester {
@@ -79,13 +84,13 @@ export class Digester {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { verifyingStream } from "./content.ts";
- * const bytes = new TextEncoder().encode("a");
- * const out = new Blob([bytes]).stream().pipeThrough(verifyingStream({
- *   digest: "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
- *   size: 1,
- * }));
- * console.assert((await new Response(out).text()) === "a");
+ * const digest = "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb";
+ * const ok = new Blob(["a"]).stream().pipeThrough(verifyingStream({ digest, size: 1 }));
+ * assert.equal(await new Response(ok).text(), "a");
+ * const bad = new Blob(["b"]).stream().pipeThrough(verifyingStream({ digest, size: 1 }));
+ * await assert.rejects(new Response(bad).text(), { name: "DigestMismatchError" });
  * ```
  */
 export function verifyingStream(expected: Expected): TransformStream<Uint8Array, Uint8Array> {
@@ -112,15 +117,17 @@ export function verifyingStream(expected: Expected): TransformStream<Uint8Array,
 
 /**
  * A pass-through stream that computes the digest and size of what passes; read them from
- * `result` once the stream has ended.
+ * `result` once the stream has ended. `result` rejects when the stream is cancelled or its source
+ * fails, so a caller awaiting it is never left waiting for an end that will not come.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { digestingStream } from "./content.ts";
  * const t = digestingStream();
  * await new Response(new Blob(["a"]).stream().pipeThrough(t.stream)).arrayBuffer();
  * const { digest, size } = await t.result;
- * console.assert(size === 1 && digest.startsWith("sha256:ca97"));
+ * assert(size === 1 && digest.startsWith("sha256:ca97"));
  * ```
  */
 export function digestingStream(
@@ -130,8 +137,11 @@ export function digestingStream(
   result: Promise<{ digest: string; size: number }>;
 } {
   const d = new Digester(algorithm);
-  let resolve!: (v: { digest: string; size: number }) => void;
-  const result = new Promise<{ digest: string; size: number }>((r) => resolve = r);
+  const { promise: result, resolve, reject } = Promise.withResolvers<
+    { digest: string; size: number }
+  >();
+  // A rejection nobody awaits (the pipe failed first) must not crash the process.
+  result.catch(() => {});
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       d.update(chunk);
@@ -139,6 +149,10 @@ export function digestingStream(
     },
     flush() {
       resolve({ digest: d.digest(), size: d.size });
+    },
+    // Called when the reader cancels or the writer aborts (the source failed).
+    cancel(reason) {
+      reject(reason ?? new Error("Stream cancelled before its end"));
     },
   });
   return { stream, result };
@@ -150,9 +164,10 @@ export function digestingStream(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readCapped } from "./content.ts";
- * const bytes = await readCapped(new Blob(["hello"]).stream(), 10);
- * console.assert(bytes.length === 5);
+ * assert.equal((await readCapped(new Blob(["hello"]).stream(), 10)).length, 5);
+ * await assert.rejects(readCapped(new Blob(["hello"]).stream(), 4), { name: "SizeMismatchError" });
  * ```
  */
 export async function readCapped(
@@ -190,13 +205,15 @@ export async function readCapped(
 
 /**
  * Reads a stream into memory (capped) and verifies it against `expected`, or, when no digest is
- * expected, computes it. Used for manifests and configs, the only documents held whole.
+ * expected, computes it. Used for manifests and configs, the only documents held whole. Content
+ * whose expected size is over `cap` is refused before a byte is read.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readVerified } from "./content.ts";
  * const { bytes, digest } = await readVerified(new Blob(["a"]).stream(), { cap: 10 });
- * console.assert(bytes.length === 1 && digest.startsWith("sha256:"));
+ * assert(bytes.length === 1 && digest.startsWith("sha256:"));
  * ```
  */
 export async function readVerified(
@@ -204,19 +221,20 @@ export async function readVerified(
   options: { cap: number; expected?: Expected; what?: string },
 ): Promise<{ bytes: Uint8Array; digest: string }> {
   const what = options.expected?.what ?? options.what ?? "content";
-  const cap = options.expected?.size !== undefined
-    ? Math.min(options.cap, options.expected.size)
-    : options.cap;
-  let bytes: Uint8Array;
+  const size = options.expected?.size;
+  let algorithm: Algorithm = "sha256";
   try {
-    bytes = await readCapped(stream, cap, what);
-  } catch (e) {
-    if (e instanceof SizeMismatchError && options.expected?.size !== undefined) {
-      throw new SizeMismatchError(options.expected.size, e.actual, what);
+    if (options.expected) algorithm = parseDigest(options.expected.digest).algorithm;
+    if (size !== undefined && size > options.cap) {
+      // Said before reading: reading up to the cap would report a short read of valid content.
+      throw new SizeMismatchError(options.cap, size, what);
     }
+  } catch (e) {
+    await stream?.cancel().catch(() => {});
     throw e;
   }
-  const algorithm = options.expected ? parseDigest(options.expected.digest).algorithm : "sha256";
+  // Past the expected size the content is wrong already: stop reading there.
+  const bytes = await readCapped(stream, size ?? options.cap, what);
   const d = new Digester(algorithm);
   d.update(bytes);
   const digest = d.digest();

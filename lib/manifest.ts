@@ -95,12 +95,17 @@ export type ParsedManifest =
  * OCI manifest). Throws {@link ManifestFormatError} naming `what` when the bytes are not a
  * manifest this tool reads.
  *
+ * Descriptors are checked for what this tool relies on: a digest, a non-negative integer size, a
+ * media type, and, when present, a platform with string `os` and `architecture`, string
+ * annotations and string URLs (image-spec `descriptor.md`, `image-index.md`).
+ *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseManifest } from "./manifest.ts";
  * const bytes = new TextEncoder().encode('{"schemaVersion":2,"manifests":[]}');
  * const m = parseManifest(bytes);
- * console.assert(m.kind === "index" && m.mediaType === "application/vnd.oci.image.index.v1+json");
+ * assert(m.kind === "index" && m.mediaType === "application/vnd.oci.image.index.v1+json");
  * ```
  */
 export function parseManifest(
@@ -142,6 +147,7 @@ export function parseManifest(
     for (const [i, d] of (o.manifests as unknown[]).entries()) {
       checkDescriptor(d, `${what} manifests[${i}]`);
     }
+    checkCommon(o, what);
     return { kind: "index", mediaType: mediaType!, index: o as unknown as Index };
   }
   checkDescriptor(o.config, `${what} config`);
@@ -149,6 +155,7 @@ export function parseManifest(
   for (const [i, d] of (o.layers as unknown[]).entries()) {
     checkDescriptor(d, `${what} layers[${i}]`);
   }
+  checkCommon(o, what);
   return { kind: "image", mediaType: mediaType!, manifest: o as unknown as ImageManifest };
 }
 
@@ -157,8 +164,9 @@ export function parseManifest(
  *
  * @example
  * ```ts
- * import { ManifestFormatError } from "./manifest.ts";
- * console.assert(new ManifestFormatError("x").name === "ManifestFormatError");
+ * import assert from "node:assert/strict";
+ * import { ManifestFormatError, parseManifest } from "./manifest.ts";
+ * assert.throws(() => parseManifest(new TextEncoder().encode("[]")), ManifestFormatError);
  * ```
  */
 export class ManifestFormatError extends Error {
@@ -184,6 +192,57 @@ function checkDescriptor(d: unknown, what: string): void {
   if (typeof o.mediaType !== "string") {
     throw new ManifestFormatError(`${what} has no mediaType`);
   }
+  if (o.urls !== undefined && !isStringArray(o.urls)) {
+    throw new ManifestFormatError(`${what} has "urls" that are not a list of strings`);
+  }
+  checkCommon(o, what);
+  if (o.platform !== undefined) checkPlatform(o.platform, what);
+}
+
+/** What descriptors and manifests share: annotations, artifactType, subject. */
+function checkCommon(o: Record<string, unknown>, what: string): void {
+  const a = o.annotations;
+  if (
+    a !== undefined &&
+    (a === null || typeof a !== "object" || Array.isArray(a) ||
+      Object.values(a).some((v) => typeof v !== "string"))
+  ) {
+    throw new ManifestFormatError(`${what} has "annotations" that are not a map of strings`);
+  }
+  if (o.artifactType !== undefined && typeof o.artifactType !== "string") {
+    throw new ManifestFormatError(`${what} has an "artifactType" that is not a string`);
+  }
+  if (o.subject !== undefined) checkDescriptor(o.subject, `${what} subject`);
+}
+
+// Code downstream formats, normalises and matches platforms: a missing os would surface as a
+// TypeError far from the bytes that caused it.
+function checkPlatform(p: unknown, what: string): void {
+  if (!p || typeof p !== "object" || Array.isArray(p)) {
+    throw new ManifestFormatError(`${what} has a platform that is not an object`);
+  }
+  const o = p as Record<string, unknown>;
+  for (const field of ["os", "architecture"]) {
+    if (typeof o[field] !== "string") {
+      throw new ManifestFormatError(`${what} platform has no string "${field}"`);
+    }
+  }
+  for (const field of ["variant", "os.version"]) {
+    if (o[field] !== undefined && typeof o[field] !== "string") {
+      throw new ManifestFormatError(`${what} platform has a "${field}" that is not a string`);
+    }
+  }
+  for (const field of ["os.features", "features"]) {
+    if (o[field] !== undefined && !isStringArray(o[field])) {
+      throw new ManifestFormatError(
+        `${what} platform has "${field}" that are not a list of strings`,
+      );
+    }
+  }
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
 }
 
 /**
@@ -199,9 +258,12 @@ export const REFERENCE_DIGEST_ANNOTATION = "vnd.docker.reference.digest";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isAttestation } from "./manifest.ts";
- * console.assert(isAttestation({
- *   mediaType: "application/vnd.oci.image.manifest.v1+json", digest: "sha256:00", size: 1,
+ * assert(isAttestation({
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   digest: "sha256:00",
+ *   size: 1,
  *   annotations: { "vnd.docker.reference.type": "attestation-manifest" },
  * }));
  * ```
@@ -216,9 +278,13 @@ export function isAttestation(d: Descriptor): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serializeIndex } from "./manifest.ts";
- * const bytes = serializeIndex({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] });
- * console.assert(new TextDecoder().decode(bytes).startsWith('{"schemaVersion":2,'));
+ * const bytes = serializeIndex({ manifests: [], mediaType: "application/vnd.oci.image.index.v1+json", schemaVersion: 2 });
+ * assert.equal(
+ *   new TextDecoder().decode(bytes),
+ *   '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}',
+ * );
  * ```
  */
 export function serializeIndex(index: Index): Uint8Array {

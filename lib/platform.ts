@@ -148,6 +148,9 @@ export function parsePlatform(s: string): Platform {
   if (osVersion !== undefined && !osVersion) {
     throw new UsageError(`Invalid platform "${s}": empty os.version after ":"`);
   }
+  if (osVersion && /\s/.test(osVersion)) {
+    throw new UsageError(`Invalid platform "${s}": os.version must not contain white space`);
+  }
   const p: Platform = { os: parts[0].toLowerCase(), architecture: parts[1].toLowerCase() };
   if (parts[2]) p.variant = parts[2].toLowerCase();
   if (osVersion) p["os.version"] = osVersion;

@@ -321,18 +321,48 @@ export function registryApiHost(registry: string): string {
  * ```
  */
 export function isLoopbackRegistry(registry: string): boolean {
-  let host: string;
-  if (registry.startsWith("[")) {
-    const end = registry.indexOf("]");
-    if (end < 0) return false;
-    host = registry.slice(1, end);
-  } else {
-    host = registry.replace(/:\d*$/, "");
-  }
-  host = host.toLowerCase();
-  if (host === "localhost" || host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  // Only a whole host[:port] qualifies: a looser match would let `[::1]x` or `[::1].evil` pass.
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+))(?::\d{1,5})?$/.exec(registry);
+  if (!m) return false;
+  if (m[1] !== undefined) return isLoopbackIpv6(m[1].toLowerCase());
+  const host = m[2].toLowerCase();
+  return host === "localhost" || isLoopbackIpv4(host);
+}
+
+function isLoopbackIpv4(host: string): boolean {
   const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
+}
+
+/** `::1` in any spelling (`0:0:0:0:0:0:0:1`, `0::1`), or IPv4-mapped 127.0.0.0/8. */
+function isLoopbackIpv6(host: string): boolean {
+  const g = expand(host);
+  if (!g || g.slice(0, 5).some((x) => x !== 0)) return false;
+  if (g[5] === 0 && g[6] === 0) return g[7] === 1;
+  return g[5] === 0xffff && g[6] >> 8 === 127;
+}
+
+/** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail gives two), or undefined. */
+function expand(host: string): number[] | undefined {
+  const halves = host.split("::");
+  if (halves.length > 2) return undefined;
+  const parse = (s: string) =>
+    s === "" ? [] : s.split(":").flatMap((g) => {
+      if (/^\d+\.\d+\.\d+\.\d+$/.test(g)) {
+        const [a, b, c, d] = g.split(".").map(Number);
+        if ([a, b, c, d].some((o) => o > 255)) return [NaN];
+        return [(a << 8) | b, (c << 8) | d];
+      }
+      return /^[0-9a-f]{1,4}$/.test(g) ? [parseInt(g, 16)] : [NaN];
+    });
+  const head = parse(halves[0]);
+  const tail = halves.length === 2 ? parse(halves[1]) : [];
+  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
+  const groups = [...head, ...Array(Math.max(fill, 0)).fill(0), ...tail];
+  if (groups.length !== 8 || groups.some(Number.isNaN) || (halves.length === 2 && fill < 1)) {
+    return undefined;
+  }
+  return groups;
 }
 
 /**

@@ -1,120 +1,256 @@
 import assert from "node:assert/strict";
-import { digestingStream, readCapped, readVerified, verifyingStream } from "../lib/content.ts";
+import {
+  Digester,
+  digestingStream,
+  LIMITS,
+  readCapped,
+  readVerified,
+  verifyingStream,
+} from "../lib/content.ts";
 import { digestOf } from "../lib/digest.ts";
-import { DigestMismatchError, SizeMismatchError } from "../lib/errors.ts";
-import { ManifestFormatError, parseManifest, serializeIndex } from "../lib/manifest.ts";
-import { parseChallenge } from "../lib/registry/auth.ts";
+import { DigestMismatchError, SizeMismatchError, UsageError } from "../lib/errors.ts";
 
 const bytes = new TextEncoder().encode("hello, registry");
+const DIGEST = digestOf(bytes);
 
-function chunks(...parts: Uint8Array[]): ReadableStream<Uint8Array> {
+/** A stream of `parts`, one chunk per pull, that counts how many chunks were pulled. */
+function chunks(...parts: Uint8Array[]): ReadableStream<Uint8Array> & { pulled: () => number } {
   let i = 0;
-  return new ReadableStream({ pull: (c) => i < parts.length ? c.enqueue(parts[i++]) : c.close() });
+  const stream = new ReadableStream<Uint8Array>({
+    pull: (c) => i < parts.length ? c.enqueue(parts[i++]) : c.close(),
+  });
+  return Object.assign(stream, { pulled: () => i });
 }
 
-Deno.test("verifyingStream() passes good bytes and fails on digest, short and long content", async () => {
-  const ok = chunks(bytes.subarray(0, 5), bytes.subarray(5)).pipeThrough(
-    verifyingStream({ digest: digestOf(bytes), size: bytes.length }),
-  );
-  assert.deepEqual(new Uint8Array(await new Response(ok).arrayBuffer()), bytes);
-  const wrong = chunks(bytes).pipeThrough(
-    verifyingStream({ digest: digestOf(new Uint8Array(1)), size: bytes.length }),
-  );
-  await assert.rejects(new Response(wrong).arrayBuffer(), DigestMismatchError);
-  const short = chunks(bytes.subarray(1)).pipeThrough(
-    verifyingStream({ digest: digestOf(bytes), size: bytes.length }),
-  );
-  await assert.rejects(new Response(short).arrayBuffer(), SizeMismatchError);
-  // Too long: fails at the chunk that passes the size, before the stream ends.
+/** An endless stream of 10-byte chunks that records whether it was cancelled. */
+function endless(): ReadableStream<Uint8Array> & {
+  pulled: () => number;
+  cancelled: () => boolean;
+} {
   let pulled = 0;
-  const endless = new ReadableStream<Uint8Array>({
+  let cancelled = false;
+  const stream = new ReadableStream<Uint8Array>({
     pull: (c) => {
       pulled++;
       c.enqueue(new Uint8Array(10));
     },
+    cancel: () => {
+      cancelled = true;
+    },
   });
-  await assert.rejects(
-    new Response(endless.pipeThrough(verifyingStream({ digest: digestOf(bytes), size: 25 })))
-      .arrayBuffer(),
-    SizeMismatchError,
-  );
-  assert.ok(pulled < 10, `stopped early (${pulled} chunks)`);
+  return Object.assign(stream, { pulled: () => pulled, cancelled: () => cancelled });
+}
+
+async function drain(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+Deno.test("verifyingStream() passes good bytes through unchanged, whatever the chunking", async () => {
+  const splits: Uint8Array[][] = [
+    [bytes],
+    [bytes.subarray(0, 5), bytes.subarray(5)],
+    [...bytes].map((b) => new Uint8Array([b])),
+    [new Uint8Array(0), bytes, new Uint8Array(0)],
+  ];
+  for (const parts of splits) {
+    const out = chunks(...parts).pipeThrough(
+      verifyingStream({ digest: DIGEST, size: bytes.length }),
+    );
+    assert.deepEqual(await drain(out), bytes, `${parts.length} chunks`);
+  }
+  const noSize = chunks(bytes).pipeThrough(verifyingStream({ digest: DIGEST }));
+  assert.deepEqual(await drain(noSize), bytes, "size is optional");
+  const sha512 = digestOf(bytes, "sha512");
+  const out512 = chunks(bytes).pipeThrough(verifyingStream({ digest: sha512, size: bytes.length }));
+  assert.deepEqual(await drain(out512), bytes, "sha512 digests are verified with sha512");
 });
 
-Deno.test("digestingStream(), readCapped() and readVerified()", async () => {
-  const t = digestingStream();
-  await new Response(chunks(bytes).pipeThrough(t.stream)).arrayBuffer();
-  assert.deepEqual(await t.result, { digest: digestOf(bytes), size: bytes.length });
-  assert.equal((await readCapped(chunks(bytes), 100)).length, bytes.length);
-  await assert.rejects(readCapped(chunks(bytes, bytes), bytes.length + 1), SizeMismatchError);
-  const v = await readVerified(chunks(bytes), { cap: 100, expected: { digest: digestOf(bytes) } });
-  assert.equal(v.digest, digestOf(bytes));
+Deno.test("verifyingStream() fails with SizeMismatchError as soon as the size is exceeded", async () => {
+  const source = endless();
   await assert.rejects(
-    readVerified(chunks(bytes), { cap: 100, expected: { digest: digestOf(bytes), size: 3 } }),
-    SizeMismatchError,
+    drain(source.pipeThrough(verifyingStream({ digest: DIGEST, size: 25, what: "blob b" }))),
+    (e: unknown) => {
+      assert.ok(e instanceof SizeMismatchError);
+      assert.equal(e.expected, 25);
+      assert.equal(e.actual, 30, "the third 10-byte chunk passes 25");
+      assert.equal(e.message, "Size mismatch for blob b: more than 25 bytes");
+      return true;
+    },
   );
+  assert.ok(source.pulled() < 10, `stopped early (${source.pulled()} chunks)`);
+  assert.ok(source.cancelled(), "the source is cancelled");
 });
 
-Deno.test("parseManifest() classifies by field, header or shape and rejects what is not a manifest", () => {
-  const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
-  const d = { mediaType: "x", digest: digestOf(bytes), size: 1 };
-  assert.equal(parseManifest(enc({ schemaVersion: 2, manifests: [d] })).kind, "index");
-  assert.equal(
-    parseManifest(enc({ schemaVersion: 2, config: d, layers: [] })).mediaType,
-    "application/vnd.oci.image.manifest.v1+json",
-  );
-  assert.equal(
-    parseManifest(
-      enc({ schemaVersion: 2, manifests: [] }),
-      "application/vnd.docker.distribution.manifest.list.v2+json",
-    ).mediaType,
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-  );
-  for (
-    const bad of [
-      new TextEncoder().encode("{"),
-      enc([]),
-      enc({ schemaVersion: 1, config: d, layers: [] }),
-      enc({ schemaVersion: 2, config: { ...d, size: -1 }, layers: [] }),
-    ]
-  ) {
-    assert.throws(() => parseManifest(bad), ManifestFormatError);
+Deno.test("verifyingStream() fails at the end when the content is short or the digest differs", async () => {
+  const cases: [string, ReadableStream<Uint8Array>, (e: unknown) => boolean][] = [
+    [
+      "short",
+      chunks(bytes.subarray(1)).pipeThrough(
+        verifyingStream({ digest: DIGEST, size: bytes.length }),
+      ),
+      (e) =>
+        e instanceof SizeMismatchError && e.expected === bytes.length &&
+        e.actual === bytes.length - 1 &&
+        e.message === `Size mismatch for content: expected 15 bytes, got 14`,
+    ],
+    [
+      "empty",
+      chunks().pipeThrough(verifyingStream({ digest: DIGEST, size: bytes.length })),
+      (e) => e instanceof SizeMismatchError && e.actual === 0,
+    ],
+    [
+      "wrong digest, right size",
+      chunks(bytes).pipeThrough(
+        verifyingStream({ digest: digestOf(new Uint8Array(1)), size: bytes.length, what: "m" }),
+      ),
+      (e) =>
+        e instanceof DigestMismatchError && e.expected === digestOf(new Uint8Array(1)) &&
+        e.actual === DIGEST && e.message.startsWith("Digest mismatch for m: expected sha256:"),
+    ],
+    [
+      "wrong digest, no size",
+      chunks(bytes.subarray(1)).pipeThrough(verifyingStream({ digest: DIGEST })),
+      (e) => e instanceof DigestMismatchError && e.actual === digestOf(bytes.subarray(1)),
+    ],
+  ];
+  for (const [why, stream, check] of cases) {
+    await assert.rejects(drain(stream), (e: unknown) => {
+      assert.ok(check(e), `${why}: ${e}`);
+      return true;
+    });
   }
 });
 
-Deno.test("serializeIndex() is deterministic whatever the key order of its input", () => {
-  const a = serializeIndex({
-    schemaVersion: 2,
-    mediaType: "m",
-    manifests: [{
-      size: 1,
-      digest: "sha256:0",
-      mediaType: "t",
-      platform: { os: "linux", architecture: "arm", variant: "v7" },
-    }],
-    annotations: { b: "2", a: "1" },
-  });
-  const b = serializeIndex({
-    annotations: { a: "1", b: "2" },
-    manifests: [{
-      mediaType: "t",
-      platform: { variant: "v7", architecture: "arm", os: "linux" },
-      digest: "sha256:0",
-      size: 1,
-    }],
-    mediaType: "m",
-    schemaVersion: 2,
-  });
-  assert.deepEqual(a, b);
+Deno.test("verifyingStream() refuses an invalid expected digest up front", () => {
+  for (const digest of ["sha256:abc", "md5:" + "a".repeat(32), ""]) {
+    assert.throws(() => verifyingStream({ digest }), UsageError, digest);
+  }
 });
 
-Deno.test("parseChallenge() keeps quoted commas and space-separated scopes", () => {
-  const c = parseChallenge(
-    'Bearer realm="https://a/token",service="reg",scope="repository:a:pull,push repository:b:pull",error="insufficient_scope"',
+Deno.test("Digester and digestingStream() compute digest and size of what passes", async () => {
+  const d = new Digester("sha512");
+  d.update(bytes.subarray(0, 3));
+  d.update(bytes.subarray(3));
+  assert.equal(d.size, bytes.length);
+  assert.equal(d.digest(), digestOf(bytes, "sha512"));
+
+  const cases: [Uint8Array[], "sha256" | "sha512" | undefined][] = [
+    [[bytes], undefined],
+    [[bytes.subarray(0, 4), bytes.subarray(4)], "sha256"],
+    [[], undefined],
+    [[bytes], "sha512"],
+  ];
+  for (const [parts, algorithm] of cases) {
+    const t = digestingStream(algorithm);
+    const out = await drain(chunks(...parts).pipeThrough(t.stream));
+    assert.deepEqual(await t.result, {
+      digest: digestOf(out, algorithm ?? "sha256"),
+      size: out.length,
+    });
+  }
+});
+
+Deno.test("digestingStream() rejects its result when the stream fails or is cancelled", async () => {
+  const failing = new ReadableStream<Uint8Array>({
+    start: (c) => c.error(new Error("connection reset")),
+  });
+  const t = digestingStream();
+  await assert.rejects(drain(failing.pipeThrough(t.stream)), /connection reset/);
+  await assert.rejects(t.result, /connection reset/);
+
+  const c = digestingStream();
+  const reader = endless().pipeThrough(c.stream).getReader();
+  await reader.read();
+  await reader.cancel(new Error("consumer gave up"));
+  await assert.rejects(c.result, /consumer gave up/);
+});
+
+Deno.test("readCapped() returns the bytes up to the cap and fails past it, cancelling the source", async () => {
+  assert.deepEqual(await readCapped(chunks(bytes), bytes.length), bytes, "exactly the cap");
+  assert.deepEqual(
+    await readCapped(chunks(bytes.subarray(0, 5), bytes.subarray(5)), 100),
+    bytes,
+    "chunks are joined",
   );
-  assert.equal(c?.scheme, "bearer");
-  assert.equal(c?.params.scope, "repository:a:pull,push repository:b:pull");
-  assert.equal(c?.params.error, "insufficient_scope");
-  assert.equal(parseChallenge('Basic realm="x"')?.scheme, "basic");
-  assert.equal(parseChallenge(null), undefined);
+  assert.deepEqual(await readCapped(null, 10), new Uint8Array(0), "no body is empty");
+  assert.deepEqual(await readCapped(chunks(), 0), new Uint8Array(0));
+
+  await assert.rejects(readCapped(chunks(bytes), bytes.length - 1, "token response"), (e) => {
+    assert.ok(e instanceof SizeMismatchError);
+    assert.equal(
+      e.message,
+      `Size mismatch for token response: more than ${bytes.length - 1} bytes`,
+    );
+    return true;
+  });
+  const source = endless();
+  await assert.rejects(readCapped(source, 25), SizeMismatchError);
+  assert.ok(source.pulled() <= 4, `stops at the chunk that passes the cap (${source.pulled()})`);
+  assert.ok(source.cancelled(), "the source is cancelled");
+  assert.ok(LIMITS.manifest === 4 * 1024 * 1024 && LIMITS.errorBody === 8 * 1024);
+});
+
+Deno.test("readVerified() verifies digest and size, or computes the digest when none is expected", async () => {
+  const computed = await readVerified(chunks(bytes), { cap: 100 });
+  assert.deepEqual(computed, { bytes, digest: DIGEST });
+
+  const sha512 = digestOf(bytes, "sha512");
+  const v = await readVerified(chunks(bytes), { cap: 100, expected: { digest: sha512 } });
+  assert.equal(v.digest, sha512);
+
+  const cases: [string, Promise<unknown>, (e: unknown) => boolean][] = [
+    [
+      "wrong digest",
+      readVerified(chunks(bytes), { cap: 100, expected: { digest: digestOf(new Uint8Array()) } }),
+      (e) => e instanceof DigestMismatchError && e.actual === DIGEST,
+    ],
+    [
+      "longer than expected",
+      readVerified(chunks(bytes), { cap: 100, expected: { digest: DIGEST, size: 3 } }),
+      (e) => e instanceof SizeMismatchError && e.expected === 3 && e.actual > 3,
+    ],
+    [
+      "shorter than expected",
+      readVerified(chunks(bytes), { cap: 100, expected: { digest: DIGEST, size: 20, what: "c" } }),
+      (e) =>
+        e instanceof SizeMismatchError && e.expected === 20 && e.actual === bytes.length &&
+        e.message === "Size mismatch for c: expected 20 bytes, got 15",
+    ],
+    [
+      "over the cap without an expected size",
+      readVerified(chunks(bytes), { cap: 4, what: "tag list" }),
+      (e) =>
+        e instanceof SizeMismatchError && e.expected === 4 &&
+        e.message === "Size mismatch for tag list: more than 4 bytes",
+    ],
+  ];
+  for (const [why, promise, check] of cases) {
+    await assert.rejects(promise, (e: unknown) => {
+      assert.ok(check(e), `${why}: ${e}`);
+      return true;
+    });
+  }
+});
+
+Deno.test("readVerified() refuses content whose expected size is over the cap without reading it", async () => {
+  // The descriptor says 15 bytes, the cap is 10: the error is the cap, not a short read of 11.
+  const source = chunks(bytes);
+  await assert.rejects(
+    readVerified(source, { cap: 10, expected: { digest: DIGEST, size: bytes.length, what: "m" } }),
+    (e: unknown) => {
+      assert.ok(e instanceof SizeMismatchError);
+      assert.equal(e.expected, 10);
+      assert.equal(e.actual, bytes.length);
+      assert.equal(e.message, "Size mismatch for m: more than 10 bytes");
+      return true;
+    },
+  );
+  assert.equal(source.pulled(), 0, "nothing was read");
+  const bad = chunks(bytes);
+  await assert.rejects(
+    readVerified(bad, { cap: 100, expected: { digest: "sha256:abc" } }),
+    UsageError,
+    "an invalid expected digest is refused before reading",
+  );
+  assert.equal(bad.pulled(), 0);
 });

@@ -49,10 +49,25 @@ Deno.test("parseDigest() rejects digests that break the OCI grammar or the algor
 });
 
 Deno.test("isDigest() accepts exactly what parseDigest() accepts", () => {
-  assert.equal(isDigest(SHA256), true);
-  assert.equal(isDigest(SHA512), true);
-  assert.equal(isDigest(SHA256 + "0"), false);
-  assert.equal(isDigest(" " + SHA256), false);
+  const cases: [string, boolean][] = [
+    [SHA256, true],
+    [SHA512, true],
+    ["sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", true],
+    [SHA256 + "0", false],
+    [SHA256.slice(0, -1), false],
+    [" " + SHA256, false],
+    [SHA256 + "\n", false],
+    [SHA256.toUpperCase(), false],
+    ["sha256:" + "0123456789abcdef".repeat(8), false],
+    ["sha512:" + "0123456789abcdef".repeat(4), false],
+    ["latest", false],
+    ["", false],
+  ];
+  for (const [s, want] of cases) {
+    assert.equal(isDigest(s), want, s);
+    if (want) assert.doesNotThrow(() => parseDigest(s));
+    else assert.throws(() => parseDigest(s), UsageError);
+  }
 });
 
 Deno.test("digestOf() hashes bytes with sha256 by default and sha512 when asked", () => {
@@ -61,6 +76,12 @@ Deno.test("digestOf() hashes bytes with sha256 by default and sha512 when asked"
       new Uint8Array(),
       undefined,
       "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    ],
+    [
+      new Uint8Array(),
+      "sha512",
+      "sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce" +
+      "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
     ],
     [
       new TextEncoder().encode("abc"),

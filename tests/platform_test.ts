@@ -45,6 +45,11 @@ Deno.test("parsePlatform() names the string and the missing or empty part", () =
     ["linux/arm/", "empty variant"],
     ["linux/amd64:", 'empty os.version after ":"'],
     ["linux/amd 64", "architecture must not contain white space"],
+    [" linux/amd64", "os must not contain white space"],
+    ["linux/arm/v7 ", "variant must not contain white space"],
+    ["windows/amd64:10.0 17763", "os.version must not contain white space"],
+    ["/", "empty os"],
+    ["linux//v7", "empty architecture"],
   ];
   for (const [input, problem] of cases) {
     assert.throws(() => parsePlatform(input), (e: unknown) => {

@@ -79,6 +79,20 @@ Deno.test("parseReference() sets no default tag when a digest is given or defaul
   );
 });
 
+Deno.test("parseReference() with defaultTag false keeps a given tag or digest and adds none", () => {
+  const cases: [string, Fields][] = [
+    ["alpine", { registry: "docker.io", repository: "library/alpine" }],
+    ["alpine:3", { registry: "docker.io", repository: "library/alpine", tag: "3" }],
+    [`r.io/x@${D}`, { registry: "r.io", repository: "x", digest: D }],
+    [`r.io/x:1@${D512}`, { registry: "r.io", repository: "x", tag: "1", digest: D512 }],
+  ];
+  for (const [input, want] of cases) {
+    const r = parseReference(input, { defaultTag: false });
+    assert.deepEqual(fields(r), want, input);
+    assert.equal(r.identifier, want.digest ?? want.tag ?? "latest", input);
+  }
+});
+
 Deno.test("Reference.toString() round-trips through parseReference()", () => {
   const cases = [
     "docker.io/library/alpine:latest",
@@ -159,6 +173,10 @@ Deno.test("parseReference() rejects bad references with the rule in the message"
     ["r.io/App:v1", "repository must be lowercase"],
     ["ALPINE", "repository must be lowercase"],
     ["r.io/x:Bad Tag", 'invalid tag "Bad Tag": must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}'],
+    ["r.io/x y", 'invalid repository component "x y"'],
+    ["r.io/x:a\tb", 'invalid tag "a\tb"'],
+    ["r.io/x:tag/more", 'invalid tag "tag/more"'],
+    ["r.io/x:1:2", 'invalid repository component "x:1"'],
     ["r.io/x:bad!tag", 'invalid tag "bad!tag"'],
     ["r.io/x:.dot", 'invalid tag ".dot"'],
     ["r.io/x:-dash", 'invalid tag "-dash"'],
@@ -168,10 +186,16 @@ Deno.test("parseReference() rejects bad references with the rule in the message"
     [`r.io/x@sha512:${"a".repeat(64)}`, "sha512 needs 128 hex characters, got 64"],
     [`r.io/x@md5:${"a".repeat(32)}`, 'unsupported algorithm "md5"'],
     [`r.io/x@sha256:${"A".repeat(64)}`, "encoded part must be lowercase hex"],
+    [`r.io/x@SHA256:${"a".repeat(64)}`, 'algorithm "SHA256" must match'],
+    [`r.io/x@sha512:${"b".repeat(127)}`, "sha512 needs 128 hex characters, got 127"],
+    [`r.io/x@${D}@${D}`, 'invalid digest "sha256:'],
     ["r.io/x@", 'invalid digest "": expected "algorithm:hex"'],
     ["r.io/x@latest", 'invalid digest "latest"'],
     ["r.io:0/x", 'invalid registry port "0": must be a number from 1 to 65535'],
     ["r.io:70000/x", 'invalid registry port "70000"'],
+    ["r.io:65536/x", 'invalid registry port "65536"'],
+    ["localhost:0/x", 'invalid registry port "0"'],
+    ["[::1]:70000/x", 'invalid registry port "70000"'],
     ["r.io:/x", 'invalid registry port ""'],
     ["r.io:abc/x", 'invalid registry port "abc"'],
     ["[::1]:x/y", 'invalid registry port "x"'],
@@ -239,6 +263,19 @@ Deno.test("isLoopbackRegistry() is true only for localhost, 127.0.0.0/8 and ::1"
     ["10.0.0.1:5000", false],
     ["localhost.example.com", false],
     ["[::2]:5000", false],
+    ["[0::1]:5000", true],
+    ["[0000:0000:0000:0000:0000:0000:0000:0001]", true],
+    ["[::ffff:127.0.0.1]:5000", true],
+    ["[::ffff:10.0.0.1]:5000", false],
+    ["[::1:0]", false],
+    ["[1::1]", false],
+    ["[::1]x", false],
+    ["[::1].example.com", false],
+    ["[::1]:", false],
+    ["[::1", false],
+    ["localhost:abc", false],
+    ["localhost:5000/x", false],
+    ["", false],
     ["ghcr.io", false],
     ["docker.io", false],
   ];
