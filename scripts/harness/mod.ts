@@ -1,6 +1,14 @@
 /**
- * The test and demo harness: real registries on 127.0.0.1 (plain, TLS, Basic, token auth),
- * fixtures pushed through the registry API independently of `lib/`, and a fault/latency proxy.
+ * The test and demo harness: real registries on 127.0.0.1 (plain or TLS; no auth, Basic or Bearer
+ * token auth with the harness token server), fixtures pushed through the registry API
+ * independently of `lib/`, and a fault/latency proxy.
+ *
+ * @example
+ * ```ts ignore
+ * import { pushFixtures, startRegistry } from "./scripts/harness/mod.ts";
+ * await using reg = await startRegistry({ auth: "token" });
+ * const set = await pushFixtures(reg, { index: { tag: "multi" } });
+ * ```
  *
  * @module
  */
@@ -8,4 +16,10 @@
 export * from "./registry.ts";
 export * from "./fixtures.ts";
 export * from "./proxy.ts";
-export type { TokenServer } from "./token_server.ts";
+export {
+  startTokenServer,
+  type TokenRequest,
+  type TokenServer,
+  type TokenServerOptions,
+} from "./token_server.ts";
+export { makeServerTls, makeSigningKey, type SigningMaterial, type TlsMaterial } from "./tls.ts";

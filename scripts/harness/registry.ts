@@ -1,13 +1,13 @@
 /**
  * Starts a real distribution registry (Debian's `docker-registry`, a `registry` binary, or
- * `REGISTRY_BIN`) on a free 127.0.0.1 port, in one of four variants: plain HTTP, TLS with a CA the
- * harness makes, Basic auth (htpasswd, bcrypt), and Bearer token auth with the harness token
+ * `REGISTRY_BIN`) on a free 127.0.0.1 port, in any mix of: plain HTTP or TLS with a CA the harness
+ * makes; no auth, Basic auth (htpasswd, bcrypt) or Bearer token auth backed by the harness token
  * server. `stop()` kills it, awaits its exit and removes its directory.
  *
  * @module
  */
 
-import { makeServerTls, makeSigningKey } from "./tls.ts";
+import { makeServerTls, makeSigningKey, type TlsMaterial } from "./tls.ts";
 import { startTokenServer, type TokenServer } from "./token_server.ts";
 
 /** Authentication of a harness registry. */
@@ -15,110 +15,112 @@ export type AuthMode = "none" | "basic" | "token";
 
 /** Options of {@link startRegistry}. */
 export interface RegistryOptions {
-  /** Serve HTTPS with a harness-generated CA and certificate. */
+  /** Serve HTTPS with a harness-generated CA and certificate (default false). */
   tls?: boolean;
-  /** Authentication, default none. */
+  /** Authentication (default `"none"`). */
   auth?: AuthMode;
-  /** Allow deletes (default true). */
+  /** `storage.delete.enabled` (default true). */
   deletes?: boolean;
-  /** Token mode: anonymous requests get pull access. */
+  /** Token mode: the token server grants `pull` to anonymous requests (default false). */
   anonymousPull?: boolean;
   /** Registry binary to run (default: `REGISTRY_BIN`, then `docker-registry`, then `registry`). */
   binary?: string;
 }
 
-/** A running registry. */
+/** A running registry; stop it with `stop()` or `await using`. */
 export interface RunningRegistry {
-  /** `127.0.0.1:PORT`, as written in references. */
+  /** `127.0.0.1:PORT`, as written in image references. */
   host: string;
-  /** `http://…` or `https://…`. */
+  /** `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`. */
   url: string;
   /** Whether it serves HTTPS. */
   tls: boolean;
   /** Its authentication. */
   auth: AuthMode;
-  /** CA file that signed its certificate (TLS). */
+  /** PEM file of the CA that signed its certificate (TLS only). */
   caFile?: string;
-  /** That CA's PEM. */
+  /** That CA's PEM text (TLS only). */
   caPem?: string;
-  /** A user that may push (basic and token modes). */
+  /** A user that may pull, push and delete (basic and token modes): `testuser`. */
   username?: string;
-  /** Their password. */
+  /** Their password, random per registry. */
   password?: string;
   /** The token server (token mode). */
   tokenServer?: TokenServer;
-  /** Directory of config, storage and certificates. */
+  /** Temporary directory of its config, storage, certificates and log (`registry.log`). */
   dir: string;
-  /** Stops everything; idempotent. */
+  /** Kills the registry and the token server, awaits their exit, removes `dir`; idempotent. */
   stop(): Promise<void>;
-  /** Same as stop. */
+  /** Same as {@link RunningRegistry.stop}. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** A harness set-up problem, in one line saying what to do. */
+/** A harness set-up problem, in one line that says what to do. */
 export class HarnessError extends Error {
   /** Creates the error. */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "HarnessError";
+  }
+}
+
+const INSTALL = "install Debian's docker-registry (apt-get install -y docker-registry)";
+const START_TIMEOUT_MS = 10_000;
+const POLL_MS = 50;
+const KILL_AFTER_MS = 3_000;
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
   }
 }
 
 async function onPath(name: string): Promise<string | undefined> {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      const p = `${dir}/${name}`;
-      const info = await Deno.stat(p);
-      if (info.isFile) return p;
-    } catch {
-      // not here
-    }
+    if (dir && await isFile(`${dir}/${name}`)) return `${dir}/${name}`;
   }
   return undefined;
 }
 
-/** Finds the registry binary: `REGISTRY_BIN`, `docker-registry`, `registry`. */
+/**
+ * Finds the registry binary: `given`, else `REGISTRY_BIN`, else `docker-registry` or `registry` on
+ * `PATH`. A named binary that is missing is an error rather than a reason to look elsewhere.
+ *
+ * @throws {HarnessError} one line saying how to install it
+ */
 export async function findRegistryBinary(given?: string): Promise<string> {
-  const env = given ?? Deno.env.get("REGISTRY_BIN");
-  if (env) {
-    try {
-      if ((await Deno.stat(env)).isFile) return env;
-    } catch {
-      // fall through to the error
-    }
+  const named = given ?? Deno.env.get("REGISTRY_BIN");
+  if (named) {
+    if (await isFile(named)) return named;
     throw new HarnessError(
-      `Registry binary "${env}" is not a file: install Debian's docker-registry (apt-get install -y docker-registry) or point REGISTRY_BIN at a registry binary`,
+      `No registry binary at "${named}" (REGISTRY_BIN): ${INSTALL} or point REGISTRY_BIN at one`,
     );
   }
   const found = await onPath("docker-registry") ?? await onPath("registry");
-  if (!found) {
-    throw new HarnessError(
-      "No registry binary found: install Debian's docker-registry (apt-get install -y docker-registry) or set REGISTRY_BIN",
-    );
-  }
+  if (!found) throw new HarnessError(`No registry binary found: ${INSTALL} or set REGISTRY_BIN`);
   return found;
 }
 
 function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
   return port;
 }
 
-function randomSecret(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(16)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
+function randomHex(bytes = 16): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16))
+    .map((h) => h.padStart(2, "0")).join("");
 }
 
-async function htpasswd(user: string, password: string): Promise<string> {
+async function bcryptHtpasswd(user: string, password: string): Promise<string> {
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command("htpasswd", {
       args: ["-Bbn", user, password],
+      stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -128,18 +130,128 @@ async function htpasswd(user: string, password: string): Promise<string> {
     );
   }
   if (!out.success) {
-    throw new HarnessError(`htpasswd failed: ${new TextDecoder().decode(out.stderr)}`);
+    throw new HarnessError(`htpasswd failed: ${new TextDecoder().decode(out.stderr).trim()}`);
   }
   return new TextDecoder().decode(out.stdout).trim() + "\n";
 }
 
+/** The environment of the child: ours less `REGISTRY_*`, which distribution reads as config. */
+function childEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (!k.startsWith("REGISTRY_")) env[k] = v;
+  }
+  return env;
+}
+
+/** A YAML scalar: JSON strings are valid YAML and need no thought about quoting. */
+const q = (s: string) => JSON.stringify(s);
+
+interface Launched {
+  child: Deno.ChildProcess;
+  exited: Promise<Deno.CommandStatus>;
+  drained: Promise<void>;
+  hasExited: () => boolean;
+}
+
+function launch(bin: string, config: string, logFile: Deno.FsFile): Launched {
+  const child = new Deno.Command(bin, {
+    args: ["serve", config],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    clearEnv: true,
+    env: childEnv(),
+  }).spawn();
+  // Drain stderr into the log so the registry never blocks on a full pipe. Written chunk by chunk
+  // with FsFile.write: through `logFile.writable` (pipeTo) nothing reached the file before exit.
+  const drained = (async () => {
+    try {
+      for await (const chunk of child.stderr) {
+        for (let off = 0; off < chunk.length;) off += await logFile.write(chunk.subarray(off));
+      }
+    } catch {
+      // the log is a courtesy: never fail the registry over it
+    } finally {
+      logFile.close();
+    }
+  })();
+  let done = false;
+  const exited = child.status.then((s) => {
+    done = true;
+    return s;
+  });
+  return { child, exited, drained, hasExited: () => done };
+}
+
+async function kill(l: Launched): Promise<void> {
+  if (!l.hasExited()) {
+    try {
+      l.child.kill("SIGTERM");
+    } catch {
+      // exited meanwhile
+    }
+    const timer = setTimeout(() => {
+      try {
+        l.child.kill("SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }, KILL_AFTER_MS);
+    try {
+      await l.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  await l.exited;
+  await l.drained;
+}
+
 /**
- * Starts a registry.
+ * Polls `GET /v2/` until this very registry answers (its `X-Harness-Id` header proves it is not
+ * another process that took the port), the process exits, or the deadline passes.
+ */
+async function waitReady(
+  url: string,
+  id: string,
+  l: Launched,
+  client: Deno.HttpClient | undefined,
+): Promise<boolean> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!l.hasExited() && Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/v2/`, {
+        signal: AbortSignal.timeout(1_000),
+        ...(client ? { client } : {}),
+      });
+      await res.body?.cancel();
+      if (res.headers.get("x-harness-id") === id) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return false;
+}
+
+async function tail(file: string, lines = 3): Promise<string> {
+  const text = await Deno.readTextFile(file).catch(() => "");
+  return text.trim().split("\n").slice(-lines).join(" | ") || "no output";
+}
+
+/**
+ * Starts a registry on a free 127.0.0.1 port and waits until it answers.
  *
  * @example
  * ```ts ignore
- * await using reg = await startRegistry({ auth: "token" });
+ * await using reg = await startRegistry({ auth: "token", tls: true });
+ * const client = Deno.createHttpClient({ caCerts: [reg.caPem!] });
+ * const res = await fetch(`${reg.url}/v2/`, { client }); // 401 with a Bearer challenge
  * ```
+ *
+ * @throws {HarnessError} when no registry binary (or htpasswd, or openssl) is installed, or the
+ * registry does not come up; one line, with the tail of the registry's log
  */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
   const bin = await findRegistryBinary(opts.binary);
@@ -147,155 +259,127 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   const tls = opts.tls ?? false;
   const dir = await Deno.makeTempDir({ prefix: "mt-registry-" });
   let tokenServer: TokenServer | undefined;
-  try {
-    const username = auth === "none" ? undefined : "testuser";
-    const password = auth === "none" ? undefined : `pw-${randomSecret()}`;
-    const material = tls ? await makeServerTls(dir) : undefined;
-    const authLines: string[] = [];
-    if (auth === "basic") {
-      await Deno.writeTextFile(`${dir}/htpasswd`, await htpasswd(username!, password!));
-      authLines.push("auth:", "  htpasswd:", "    realm: harness", `    path: ${dir}/htpasswd`);
-    } else if (auth === "token") {
-      const signing = await makeSigningKey(dir);
-      tokenServer = await startTokenServer({
-        issuer: "harness-issuer",
-        service: "harness-registry",
-        username: username!,
-        password: password!,
-        anonymousPull: opts.anonymousPull ?? false,
-        signing,
-      });
-      authLines.push(
-        "auth:",
-        "  token:",
-        `    realm: ${tokenServer.realm}`,
-        `    service: ${tokenServer.service}`,
-        "    issuer: harness-issuer",
-        `    rootcertbundle: ${signing.certFile}`,
-      );
-    }
-    for (let attempt = 0;; attempt++) {
-      const port = freePort();
-      const host = `127.0.0.1:${port}`;
-      const config = [
-        "version: 0.1",
-        "log:",
-        "  level: warn",
-        "  accesslog:",
-        "    disabled: true",
-        "storage:",
-        "  filesystem:",
-        `    rootdirectory: ${dir}/data`,
-        "  delete:",
-        `    enabled: ${opts.deletes ?? true}`,
-        "  maintenance:",
-        "    uploadpurging:",
-        "      enabled: false",
-        "http:",
-        `  addr: ${host}`,
-        `  secret: ${randomSecret()}`,
-        ...(material
-          ? ["  tls:", `    certificate: ${material.certFile}`, `    key: ${material.keyFile}`]
-          : []),
-        ...authLines,
-        "",
-      ].join("\n");
-      await Deno.writeTextFile(`${dir}/config.yml`, config);
-      const log = await Deno.open(`${dir}/registry.log`, {
-        write: true,
-        create: true,
-        truncate: true,
-      });
-      const child = new Deno.Command(bin, {
-        args: ["serve", `${dir}/config.yml`],
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-        env: { OTEL_TRACES_EXPORTER: "none" },
-      }).spawn();
-      // Drain stderr into the log file so the registry never blocks on a full pipe.
-      const drained = child.stderr.pipeTo(log.writable).catch(() => {});
-      const status = child.status;
-      let exited = false;
-      status.then(() => exited = true);
-      const url = `${tls ? "https" : "http"}://${host}`;
-      const client = material ? Deno.createHttpClient({ caCerts: [material.caPem] }) : undefined;
-      let up = false;
-      for (let i = 0; i < 200 && !exited; i++) {
-        try {
-          const res = await fetch(`${url}/v2/`, client ? { client } : {});
-          await res.body?.cancel();
-          if (res.status === 200 || res.status === 401) {
-            up = true;
-            break;
-          }
-        } catch {
-          // not listening yet
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      client?.close();
-      let stopped: Promise<void> | undefined;
-      const stop = () => {
-        stopped ??= (async () => {
-          if (!exited) {
-            try {
-              child.kill("SIGTERM");
-            } catch {
-              // already gone
-            }
-            const timer = setTimeout(() => {
-              try {
-                child.kill("SIGKILL");
-              } catch {
-                // already gone
-              }
-            }, 3000);
-            await status;
-            clearTimeout(timer);
-          } else await status;
-          await drained;
-          await tokenServer?.stop();
-          await Deno.remove(dir, { recursive: true }).catch(() => {});
-        })();
-        return stopped;
-      };
-      if (!up) {
-        const tail = await Deno.readTextFile(`${dir}/registry.log`).catch(() => "");
-        await (async () => {
-          if (!exited) {
-            try {
-              child.kill("SIGKILL");
-            } catch { /* gone */ }
-          }
-          await status;
-          await drained;
-        })();
-        if (attempt < 3 && /address already in use/i.test(tail)) continue;
-        throw new HarnessError(
-          `Registry did not start on ${host}: ${
-            tail.trim().split("\n").slice(-3).join(" | ") || "no output"
-          }`,
-        );
-      }
-      return {
-        host,
-        url,
-        tls,
-        auth,
-        caFile: material?.caFile,
-        caPem: material?.caPem,
-        username,
-        password,
-        tokenServer,
-        dir,
-        stop,
-        [Symbol.asyncDispose]: stop,
-      };
-    }
-  } catch (e) {
+  const cleanUp = async () => {
     await tokenServer?.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    const username = auth === "none" ? undefined : "testuser";
+    const password = auth === "none" ? undefined : `pw-${randomHex(12)}`;
+    const authConfig: string[] = [];
+    let material: TlsMaterial | undefined;
+    try {
+      const [m, signing] = await Promise.all([
+        tls ? makeServerTls(dir) : undefined,
+        auth === "token" ? makeSigningKey(dir) : undefined,
+      ]);
+      material = m;
+      if (signing) {
+        tokenServer = await startTokenServer({
+          issuer: "harness-issuer",
+          service: "harness-registry",
+          username: username!,
+          password: password!,
+          anonymousPull: opts.anonymousPull ?? false,
+          signing,
+        });
+        authConfig.push(
+          "auth:",
+          "  token:",
+          `    realm: ${q(tokenServer.realm)}`,
+          `    service: ${q(tokenServer.service)}`,
+          `    issuer: ${q("harness-issuer")}`,
+          `    rootcertbundle: ${q(signing.certFile)}`,
+        );
+      }
+    } catch (e) {
+      if (e instanceof HarnessError) throw e;
+      throw new HarnessError((e as Error).message, { cause: e });
+    }
+    if (auth === "basic") {
+      await Deno.writeTextFile(`${dir}/htpasswd`, await bcryptHtpasswd(username!, password!));
+      authConfig.push(
+        "auth:",
+        "  htpasswd:",
+        `    realm: ${q("harness")}`,
+        `    path: ${q(`${dir}/htpasswd`)}`,
+      );
+    }
+    const client = material ? Deno.createHttpClient({ caCerts: [material.caPem] }) : undefined;
+    try {
+      // The port is free when we look and may be taken before the registry binds it: retry then.
+      for (let attempt = 1;; attempt++) {
+        const host = `127.0.0.1:${freePort()}`;
+        const url = `${tls ? "https" : "http"}://${host}`;
+        const id = randomHex(8);
+        const config = [
+          "version: 0.1",
+          "log:",
+          "  level: warn",
+          "  accesslog:",
+          "    disabled: true",
+          "storage:",
+          "  filesystem:",
+          `    rootdirectory: ${q(`${dir}/data`)}`,
+          "  delete:",
+          `    enabled: ${opts.deletes ?? true}`,
+          "  maintenance:",
+          "    uploadpurging:",
+          "      enabled: false",
+          "http:",
+          `  addr: ${q(host)}`,
+          `  secret: ${q(randomHex())}`,
+          "  headers:",
+          `    X-Harness-Id: [${q(id)}]`,
+          ...(material
+            ? [
+              "  tls:",
+              `    certificate: ${q(material.certFile)}`,
+              `    key: ${q(material.keyFile)}`,
+            ]
+            : []),
+          ...authConfig,
+          "",
+        ].join("\n");
+        await Deno.writeTextFile(`${dir}/config.yml`, config);
+        const logPath = `${dir}/registry.log`;
+        const logFile = await Deno.open(logPath, { write: true, create: true, truncate: true });
+        const launched = launch(bin, `${dir}/config.yml`, logFile);
+        if (!await waitReady(url, id, launched, client)) {
+          await kill(launched);
+          const why = await tail(logPath);
+          if (attempt < 4 && /address already in use/i.test(why)) continue;
+          throw new HarnessError(`Registry ${bin} did not start on ${host}: ${why}`);
+        }
+        let stopped: Promise<void> | undefined;
+        const stop = () =>
+          stopped ??= (async () => {
+            try {
+              await kill(launched);
+            } finally {
+              await cleanUp();
+            }
+          })();
+        return {
+          host,
+          url,
+          tls,
+          auth,
+          caFile: material?.caFile,
+          caPem: material?.caPem,
+          username,
+          password,
+          tokenServer,
+          dir,
+          stop,
+          [Symbol.asyncDispose]: stop,
+        };
+      }
+    } finally {
+      client?.close();
+    }
+  } catch (e) {
+    await cleanUp();
     throw e;
   }
 }

@@ -1,18 +1,26 @@
 /**
  * Certificates for the harness, made with the `openssl` CLI in a directory of the caller's: a CA
- * and a server certificate for 127.0.0.1, localhost and ::1 signed by it (TLS variant), and a
- * self-signed RSA key and certificate for signing registry tokens (token variant).
+ * and a server certificate for 127.0.0.1, localhost and ::1 signed by it (TLS variant), and an RSA
+ * key with a self-signed certificate for signing registry tokens (token variant).
+ *
+ * Server keys are EC P-256: generating one takes milliseconds where RSA-2048 takes 100–400 ms.
+ * The token key must be RSA (the token server signs RS256); it is generated once per process and
+ * kept in memory, while every registry still gets its own certificate for it, so a token from one
+ * registry's token server is refused by another (the registry matches the `x5c` certificate
+ * against its own `rootcertbundle`).
  *
  * @module
  */
 
-/** Paths and PEM text of generated material. */
+import { X509Certificate } from "node:crypto";
+
+/** Paths and PEM text of a CA and a server certificate it signed. */
 export interface TlsMaterial {
   /** CA certificate (PEM file). */
   caFile: string;
   /** CA certificate PEM. */
   caPem: string;
-  /** Server certificate (PEM file). */
+  /** Server certificate (PEM file), valid for 127.0.0.1, localhost and ::1. */
   certFile: string;
   /** Server key (PEM file). */
   keyFile: string;
@@ -20,9 +28,9 @@ export interface TlsMaterial {
 
 /** A token signing key and its certificate. */
 export interface SigningMaterial {
-  /** PKCS#8 private key PEM. */
+  /** RSA private key PEM. */
   keyPem: string;
-  /** Certificate PEM (goes into the registry's rootcertbundle). */
+  /** Certificate PEM (goes into the registry's `rootcertbundle`). */
   certPem: string;
   /** Certificate file. */
   certFile: string;
@@ -30,72 +38,60 @@ export interface SigningMaterial {
   certDerBase64: string;
 }
 
+const decoder = new TextDecoder();
+
 async function openssl(args: string[], cwd: string): Promise<void> {
   let out: Deno.CommandOutput;
   try {
-    out = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" })
-      .output();
+    out = await new Deno.Command("openssl", {
+      args,
+      cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
   } catch (e) {
-    throw new Error(`Cannot run openssl (apt-get install -y openssl): ${(e as Error).message}`);
+    throw new Error(
+      `Cannot run openssl: install it (apt-get install -y openssl): ${(e as Error).message}`,
+    );
   }
   if (!out.success) {
-    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+    const err = decoder.decode(out.stderr).trim().split("\n").slice(-2).join(" | ");
+    throw new Error(`openssl ${args[0]} failed: ${err}`);
   }
 }
 
-/** Generates a CA and a server certificate for loopback names in `dir`. */
+const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
+/** Generates, in `dir`, a CA and a server certificate for 127.0.0.1, localhost and ::1. */
 export async function makeServerTls(dir: string): Promise<TlsMaterial> {
+  await Promise.all([
+    // deno-fmt-ignore
+    openssl([
+      "req", "-x509", ...EC, "-days", "2", "-subj", "/CN=manifest-tool harness CA",
+      "-keyout", "ca.key", "-out", "ca.crt",
+      "-addext", "basicConstraints=critical,CA:TRUE",
+      "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    ], dir),
+    // deno-fmt-ignore
+    openssl([
+      "req", ...EC, "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr",
+    ], dir),
+    Deno.writeTextFile(
+      `${dir}/server.ext`,
+      [
+        "basicConstraints=critical,CA:FALSE",
+        "keyUsage=critical,digitalSignature",
+        "extendedKeyUsage=serverAuth",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:::1",
+        "",
+      ].join("\n"),
+    ),
+  ]);
+  // deno-fmt-ignore
   await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=harness-ca",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  ], dir);
-  await openssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-  ], dir);
-  await Deno.writeTextFile(
-    `${dir}/server.ext`,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:::1\nextendedKeyUsage=serverAuth\n",
-  );
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-out",
-    "server.crt",
-    "-extfile",
-    "server.ext",
+    "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+    "-CAcreateserial", "-days", "2", "-sha256", "-extfile", "server.ext", "-out", "server.crt",
   ], dir);
   return {
     caFile: `${dir}/ca.crt`,
@@ -105,29 +101,40 @@ export async function makeServerTls(dir: string): Promise<TlsMaterial> {
   };
 }
 
-/** Generates the token signing key and certificate in `dir`. */
+let rsaKey: Promise<string> | undefined;
+
+/** One RSA-2048 key per process, generated by openssl in a directory of its own. */
+function tokenKey(): Promise<string> {
+  rsaKey ??= (async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "mt-token-key-" });
+    try {
+      await openssl(
+        ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "k.pem"],
+        tmp,
+      );
+      return await Deno.readTextFile(`${tmp}/k.pem`);
+    } finally {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  })();
+  rsaKey.catch(() => rsaKey = undefined);
+  return rsaKey;
+}
+
+/** Writes the token signing key into `dir` and makes a self-signed certificate for it there. */
 export async function makeSigningKey(dir: string): Promise<SigningMaterial> {
+  const keyPem = await tokenKey();
+  await Deno.writeTextFile(`${dir}/token.key`, keyPem, { mode: 0o600 });
+  // deno-fmt-ignore
   await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=harness-token",
-    "-keyout",
-    "token.key",
-    "-out",
-    "token.crt",
+    "req", "-x509", "-key", "token.key", "-days", "2", "-sha256",
+    "-subj", `/CN=manifest-tool harness token ${crypto.randomUUID()}`, "-out", "token.crt",
   ], dir);
   const certPem = await Deno.readTextFile(`${dir}/token.crt`);
-  const b64 = certPem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
   return {
-    keyPem: await Deno.readTextFile(`${dir}/token.key`),
+    keyPem,
     certPem,
     certFile: `${dir}/token.crt`,
-    certDerBase64: b64,
+    certDerBase64: new X509Certificate(certPem).raw.toString("base64"),
   };
 }
