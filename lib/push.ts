@@ -29,6 +29,7 @@ import { parseReference, type Reference } from "./reference.ts";
 import { mapConcurrent, Once } from "./pool.ts";
 import type { FetchedManifest, RegistryClient, Repository } from "./registry/client.ts";
 import { repositoryScope } from "./registry/auth.ts";
+import { isTimeout } from "./registry/transport.ts";
 import { digestOf } from "./digest.ts";
 
 /** One source image of a push, with the platform the spec gives it (possibly partial). */
@@ -567,8 +568,9 @@ class Copier {
         await copy();
       } catch (e) {
         // A broken connection spoils the upload session: start again once, in a new session.
-        // Verified content that does not match (DigestMismatchError) is never retried.
-        if (!(e instanceof RegistryError && e.temporary)) throw e;
+        // Verified content that does not match (DigestMismatchError) is never retried, nor is a
+        // stall (it already took --timeout).
+        if (!(e instanceof RegistryError && e.temporary) || isTimeout(e)) throw e;
         this.#client.logger.debug(`copy of ${d.digest} failed (${e.message}): retrying once`);
         await copy();
       }

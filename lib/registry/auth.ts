@@ -13,7 +13,7 @@ import { AuthError } from "../errors.ts";
 import { isLoopbackRegistry } from "../reference.ts";
 import { LIMITS, readCapped } from "../content.ts";
 import type { Credential, CredentialStore } from "./credentials.ts";
-import { redact, type Transport, type TransportRequest } from "./transport.ts";
+import { printable, redact, type Transport, type TransportRequest } from "./transport.ts";
 
 /** A parsed `WWW-Authenticate` challenge. */
 export interface Challenge {
@@ -179,13 +179,24 @@ export class Authenticator {
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers.get("www-authenticate"));
     await res.body?.cancel().catch(() => {});
+    if (answeredElsewhere(req.url, res)) {
+      // A redirect took the request to another host (blob storage) and that host asks for
+      // credentials: the registry's are not for it, nor for a realm it names (containerd's
+      // CVE-2020-15157 sent them there).
+      throw new AuthError(
+        `${req.method} ${this.#transport.displayUrl(req.url)}: redirected to ${
+          new URL(res.url).host
+        }, which asks for credentials: those of ${req.registry} are not sent there`,
+        { host: req.registry, status: 401 },
+      );
+    }
     if (!challenge || (challenge.scheme !== "basic" && challenge.scheme !== "bearer")) {
       throw this.#unauthorized(req, res.status, challenge);
     }
     if (req.body instanceof ReadableStream) {
       throw new AuthError(
         `${req.method} ${
-          redact(req.url)
+          this.#transport.displayUrl(req.url)
         }: 401 Unauthorized in the middle of a streamed upload that cannot be sent again`,
         { host: req.registry, status: 401 },
       );
@@ -270,9 +281,21 @@ export class Authenticator {
     try {
       realmUrl = new URL(realm);
     } catch {
-      throw new AuthError(`${registry} sent a Bearer challenge with an invalid realm "${realm}"`, {
-        host: registry,
-      });
+      throw new AuthError(
+        `${registry} sent a Bearer challenge with an invalid realm "${printable(realm, 200)}"`,
+        {
+          host: registry,
+        },
+      );
+    }
+    if (realmUrl.protocol !== "https:" && realmUrl.protocol !== "http:") {
+      // Never let a registry point us at a local file or another protocol.
+      throw new AuthError(
+        `${registry} sent a Bearer challenge with a realm that is not an HTTP URL: "${
+          redact(realmUrl)
+        }"`,
+        { host: registry },
+      );
     }
     if (realmUrl.protocol === "http:" && cred && !isLoopbackRegistry(realmUrl.host)) {
       // Credentials in clear text to a host the registry named: refuse the downgrade.
@@ -386,18 +409,28 @@ export class Authenticator {
     if (error === "insufficient_scope") {
       return new AuthError(
         `${req.method} ${
-          redact(req.url)
+          this.#transport.displayUrl(req.url)
         }: 401 Unauthorized from ${req.registry}: insufficient scope (${
-          challenge?.params.scope ?? "unknown"
+          printable(challenge?.params.scope ?? "unknown", 200)
         }): the credentials may not access this repository`,
         { host: req.registry, status },
       );
     }
     return new AuthError(
       `${req.method} ${
-        redact(req.url)
+        this.#transport.displayUrl(req.url)
       }: ${status} Unauthorized from ${req.registry}: check --username/--password or docker login`,
       { host: req.registry, status },
     );
+  }
+}
+
+/** Whether `res` came from another host than `url` (the transport followed a redirect there). */
+function answeredElsewhere(url: string | URL, res: Response): boolean {
+  if (!res.url) return false;
+  try {
+    return new URL(res.url).host !== new URL(url).host;
+  } catch {
+    return false;
   }
 }

@@ -17,6 +17,7 @@ import { Authenticator, repositoryScope } from "./auth.ts";
 import { type CredentialOptions, CredentialStore } from "./credentials.ts";
 import {
   type Logger,
+  printable,
   redact,
   type RequestBody,
   Transport,
@@ -249,28 +250,30 @@ export class Repository {
    */
   async getManifest(reference: string, expected?: Descriptor): Promise<FetchedManifest> {
     const url = `${this.#base}/manifests/${reference}`;
-    const res = await this.send("GET", url, ["pull"], { headers: { accept: MANIFEST_ACCEPT } });
-    await this.expect(res, "GET", url, [200]);
-    const byDigest = isDigest(reference) ? reference : expected?.digest;
     const what = `manifest ${this}@${reference}`;
-    const { bytes, digest } = await readVerified(res.body, {
-      cap: LIMITS.manifest,
-      what,
-      expected: byDigest ? { digest: byDigest, size: expected?.size, what } : undefined,
+    return await this.#auth.transport.retryingReads(`GET ${redact(url)}`, async () => {
+      const res = await this.send("GET", url, ["pull"], { headers: { accept: MANIFEST_ACCEPT } });
+      await this.expect(res, "GET", url, [200]);
+      const byDigest = isDigest(reference) ? reference : expected?.digest;
+      const { bytes, digest } = await readVerified(res.body, {
+        cap: LIMITS.manifest,
+        what,
+        expected: byDigest ? { digest: byDigest, size: expected?.size, what } : undefined,
+      });
+      const header = res.headers.get("docker-content-digest");
+      if (
+        !byDigest && header && isDigest(header) && header.split(":")[0] === digest.split(":")[0] &&
+        header !== digest
+      ) {
+        throw new DigestMismatchError(header, digest, what);
+      }
+      const parsed = parseManifest(bytes, res.headers.get("content-type") ?? undefined, what);
+      return {
+        descriptor: { mediaType: parsed.mediaType, digest, size: bytes.byteLength },
+        bytes,
+        parsed,
+      };
     });
-    const header = res.headers.get("docker-content-digest");
-    if (
-      !byDigest && header && isDigest(header) && header.split(":")[0] === digest.split(":")[0] &&
-      header !== digest
-    ) {
-      throw new DigestMismatchError(header, digest, what);
-    }
-    const parsed = parseManifest(bytes, res.headers.get("content-type") ?? undefined, what);
-    return {
-      descriptor: { mediaType: parsed.mediaType, digest, size: bytes.byteLength },
-      bytes,
-      parsed,
-    };
   }
 
   /** `HEAD` of a manifest: its descriptor, or undefined when the registry does not have it. */
@@ -367,14 +370,16 @@ export class Repository {
     cap: number = LIMITS.config,
   ): Promise<Uint8Array> {
     const url = `${this.#base}/blobs/${descriptor.digest}`;
-    const res = await this.send("GET", url, ["pull"], {});
-    await this.expect(res, "GET", url, [200]);
     const what = `blob ${this}@${descriptor.digest}`;
-    const { bytes } = await readVerified(res.body, {
-      cap,
-      expected: { digest: descriptor.digest, size: descriptor.size, what },
+    return await this.#auth.transport.retryingReads(`GET ${redact(url)}`, async () => {
+      const res = await this.send("GET", url, ["pull"], {});
+      await this.expect(res, "GET", url, [200]);
+      const { bytes } = await readVerified(res.body, {
+        cap,
+        expected: { digest: descriptor.digest, size: descriptor.size, what },
+      });
+      return bytes;
     });
-    return bytes;
   }
 
   /**
@@ -487,9 +492,10 @@ export class Repository {
     try {
       const doc = JSON.parse(new TextDecoder().decode(body)) as { errors?: RegistryErrorCode[] };
       if (Array.isArray(doc.errors)) {
-        codes = doc.errors.filter((c) => c && typeof c.code === "string").map((c) => ({
-          code: c.code,
-          message: typeof c.message === "string" ? c.message : undefined,
+        // What a registry says is shown to the user: printable and short, whatever was sent.
+        codes = doc.errors.filter((c) => c && typeof c.code === "string").slice(0, 10).map((c) => ({
+          code: printable(c.code, 64),
+          message: typeof c.message === "string" ? printable(c.message, 200) : undefined,
           detail: c.detail,
         }));
       }

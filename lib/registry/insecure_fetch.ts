@@ -46,16 +46,38 @@ export function insecureFetch(
       }
       const status = res.statusCode ?? 0;
       const noBody = init.method === "HEAD" || status === 204 || status === 304;
+      let ended = false;
       const body = noBody ? null : new ReadableStream<Uint8Array>({
         start(controller) {
-          res.on("data", (c: Buffer) => controller.enqueue(new Uint8Array(c)));
-          res.on("end", () => controller.close());
-          res.on("error", (e) => controller.error(e));
+          res.on("data", (c: Buffer) => {
+            controller.enqueue(new Uint8Array(c));
+            // Backpressure: a slow reader pauses the socket instead of buffering the body.
+            if ((controller.desiredSize ?? 1) <= 0) res.pause();
+          });
+          res.on("end", () => {
+            if (ended) return;
+            ended = true;
+            controller.close();
+          });
+          const fail = (e: Error) => {
+            if (ended) return;
+            ended = true;
+            controller.error(e);
+          };
+          res.on("error", fail);
+          // A connection that closes before the end of the body must not leave the reader waiting.
+          res.on("close", () => {
+            if (!res.complete) fail(new Error("connection closed before the end of the body"));
+          });
+        },
+        pull() {
+          res.resume();
         },
         cancel() {
+          ended = true;
           res.destroy();
         },
-      });
+      }, { highWaterMark: 4 });
       if (noBody) res.resume();
       resolve(new Response(body, { status, statusText: res.statusMessage, headers: out }));
     });

@@ -48,8 +48,16 @@ export interface TransportOptions {
   retryBaseMs?: number;
   /** Longest delay between attempts (also caps `Retry-After`), in ms. Default 10000. */
   retryMaxMs?: number;
-  /** Time to wait for response headers, and longest pause within a body, in ms. Default 60000. */
+  /**
+   * Longest wait, in ms, for a connection and response headers once the request is sent (a
+   * request body that is still flowing keeps it alive). Default 60000 (`--timeout`).
+   */
   timeoutMs?: number;
+  /**
+   * Longest pause, in ms, within a response body before the transfer fails: a stalled download
+   * fails instead of hanging. Default: `timeoutMs`.
+   */
+  idleTimeoutMs?: number;
   /** Requests in flight per host (until headers arrive). Default 16. */
   maxConcurrencyPerHost?: number;
   /** Diagnostics. */
@@ -133,6 +141,7 @@ export class Transport {
    */
   async fetch(req: TransportRequest): Promise<Response> {
     const method = req.method.toUpperCase();
+    checkScheme(method, req.url);
     const idempotent = req.idempotent ?? ["GET", "HEAD", "PUT", "DELETE"].includes(method);
     const replayable = !(req.body instanceof ReadableStream);
     const retries = idempotent && replayable ? (this.#opts.retries ?? 3) : 0;
@@ -141,7 +150,9 @@ export class Transport {
       try {
         res = await this.#followRedirects(method, req);
       } catch (e) {
-        if (attempt < retries && !(e instanceof RegistryError && e.status !== 0)) {
+        // Only a lost connection is worth another try: a timeout already waited --timeout, and
+        // content that failed verification would fail again.
+        if (attempt < retries && isConnectionLost(e)) {
           await this.#sleep(attempt, null, `${method} ${redact(req.url)}: ${errorText(e)}`);
           continue;
         }
@@ -158,6 +169,31 @@ export class Transport {
       }
       return res;
     }
+  }
+
+  /**
+   * Runs `read` (a request and the reading of its whole response) again when the connection broke
+   * in the middle of the response body, up to the configured retries with the same backoff. For documents read whole
+   * (manifests, configs): a reset in the middle of a body costs a new request, not the operation.
+   */
+  async retryingReads<T>(what: string, read: () => Promise<T>): Promise<T> {
+    const retries = this.#opts.retries ?? 3;
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await read();
+      } catch (e) {
+        // The transport retried what failed before a response; this is for bodies that broke.
+        if (attempt >= retries || !(e as Record<symbol, unknown>)?.[BODY_BROKEN]) throw e;
+        await this.#sleep(attempt, null, `${what}: ${errorText(e)}`);
+      }
+    }
+  }
+
+  /** `url` with the scheme its host is talked to with (for messages: `--plain-http` shows http). */
+  displayUrl(url: string | URL): string {
+    const u = new URL(url);
+    if (u.protocol === "https:" && this.#scheme(u) === "http") u.protocol = "http:";
+    return redact(u);
   }
 
   /** Closes the per-host HTTP clients. */
@@ -196,6 +232,15 @@ export class Transport {
         });
       }
       const next = new URL(location, url);
+      if (next.protocol !== "https:" && next.protocol !== "http:") {
+        // A registry must not make us read local files (file:) or anything else that is not HTTP.
+        throw new RegistryError({
+          method,
+          url: redact(req.url),
+          status: res.status,
+          message: `${method} ${redact(req.url)}: refusing a redirect to a ${next.protocol} URL`,
+        });
+      }
       // Credentials are for the registry only: a redirect to blob storage never carries them.
       if (next.origin !== url.origin) headers.delete("authorization");
       url = next;
@@ -269,23 +314,36 @@ export class Transport {
   ): Promise<Response> {
     const target = new URL(url);
     target.protocol = scheme + ":";
+    const what = `${method} ${redact(target)}`;
     if (this.#opts.userAgent && !headers.has("user-agent")) {
       headers.set("user-agent", this.#opts.userAgent);
     }
-    const payload = typeof body === "function" ? body() : body;
+    const insecure = scheme === "https" && this.#opts.insecure?.includes(target.host);
+    const client = insecure ? undefined : await this.#client(target.host, scheme);
     const limit = this.#limit(target.host);
     const release = await limit.acquire();
     const controller = new AbortController();
     const timeoutMs = this.#opts.timeoutMs ?? 60_000;
-    const timer = setTimeout(
-      () => controller.abort(new Error(`no response within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    let timedOut = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The clock runs from the last sign of progress: the request sent, or a chunk of its body
+    // taken. A long upload is not a slow server.
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new Error(`no response within ${timeoutMs} ms`));
+      }, timeoutMs);
+    };
+    const raw = typeof body === "function" ? body() : body;
+    const sending = raw instanceof ReadableStream ? tracked(raw, arm) : undefined;
+    const payload = sending?.stream ?? raw as Uint8Array | undefined;
+    arm();
     const started = performance.now();
     this.requests++;
     try {
       let res: Response;
-      if (scheme === "https" && this.#opts.insecure?.includes(target.host)) {
+      if (insecure) {
         res = await insecureFetch(target, {
           method,
           headers,
@@ -293,7 +351,6 @@ export class Transport {
           signal: controller.signal,
         });
       } else {
-        const client = await this.#client(target.host, scheme);
         res = await fetch(target, {
           method,
           headers,
@@ -303,20 +360,47 @@ export class Transport {
           ...(client ? { client } : {}),
         });
       }
+      // A server may answer (a 401, a 5xx) before it has read the body: stop sending it, so the
+      // source it streams from is closed rather than pumped into a dead request.
+      sending?.dispose();
       this.#logger.debug(
-        `${method} ${redact(target)} -> ${res.status} (${
-          Math.round(performance.now() - started)
-        } ms)`,
+        `${what} -> ${res.status} (${Math.round(performance.now() - started)} ms)`,
       );
-      return withIdleTimeout(res, timeoutMs, `${method} ${redact(target)}`, controller);
+      return withIdleTimeout(
+        res,
+        this.#opts.idleTimeoutMs ?? timeoutMs,
+        method,
+        target,
+        controller,
+      );
     } catch (e) {
-      this.#logger.debug(`${method} ${redact(target)} -> ${errorText(e)}`);
-      throw new RegistryError({
+      sending?.dispose();
+      this.#logger.debug(`${what} -> ${errorText(e)}`);
+      // A body that failed on its way out (content that did not verify, a source download that
+      // broke off or stalled, a source that refused us) is the real cause: say that, not "fetch
+      // failed".
+      const root = sending?.failure instanceof Error ? sending.failure : rootCause(e);
+      if (root) throw root;
+      if (timedOut) {
+        throw mark(
+          new RegistryError({
+            method,
+            url: redact(target),
+            status: 0,
+            message: `${what}: no response within ${timeoutMs} ms (see --timeout)`,
+          }, { cause: e }),
+          TIMEOUT,
+        );
+      }
+      const err = new RegistryError({
         method,
         url: redact(target),
         status: 0,
-        message: `${method} ${redact(target)}: ${connectionHint(e, target, scheme)}`,
+        message: `${what}: ${connectionHint(e, target, scheme)}`,
       }, { cause: e });
+      // A request the runtime refuses to send (a blocked port, an invalid URL) fails the same way
+      // every time: not worth a retry.
+      throw PERMANENT.test(causeText(e)) ? err : mark(err, CONNECTION_LOST);
     } finally {
       clearTimeout(timer);
       release();
@@ -377,17 +461,122 @@ export class Transport {
   }
 }
 
+const TIMEOUT = Symbol("timeout");
+const CONNECTION_LOST = Symbol("connectionLost");
+const BODY_BROKEN = Symbol("bodyBroken");
+
+function mark<E extends Error>(e: E, tag: symbol): E {
+  Object.defineProperty(e, tag, { value: true });
+  return e;
+}
+
 /**
- * A response whose body fails with a {@link RegistryError} (status 0, temporary) when no data
- * arrives for `ms`, and closes the connection: a stalled transfer must fail, not hang.
+ * True for a request or a response body that broke off (reset, refused, closed early): worth
+ * another try when the request may be repeated. False for timeouts, statuses and verification.
+ */
+export function isConnectionLost(e: unknown): boolean {
+  return e instanceof RegistryError &&
+    (e as unknown as Record<symbol, unknown>)[CONNECTION_LOST] ===
+      true;
+}
+
+/** True for a request that got no response, or a body that got no data, within the timeout. */
+export function isTimeout(e: unknown): boolean {
+  return e instanceof RegistryError && (e as unknown as Record<symbol, unknown>)[TIMEOUT] === true;
+}
+
+function checkScheme(method: string, url: string | URL): void {
+  const u = new URL(url);
+  if (u.protocol !== "https:" && u.protocol !== "http:") {
+    throw new TypeError(
+      `Cannot send ${method} to "${redact(u)}": only http and https URLs are supported`,
+    );
+  }
+}
+
+/**
+ * In the cause chain of a failed request, an error that names the real cause: a verification
+ * error (DigestMismatchError, SizeMismatchError), or the timeout or broken connection of the
+ * download a body streams from.
+ */
+function rootCause(e: unknown): Error | undefined {
+  for (let c: unknown = e, i = 0; c instanceof Error && i < 10; i++, c = c.cause) {
+    if (c.name === "DigestMismatchError" || c.name === "SizeMismatchError") return c;
+    if (isTimeout(c) || isConnectionLost(c)) return c;
+  }
+  return undefined;
+}
+
+/**
+ * A request body stream that reports each chunk taken (progress), and that can be stopped once the
+ * response is in: the source is cancelled and the sending side sees the stream end in an error.
+ */
+function tracked(
+  source: ReadableStream<Uint8Array>,
+  onProgress: () => void,
+): { stream: ReadableStream<Uint8Array>; dispose(): void; readonly failure: unknown } {
+  const reader = source.getReader();
+  let finished = false;
+  let failure: unknown;
+  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      ctrl = c;
+    },
+    async pull(c) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        // Kept as thrown: fetch hands the sending side's error back as a plain Error.
+        failure = e;
+        throw e;
+      }
+      if (finished) return;
+      onProgress();
+      if (r.done) {
+        finished = true;
+        c.close();
+      } else c.enqueue(r.value);
+    },
+    cancel(reason) {
+      finished = true;
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  return {
+    stream,
+    get failure() {
+      return failure;
+    },
+    dispose() {
+      if (finished) return;
+      finished = true;
+      const why = new Error("the response came before the request body was sent");
+      reader.cancel(why).catch(() => {});
+      try {
+        ctrl.error(why);
+      } catch {
+        // Already closed.
+      }
+    },
+  };
+}
+
+/**
+ * A response whose body fails with a {@link RegistryError} (status 0) when no data arrives for
+ * `ms` (a timeout) or the connection breaks (connection lost), and closes the connection: a
+ * stalled transfer must fail, not hang, and a broken one must say so in one line.
  */
 function withIdleTimeout(
   res: Response,
   ms: number,
-  what: string,
+  method: string,
+  url: URL,
   abort: AbortController,
 ): Response {
   if (!res.body) return res;
+  const what = `${method} ${redact(url)}`;
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -395,14 +584,15 @@ function withIdleTimeout(
       const idle = new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
-            reject(
+            reject(mark(
               new RegistryError({
-                method: "",
-                url: what,
+                method,
+                url: redact(url),
                 status: 0,
-                message: `${what}: no data for ${ms} ms`,
+                message: `${what}: no data for ${ms} ms (see --timeout)`,
               }),
-            ),
+              TIMEOUT,
+            )),
           ms,
         );
       });
@@ -411,9 +601,19 @@ function withIdleTimeout(
         if (r.done) controller.close();
         else controller.enqueue(r.value);
       } catch (e) {
-        abort.abort(e);
-        reader.cancel(e).catch(() => {});
-        controller.error(e);
+        const err = e instanceof RegistryError ? e : mark(
+          new RegistryError({
+            method,
+            url: redact(url),
+            status: 0,
+            message: `${what}: connection lost while reading the response: ${errorText(e)}`,
+          }, { cause: e }),
+          CONNECTION_LOST,
+        );
+        if (!(e instanceof RegistryError)) mark(err, BODY_BROKEN);
+        abort.abort(err);
+        reader.cancel(err).catch(() => {});
+        controller.error(err);
       } finally {
         clearTimeout(timer);
       }
@@ -427,7 +627,7 @@ function withIdleTimeout(
     statusText: res.statusText,
     headers: res.headers,
   });
-  Object.defineProperty(out, "url", { value: res.url });
+  Object.defineProperty(out, "url", { value: res.url || url.href });
   return out;
 }
 
@@ -481,6 +681,30 @@ export function redact(url: string | URL): string {
   for (const [k, v] of u.searchParams) parts.push(`${k}=${SAFE_QUERY.has(k) ? v : "…"}`);
   return `${u.origin}${u.pathname}${parts.length ? "?" + parts.join("&") : ""}`;
 }
+
+/**
+ * Text from a server made safe to print on one terminal line: control characters (escape
+ * sequences, line breaks) and bidirectional overrides become `\u{…}`, and it is cut to `max`
+ * characters.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { printable } from "./transport.ts";
+ * assert.equal(printable("a\u001b[31mb"), "a\\u{1b}[31mb");
+ * assert.equal(printable("x".repeat(300), 10), "xxxxxxxxxx…");
+ * ```
+ */
+export function printable(text: string, max = 200): string {
+  const safe = text.replace(
+    // deno-lint-ignore no-control-regex -- control characters are what this removes
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+  );
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe;
+}
+
+const PERMANENT = /are blocked|invalid url|relative url|invalid header/i;
 
 const NOT_TLS =
   /InvalidContentType|corrupt message|wrong version number|packet length too long|http request to an https/i;
