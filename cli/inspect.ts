@@ -15,7 +15,7 @@ import {
   type PlatformSummary,
   summarizePlatforms,
 } from "../lib/format/platforms.ts";
-import { parsePlatform } from "../lib/platform.ts";
+import { parsePlatform, validatePlatform } from "../lib/platform.ts";
 import { mapConcurrent } from "../lib/pool.ts";
 import { parseReference } from "../lib/reference.ts";
 import {
@@ -89,7 +89,10 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
     );
   }
   const ref = parseReference(positionals[0]);
+  if (values.platform === "") throw new UsageError('Flag "--platform" needs os/arch[/variant]');
   const platform = values.platform ? parsePlatform(values.platform as string) : undefined;
+  // A platform no registry can have is bad input: say so before any request.
+  if (platform) validatePlatform(platform);
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [ref.registry], logger);
   const result = await inspect(client, ref, { platform });

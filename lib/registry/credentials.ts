@@ -11,6 +11,9 @@
 import { AuthError } from "../errors.ts";
 import { credentialKeys, normalizeConfigKey } from "../reference.ts";
 
+/** How long a `docker-credential-*` helper may take to answer. */
+const HELPER_TIMEOUT_MS = 30_000;
+
 /** Credentials for one registry. */
 export interface Credential {
   /** User name for Basic auth or a token request. */
@@ -249,7 +252,27 @@ async function runHelper(
     const w = child.stdin.getWriter();
     await w.write(new TextEncoder().encode(serverUrl)).catch(() => {});
     await w.close().catch(() => {});
-    out = await child.output();
+    // A helper that hangs (waiting for a keychain prompt, say) must not hang the tool.
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, HELPER_TIMEOUT_MS);
+    try {
+      out = await child.output();
+    } finally {
+      clearTimeout(timer);
+    }
+    if (out.signal === "SIGKILL") {
+      throw new AuthError(
+        `Credential helper "${bin}" did not answer within ${
+          HELPER_TIMEOUT_MS / 1000
+        } s for ${serverUrl}`,
+        { host: serverUrl },
+      );
+    }
   } catch (e) {
     throw new AuthError(
       `Credential helper "${bin}" named in "${configPath}" cannot be run: ${(e as Error).message}`,
