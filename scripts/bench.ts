@@ -1,36 +1,197 @@
 /**
- * `deno task bench`: our tool against the peers found on PATH, on the same registries in the same
- * run, at 0 ms and at a realistic RTT, through a proxy that adds latency and counts requests.
- * Runs alternate (A B A B …); the report gives median wall time, min–max, the ratio to ours and
- * HTTP requests per run, as Markdown and JSON in .bench/.
+ * `deno task bench`: our tool against the peers found on `PATH` (and in `.tools/go/bin`), on the
+ * same registries in the same run, at 0 ms and at a realistic RTT, through the TCP proxy of
+ * `bench_proxy.ts` that adds latency (and optionally a bandwidth cap) and counts connections and
+ * requests. Runs alternate (A B C, A B C, …); the report gives median wall time, min–max, the
+ * ratio to ours, requests, connections, request waves, peak RSS and (for copies) throughput, then
+ * checks the targets of issue 7. Markdown and JSON go to `.bench/`, the Markdown also to stdout.
  *
- *   deno task bench [--runs N] [--rtt MS] [--large-mib N] [--quick]
+ *   deno task bench [--runs N] [--rtt MS] [--bandwidth MIBPS] [--large-mib N | --large]
+ *                   [--quick] [--budget S] [--scenarios 1,2,3,4,5] [--tools ours,docker,…]
  *
- * Peers: docker manifest (create + push), skopeo, and where installed crane, regctl, manifest-tool
- * (v2) and buildah. Everything it starts is stopped; traffic stays on 127.0.0.1.
+ * Scenarios: (1) inspect a 6-platform index; (2) push a 6-platform index whose sources are in the
+ * target repository; (3) the same from six other repositories (mounts), into a new repository
+ * each run; (4) copy a 6-platform index with one large layer from another registry, into a new
+ * registry each run; (5) `--version` startup. Everything it starts is stopped; traffic stays on
+ * 127.0.0.1.
+ *
+ * @module
  */
 
 import { parseArgs } from "node:util";
-import { pushFixtures, type RunningProxy, startProxy, startRegistry } from "./harness/mod.ts";
+import {
+  type FixtureImage,
+  pushFixtures,
+  type RunningRegistry,
+  startRegistry,
+} from "./harness/mod.ts";
+import { type BenchProxy, countWaves, startBenchProxy, type TrafficTotals } from "./bench_proxy.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const { values } = parseArgs({
+const MIB = 1024 * 1024;
+
+const HELP = `deno task bench [flags]
+
+  --runs N           runs per tool and scenario (default 5; 2 with --quick)
+  --rtt MS           round-trip time of the second network condition (default 50)
+  --bandwidth MIBPS  also cap each direction of the link at MIBPS MiB/s in that condition
+  --large-mib N      size of scenario 4's large layer (default 64; 8 with --quick)
+  --large            scenario 4 with a 1 GiB layer (the RSS target of issue 7)
+  --quick            2 runs, small layer: a smoke run
+  --budget S         a tool stops after 3 runs of a scenario once they add up to S seconds
+                     (default 15; 0: always --runs runs)
+  --scenarios LIST   comma-separated scenario numbers (default 1,2,3,4,5)
+  --tools LIST       comma-separated tool keys (default: all found): ours, docker, skopeo,
+                     crane, regctl, buildah, manifest-tool
+`;
+
+const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
-    runs: { type: "string", default: "5" },
+    runs: { type: "string" },
     rtt: { type: "string", default: "50" },
-    "large-mib": { type: "string", default: "64" },
+    bandwidth: { type: "string" },
+    "large-mib": { type: "string" },
+    large: { type: "boolean" },
     quick: { type: "boolean" },
+    scenarios: { type: "string", default: "1,2,3,4,5" },
+    tools: { type: "string" },
+    budget: { type: "string", default: "15" },
+    help: { type: "boolean", short: "h" },
   },
   strict: true,
 });
-const RUNS = values.quick ? 2 : Number(values.runs);
-const RTTS = [0, Number(values.rtt)];
-const LARGE = Number(values["large-mib"]) * 1024 * 1024;
+if (flags.help) {
+  console.log(HELP);
+  Deno.exit(0);
+}
+
+function positive(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`bench: --${name} "${v}" is not a non-negative number`);
+    Deno.exit(2);
+  }
+  return n;
+}
+
+const RUNS = Math.max(1, Math.floor(positive("runs", flags.runs, flags.quick ? 2 : 5)));
+const RTT = positive("rtt", flags.rtt, 50);
+const BANDWIDTH = flags.bandwidth === undefined
+  ? undefined
+  : positive("bandwidth", flags.bandwidth, 0) * MIB;
+const LARGE = flags.large
+  ? 1024 * MIB
+  : Math.round(positive("large-mib", flags["large-mib"], flags.quick ? 8 : 64) * MIB);
+const BUDGET_MS = positive("budget", flags.budget, 15) * 1000;
+const SCENARIOS = new Set(flags.scenarios.split(",").map((s) => s.trim()));
+const TOOL_FILTER = flags.tools ? new Set(["ours", ...flags.tools.split(",")]) : undefined;
+/** A run that takes longer is killed and counted as failed. */
+const RUN_TIMEOUT_MS = 120_000 + (LARGE / MIB) * 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Running one command: wall time, exit status, peak RSS.
+
+interface Timed {
+  ms: number;
+  ok: boolean;
+  rssKiB: number;
+  err: string;
+}
+
+const GNU_TIME = await (async () => {
+  try {
+    const o = await new Deno.Command("/usr/bin/time", {
+      args: ["-f", "%M", "-o", "/dev/null", "true"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return o.success ? "/usr/bin/time" : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+const children = new Set<Deno.ChildProcess>();
+
+/**
+ * Runs `cmd` and returns its wall time and peak RSS: from GNU time's `%M` (the kernel's
+ * ru_maxrss of the child) when /usr/bin/time is there, else by polling VmHWM in /proc.
+ */
+async function timed(cmd: string[], env: Record<string, string>, dir: string): Promise<Timed> {
+  const rssFile = `${dir}/rss-${crypto.randomUUID()}`;
+  const argv = GNU_TIME ? [GNU_TIME, "-f", "%M", "-o", rssFile, ...cmd] : cmd;
+  const started = performance.now();
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env,
+  }).spawn();
+  children.add(child);
+  let polled = 0;
+  const poll = GNU_TIME ? undefined : setInterval(() => {
+    try {
+      const s = Deno.readTextFileSync(`/proc/${child.pid}/status`);
+      polled = Math.max(polled, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0));
+    } catch { /* exited */ }
+  }, 10);
+  const timer = setTimeout(() => killTree(child.pid), RUN_TIMEOUT_MS);
+  const out = await child.output();
+  const ms = performance.now() - started;
+  clearTimeout(timer);
+  if (poll !== undefined) clearInterval(poll);
+  children.delete(child);
+  let rssKiB = polled;
+  if (GNU_TIME) {
+    const text = await Deno.readTextFile(rssFile).catch(() => "");
+    rssKiB = Number(text.trim().split("\n").at(-1)) || 0;
+    await Deno.remove(rssFile).catch(() => {});
+  }
+  return {
+    ms,
+    ok: out.success,
+    rssKiB,
+    err: new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ").slice(
+      -400,
+    ),
+  };
+}
+
+/** Kills `pid` and its descendants (GNU time does not pass a kill on to the tool it runs). */
+function killTree(pid: number): void {
+  let kids: number[] = [];
+  try {
+    kids = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)
+      .filter(Boolean).map(Number);
+  } catch { /* gone, or no /proc */ }
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch { /* gone */ }
+  for (const k of kids) killTree(k);
+}
+
+async function firstLine(cmd: string[], env: Record<string, string> = {}): Promise<string> {
+  try {
+    const o = await new Deno.Command(cmd[0], {
+      args: cmd.slice(1),
+      stdout: "piped",
+      stderr: "piped",
+      env,
+    }).output();
+    const text = new TextDecoder().decode(o.stdout).trim() ||
+      new TextDecoder().decode(o.stderr).trim();
+    return text.split("\n")[0].slice(0, 100);
+  } catch (e) {
+    return `unavailable (${e instanceof Error ? e.message : e})`;
+  }
+}
 
 function which(cmd: string): string | undefined {
-  const paths = [`${ROOT}.tools/go/bin`, ...(Deno.env.get("PATH") ?? "").split(":")];
-  for (const p of paths) {
+  for (const p of [`${ROOT}.tools/go/bin`, ...(Deno.env.get("PATH") ?? "").split(":")]) {
+    if (!p) continue;
     try {
       if (Deno.statSync(`${p}/${cmd}`).isFile) return `${p}/${cmd}`;
     } catch { /* not here */ }
@@ -38,346 +199,957 @@ function which(cmd: string): string | undefined {
   return undefined;
 }
 
-interface Sample {
-  ms: number;
-  requests: number;
-  rssKiB: number;
-  ok: boolean;
+// ---------------------------------------------------------------------------------------------
+// Set-up: bundle, registries, fixtures, the tools.
+
+const tmp = await Deno.makeTempDir({ prefix: "mt-bench-" });
+const registries = new Set<RunningRegistry>();
+const proxies = new Set<BenchProxy>();
+
+async function cleanup(): Promise<void> {
+  for (const c of children) killTree(c.pid);
+  await Promise.allSettled([...proxies].map((p) => p.stop()));
+  await Promise.allSettled([...registries].map((r) => r.stop()));
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+}
+const onSignal = async () => {
+  console.error("bench: interrupted, stopping what it started");
+  await cleanup();
+  Deno.exit(130);
+};
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+for (const sig of SIGNALS) Deno.addSignalListener(sig, onSignal);
+
+async function registry(): Promise<RunningRegistry> {
+  const r = await startRegistry();
+  registries.add(r);
+  return r;
+}
+async function dropRegistry(r: RunningRegistry): Promise<void> {
+  registries.delete(r);
+  await r.stop();
+}
+async function proxy(upstream: string, rttMs: number, bw?: number): Promise<BenchProxy> {
+  const p = await startBenchProxy({ upstream, rttMs, bytesPerSecond: bw });
+  proxies.add(p);
+  return p;
+}
+async function dropProxy(p: BenchProxy): Promise<void> {
+  proxies.delete(p);
+  await p.stop();
 }
 
-async function timed(
-  cmd: string[],
-  env: Record<string, string> = {},
-): Promise<{ ms: number; rssKiB: number; ok: boolean; err: string }> {
-  const started = performance.now();
-  const child = new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
+const log = (msg: string) => console.error(`bench: ${msg}`);
+
+try {
+  await main();
+} finally {
+  await cleanup();
+  for (const sig of SIGNALS) Deno.removeSignalListener(sig, onSignal);
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = Deno.loadavg();
+  log("bundling the CLI (deno task bundle)");
+  const b = await new Deno.Command("deno", {
+    args: ["task", "bundle"],
+    cwd: ROOT,
     stdout: "null",
     stderr: "piped",
-    env,
-  }).spawn();
-  let rss = 0;
-  const poll = setInterval(() => {
-    try {
-      const s = Deno.readTextFileSync(`/proc/${child.pid}/status`);
-      rss = Math.max(rss, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0));
-    } catch { /* exited */ }
-  }, 20);
-  const out = await child.output();
-  clearInterval(poll);
-  return {
-    ms: performance.now() - started,
-    rssKiB: rss,
-    ok: out.success,
-    err: new TextDecoder().decode(out.stderr).slice(-300),
-  };
-}
+  }).output();
+  if (!b.success) {
+    throw new Error(`deno task bundle failed: ${new TextDecoder().decode(b.stderr).slice(-500)}`);
+  }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const home = `${tmp}/home`;
+  const dockerCfg = `${tmp}/docker`;
+  await Deno.mkdir(home);
+  await Deno.mkdir(dockerCfg);
+  await Deno.writeTextFile(`${dockerCfg}/config.json`, "{}\n");
+  // Every tool gets an empty docker config (no credentials, no leftovers); HOME stays for ours
+  // (Deno's cache) and is a scratch directory for the peers (regctl's and crane's config).
+  const baseEnv = { DOCKER_CONFIG: dockerCfg, REGISTRY_AUTH_FILE: `${dockerCfg}/config.json` };
+  const peerEnv = { ...baseEnv, HOME: home, XDG_RUNTIME_DIR: home, XDG_CONFIG_HOME: home };
 
-const ours = ["deno", "run", "-A", `${ROOT}dist/manifest-tool.mjs`, "--plain-http"];
-const tmp = await Deno.makeTempDir({ prefix: "mt-bench-" });
-const dockerCfg = `${tmp}/docker`;
-await Deno.mkdir(dockerCfg);
-
-console.error("bench: bundling the CLI");
-const b = await new Deno.Command("deno", {
-  args: ["task", "bundle"],
-  cwd: ROOT,
-  stdout: "null",
-  stderr: "null",
-}).output();
-if (!b.success) throw new Error("deno task bundle failed");
-
-await using reg = await startRegistry();
-await using other = await startRegistry();
-// Interrupted (Ctrl-C, kill): stop the registries before leaving.
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(sig, async () => {
-    await Promise.allSettled([reg.stop(), other.stop()]);
-    Deno.exit(130);
+  const reg = await registry();
+  const other = await registry();
+  log("pushing fixtures");
+  const same = await pushFixtures(reg, {
+    repository: "b/same",
+    format: "docker",
+    index: { tag: "multi" },
   });
-}
-console.error("bench: pushing fixtures");
-const same = await pushFixtures(reg, {
-  repository: "b/same",
-  format: "docker",
-  index: { tag: "multi" },
-});
-await pushFixtures(reg, { repository: "b/src", layout: "repos", format: "docker", seed: "r" });
-const far = await pushFixtures(other, {
-  repository: "b/far",
-  format: "docker",
-  index: { tag: "multi" },
-  largeLayerBytes: values.quick ? 8 * 1024 * 1024 : LARGE,
-  seed: "f",
-});
+  const src = await pushFixtures(reg, {
+    repository: "b/src",
+    layout: "repos",
+    format: "docker",
+    seed: "r",
+  });
+  const uniqueSourceBlobs = new Set(
+    src.images.flatMap((i) => [i.config.digest, ...i.layers.map((l) => l.digest)]),
+  ).size;
+  log(`pushing scenario 4's index with a ${LARGE / MIB} MiB layer`);
+  const far = await pushFixtures(other, {
+    repository: "b/far",
+    format: "docker",
+    index: { tag: "multi" },
+    largeLayerBytes: LARGE,
+    seed: "f",
+  });
+  const farBytes = far.images.reduce(
+    (n, i) => n + i.size + i.config.size + i.layers.reduce((m, l) => m + l.size, 0),
+    0,
+  );
 
-type Tool = {
+  const tools = findTools();
+  const versions: Record<string, string> = {
+    deno: Deno.version.deno,
+    registry: await firstLine([
+      which("docker-registry") ?? which("registry") ?? "docker-registry",
+      "--version",
+    ]),
+  };
+  for (const t of tools) {
+    if (t.version) versions[t.key] = await firstLine(t.version, peerEnv);
+  }
+  log(`tools: ${tools.map((t) => t.key).join(", ")}`);
+
+  const scenarios = defineScenarios({
+    tools,
+    images: same.images,
+    baseEnv,
+    peerEnv,
+    tmp,
+  });
+
+  log("warming up (each tool's version command, twice)");
+  for (let i = 0; i < 2; i++) {
+    for (const t of tools) {
+      if (t.version) await timed(t.version, t.key === "ours" ? baseEnv : peerEnv, tmp);
+    }
+  }
+
+  const conditions: Condition[] = [{ rttMs: 0 }];
+  if (RTT > 0 || BANDWIDTH) conditions.push({ rttMs: RTT, bytesPerSecond: BANDWIDTH });
+
+  const results: Result[] = [];
+  let run = 0;
+  for (const cond of conditions) {
+    for (const s of scenarios) {
+      if (!SCENARIOS.has(s.id)) continue;
+      if (s.id === "5" && cond !== conditions[0]) continue;
+      const rows: Result[] = s.entries.map((e) => ({
+        scenario: s.id,
+        title: s.title,
+        condition: conditionName(cond),
+        rttMs: cond.rttMs,
+        tool: e.tool,
+        label: e.label,
+        samples: [],
+      }));
+      const fixed = s.id === "4"
+        ? await proxy(other.host, cond.rttMs, cond.bytesPerSecond)
+        : await proxy(reg.host, cond.rttMs, cond.bytesPerSecond);
+      try {
+        // Startup is cheap to measure and the most sensitive to a busy machine: more runs.
+        const runs = s.id === "5" ? Math.max(RUNS, 10) : RUNS;
+        for (let round = 0; round < runs; round++) {
+          for (const [k, e] of s.entries.entries()) {
+            // Slow peers (buildah, docker at 50 ms) would take minutes: 3 runs are enough when
+            // they already add up to the budget.
+            const spent = rows[k].samples.reduce((n, x) => n + x.ms, 0);
+            if (BUDGET_MS && round >= 3 && spent > BUDGET_MS) continue;
+            run++;
+            const dir = `${tmp}/run-${run}`;
+            await Deno.mkdir(dir);
+            // Scenario 4 copies into a new registry every run: no tool finds blobs there from an
+            // earlier run (skopeo would mount them, from its blob-info cache).
+            const dstReg = s.id === "4" ? await registry() : undefined;
+            const dst = dstReg ? await proxy(dstReg.host, cond.rttMs, cond.bytesPerSecond) : fixed;
+            try {
+              const ctx: RunContext = {
+                host: dst.host,
+                src: fixed.host,
+                run,
+                name: `${e.tool.replace(/\W/g, "")}${run}`,
+                dir,
+              };
+              const cmds = await e.commands(ctx);
+              const m1 = fixed.mark();
+              const m2 = dst.mark();
+              let ms = 0;
+              let rss = 0;
+              let ok = true;
+              let err = "";
+              for (const cmd of cmds) {
+                const r = await timed(cmd, e.env, dir);
+                ms += r.ms;
+                rss = Math.max(rss, r.rssKiB);
+                if (!r.ok) {
+                  ok = false;
+                  err = r.err;
+                  log(`${e.label} failed in scenario ${s.id} (${conditionName(cond)}): ${r.err}`);
+                  break;
+                }
+              }
+              const traffic = dst === fixed ? fixed.since(m1) : addTraffic(
+                fixed.since(m1),
+                dst.since(m2),
+                countWaves([...fixed.slice(m1), ...dst.slice(m2)].map((q) => q.at), cond.rttMs),
+              );
+              rows[k].samples.push({
+                ms,
+                ok,
+                rssKiB: rss,
+                traffic,
+                bytesFromSource: s.id === "4" ? fixed.since(m1).bytesDown : 0,
+                ...(ok ? {} : { error: err }),
+              });
+            } finally {
+              if (dstReg) {
+                await dropProxy(dst);
+                await dropRegistry(dstReg);
+              }
+              await Deno.remove(dir, { recursive: true }).catch(() => {});
+            }
+          }
+        }
+      } finally {
+        await dropProxy(fixed);
+      }
+      results.push(...rows);
+      log(`scenario ${s.id} (${conditionName(cond)}) done`);
+    }
+  }
+
+  const report = buildReport({
+    loadAtStart,
+    results,
+    conditions,
+    versions,
+    uniqueSourceBlobs,
+    farBytes,
+    images: same.images.length,
+  });
+  await Deno.mkdir(`${ROOT}.bench`, { recursive: true });
+  await Deno.writeTextFile(`${ROOT}.bench/results.md`, report.markdown);
+  await Deno.writeTextFile(`${ROOT}.bench/results.json`, JSON.stringify(report.json, null, 2));
+  console.log(report.markdown);
+  log("wrote .bench/results.md and .bench/results.json");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tools and scenarios.
+
+interface Tool {
+  key: string;
+  bin: string;
+  /** Version command: warm-up, the report's versions and scenario 5. */
+  version?: string[];
+}
+
+function findTools(): Tool[] {
+  const ours: Tool = {
+    key: "ours",
+    bin: "deno",
+    version: ["deno", "run", "-A", `${ROOT}dist/manifest-tool.mjs`, "--version"],
+  };
+  const found: Tool[] = [ours];
+  const peers: [string, string, string[]][] = [
+    ["docker", "docker", ["--version"]],
+    ["skopeo", "skopeo", ["--version"]],
+    ["crane", "crane", ["version"]],
+    ["regctl", "regctl", ["version", "--format", "{{.VCSTag}}"]],
+    ["buildah", "buildah", ["--version"]],
+    ["manifest-tool", "manifest-tool", ["--version"]],
+  ];
+  for (const [key, cmd, v] of peers) {
+    const bin = which(cmd);
+    if (bin) found.push({ key, bin, version: [bin, ...v] });
+  }
+  return found.filter((t) => !TOOL_FILTER || TOOL_FILTER.has(t.key));
+}
+
+interface RunContext {
+  /** Host (a proxy) of the target registry. */
+  host: string;
+  /** Host (a proxy) of scenario 4's source registry. */
+  src: string;
+  /** Global run number. */
+  run: number;
+  /** A name unique to this run and tool (tags, repositories, local lists). */
   name: string;
-  cmd: (h: string, run: number) => string[][];
-  env?: Record<string, string>;
-};
+  /** A scratch directory for this run. */
+  dir: string;
+}
+
+interface Entry {
+  tool: string;
+  label: string;
+  env: Record<string, string>;
+  /** The commands of one run, timed together (files they need are written before timing). */
+  commands(ctx: RunContext): string[][] | Promise<string[][]>;
+}
+
 interface Scenario {
   id: string;
   title: string;
-  proxied: "reg" | "other" | "both";
-  tools: Tool[];
+  entries: Entry[];
 }
 
-/** A spec's platform block, complete (os.version too) so no config needs fetching. */
-const platformYaml = (
-  p: { os: string; architecture: string; variant?: string; "os.version"?: string },
-) =>
-  JSON.stringify({
-    os: p.os,
-    architecture: p.architecture,
-    variant: p.variant,
-    "os.version": p["os.version"],
-  });
-const tag = (i: { platform: { os: string; architecture: string; variant?: string } }) =>
-  [i.platform.os, i.platform.architecture, i.platform.variant].filter(Boolean).join("-");
-const docker = which("docker");
-const skopeo = which("skopeo");
-const crane = which("crane");
-const regctl = which("regctl");
-const mtool = which("manifest-tool");
+function platformTag(p: FixtureImage["platform"]): string {
+  return [p.os, p.architecture, p.variant].filter(Boolean).join("-");
+}
 
-function scenarios(): Scenario[] {
+function specYaml(
+  target: string,
+  sources: { image: string; platform?: FixtureImage["platform"] }[],
+) {
+  return `image: ${target}\nmanifests:\n${
+    sources.map((s) =>
+      `  - image: ${s.image}\n` +
+      (s.platform ? `    platform: ${JSON.stringify(s.platform)}\n` : "")
+    ).join("")
+  }`;
+}
+
+function defineScenarios(o: {
+  tools: Tool[];
+  images: FixtureImage[];
+  baseEnv: Record<string, string>;
+  peerEnv: Record<string, string>;
+  tmp: string;
+}): Scenario[] {
+  const bin = (key: string) => o.tools.find((t) => t.key === key)?.bin;
+  const ours = ["deno", "run", "-A", `${ROOT}dist/manifest-tool.mjs`, "--plain-http"];
+  const docker = bin("docker");
+  const skopeo = bin("skopeo");
+  const crane = bin("crane");
+  const regctl = bin("regctl");
+  const buildah = bin("buildah");
+  const mtool = bin("manifest-tool");
+  const regHosts = (...hosts: string[]) =>
+    hosts.flatMap((h) => ["--host", `reg=${h},tls=disabled`]);
+  const buildahArgs = [
+    "--storage-driver",
+    "vfs",
+    "--root",
+    `${o.tmp}/buildah/root`,
+    "--runroot",
+    `${o.tmp}/buildah/run`,
+  ];
+  const has = (key: string) => o.tools.some((t) => t.key === key);
   const list: Scenario[] = [];
-  const inspectTools: Tool[] = [{
-    name: "ours",
-    cmd: (h) => [[...ours, "inspect", `${h}/b/same:multi`]],
+
+  // (1) inspect
+  const s1: Entry[] = [{
+    tool: "ours",
+    label: "ours: inspect",
+    env: o.baseEnv,
+    commands: (c) => [[...ours, "inspect", `${c.host}/b/same:multi`]],
   }];
   if (docker) {
-    inspectTools.push({
-      name: "docker manifest inspect -v",
-      cmd: (h) => [[docker, "manifest", "inspect", "--insecure", "-v", `${h}/b/same:multi`]],
-      env: { DOCKER_CONFIG: dockerCfg },
-    });
-  }
-  if (regctl) {
-    inspectTools.push({
-      name: "regctl manifest get",
-      cmd: (h) => [[regctl, "manifest", "get", `${h}/b/same:multi`]],
+    s1.push({
+      tool: "docker",
+      label: "docker manifest inspect -v",
+      env: o.peerEnv,
+      commands: (
+        c,
+      ) => [[docker, "manifest", "inspect", "--insecure", "-v", `${c.host}/b/same:multi`]],
     });
   }
   if (mtool) {
-    inspectTools.push({
-      name: "manifest-tool v2",
-      cmd: (h) => [[mtool, "--plain-http", "inspect", `${h}/b/same:multi`]],
+    s1.push({
+      tool: "manifest-tool",
+      label: "manifest-tool v2 inspect",
+      env: o.peerEnv,
+      commands: (c) => [[mtool, "--plain-http", "inspect", `${c.host}/b/same:multi`]],
     });
   }
-  list.push({ id: "1", title: "inspect a 6-platform index", proxied: "reg", tools: inspectTools });
+  if (skopeo) {
+    s1.push({
+      tool: "skopeo",
+      label: "skopeo inspect --raw (index only)",
+      env: o.peerEnv,
+      commands: (c) => [[
+        skopeo,
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        `docker://${c.host}/b/same:multi`,
+      ]],
+    });
+  }
+  if (crane) {
+    s1.push({
+      tool: "crane",
+      label: "crane manifest (index only)",
+      env: o.peerEnv,
+      commands: (c) => [[crane, "manifest", "--insecure", `${c.host}/b/same:multi`]],
+    });
+  }
+  if (regctl) {
+    s1.push({
+      tool: "regctl",
+      label: "regctl manifest get (index only)",
+      env: o.peerEnv,
+      commands: (c) => [[regctl, ...regHosts(c.host), "manifest", "get", `${c.host}/b/same:multi`]],
+    });
+  }
+  list.push({ id: "1", title: "inspect a 6-platform index", entries: s1 });
 
-  const pushTools = (
-    repoOf: (h: string, i: typeof same.images[number]) => string,
-    scenario: string,
-    target: string,
-  ): Tool[] => {
-    const t: Tool[] = [];
-    t.push({
-      name: "ours",
-      cmd: (h, run) => {
-        const spec = `${tmp}/spec-${scenario}-${run}.yaml`;
-        Deno.writeTextFileSync(
+  // (2) and (3): push a list; sources in the target repo, or one repo per platform.
+  const pushEntries = (
+    source: (host: string, i: FixtureImage) => string,
+    target: (c: RunContext) => string,
+  ): Entry[] => {
+    const e: Entry[] = [{
+      tool: "ours",
+      label: "ours: push from-spec",
+      env: o.baseEnv,
+      commands: async (c) => {
+        const spec = `${c.dir}/spec.yaml`;
+        await Deno.writeTextFile(
           spec,
-          `image: ${h}/${target}:r${run}\nmanifests:\n${
-            same.images.map((i) =>
-              `  - image: ${repoOf(h, i)}\n    platform: ${platformYaml(i.platform)}`
-            ).join("\n")
-          }\n`,
+          specYaml(
+            target(c),
+            o.images.map((i) => ({ image: source(c.host, i), platform: i.platform })),
+          ),
         );
         return [[...ours, "push", "from-spec", spec]];
       },
-    });
+    }];
     if (docker) {
-      t.push({
-        name: "docker manifest",
-        env: { DOCKER_CONFIG: dockerCfg },
-        cmd: (h, run) => [
+      e.push({
+        tool: "docker",
+        label: "docker manifest create + push",
+        env: o.peerEnv,
+        commands: (c) => [
           [
             docker,
             "manifest",
             "create",
             "--insecure",
-            "--amend",
-            `${h}/${target}:d${run}`,
-            ...same.images.map((i) => repoOf(h, i)),
+            target(c),
+            ...o.images.map((i) => source(c.host, i)),
           ],
-          [docker, "manifest", "push", "--insecure", "--purge", `${h}/${target}:d${run}`],
+          [docker, "manifest", "push", "--insecure", "--purge", target(c)],
         ],
       });
     }
     if (mtool) {
-      t.push({
-        name: "manifest-tool v2",
-        cmd: (h, run) => {
-          const spec = `${tmp}/mt-${scenario}-${run}.yaml`;
-          Deno.writeTextFileSync(
+      e.push({
+        tool: "manifest-tool",
+        label: "manifest-tool v2 push from-spec",
+        env: o.peerEnv,
+        commands: async (c) => {
+          const spec = `${c.dir}/spec.yaml`;
+          await Deno.writeTextFile(
             spec,
-            `image: ${h}/${target}:m${run}\nmanifests:\n${
-              same.images.map((i) =>
-                `  - image: ${repoOf(h, i)}\n    platform: ${platformYaml(i.platform)}`
-              ).join("\n")
-            }\n`,
+            specYaml(
+              target(c),
+              o.images.map((i) => ({ image: source(c.host, i), platform: i.platform })),
+            ),
           );
           return [[mtool, "--plain-http", "push", "from-spec", spec]];
         },
       });
     }
     if (crane) {
-      t.push({
-        name: "crane index append",
-        cmd: (
-          h,
-          run,
-        ) => [[
+      e.push({
+        tool: "crane",
+        label: "crane index append",
+        env: o.peerEnv,
+        commands: (c) => [[
           crane,
           "index",
           "append",
           "--insecure",
-          ...same.images.flatMap((i) => ["-m", repoOf(h, i)]),
+          ...o.images.flatMap((i) => ["-m", source(c.host, i)]),
           "-t",
-          `${h}/${target}:c${run}`,
+          target(c),
         ]],
       });
     }
-    return t;
+    if (regctl) {
+      e.push({
+        tool: "regctl",
+        label: "regctl index create",
+        env: o.peerEnv,
+        commands: (c) => [[
+          regctl,
+          ...regHosts(c.host),
+          "index",
+          "create",
+          target(c),
+          ...o.images.flatMap((i) => ["--ref", source(c.host, i)]),
+        ]],
+      });
+    }
+    if (buildah) {
+      e.push({
+        tool: "buildah",
+        label: "buildah manifest create + add + push",
+        env: o.peerEnv,
+        commands: (c) => [
+          [buildah, ...buildahArgs, "manifest", "create", `list-${c.name}`],
+          ...o.images.map((i) => [
+            buildah,
+            ...buildahArgs,
+            "manifest",
+            "add",
+            "--tls-verify=false",
+            `list-${c.name}`,
+            `docker://${source(c.host, i)}`,
+          ]),
+          [
+            buildah,
+            ...buildahArgs,
+            "manifest",
+            "push",
+            "--all",
+            "--tls-verify=false",
+            `list-${c.name}`,
+            `docker://${target(c)}`,
+          ],
+        ],
+      });
+    }
+    return e;
   };
   list.push({
     id: "2",
     title: "push a 6-platform list, sources in the target repo",
-    proxied: "reg",
-    tools: pushTools((h, i) => `${h}/b/same:${tag(i)}`, "2", "b/same"),
+    entries: pushEntries(
+      (h, i) => `${h}/b/same:${platformTag(i.platform)}`,
+      (c) => `${c.host}/b/same:${c.name}`,
+    ),
   });
   list.push({
     id: "3",
-    title: "push a 6-platform list from six other repos (mounts)",
-    proxied: "reg",
-    tools: pushTools((h, i) => `${h}/b/src-${tag(i)}:latest`, "3", "b/t3"),
+    title: "push a 6-platform list from six other repos (mounts), new target repo",
+    entries: pushEntries(
+      (h, i) => `${h}/b/src-${platformTag(i.platform)}:latest`,
+      (c) => `${c.host}/b/t3-${c.name}:v1`,
+    ),
   });
 
-  const copyTools: Tool[] = [{
-    name: "ours",
-    cmd: (h, run) => {
-      const spec = `${tmp}/copy-${run}.yaml`;
-      Deno.writeTextFileSync(
+  // (4) copy from another registry.
+  const s4: Entry[] = [{
+    tool: "ours",
+    label: "ours: push from-spec",
+    env: o.baseEnv,
+    commands: async (c) => {
+      const spec = `${c.dir}/spec.yaml`;
+      await Deno.writeTextFile(
         spec,
-        `image: ${reg.host}/b/copy${run}:v1\nmanifests:\n  - image: ${h}/b/far:multi\n`,
+        specYaml(`${c.host}/b/copy:v1`, [{ image: `${c.src}/b/far:multi` }]),
       );
       return [[...ours, "push", "from-spec", spec]];
     },
   }];
   if (skopeo) {
-    copyTools.push({
-      name: "skopeo copy --all",
-      cmd: (
-        h,
-        run,
-      ) => [[
+    s4.push({
+      tool: "skopeo",
+      label: "skopeo copy --all",
+      env: o.peerEnv,
+      commands: (c) => [[
         skopeo,
         "copy",
         "--all",
         "--src-tls-verify=false",
         "--dest-tls-verify=false",
-        `docker://${h}/b/far:multi`,
-        `docker://${reg.host}/b/scopy${run}:v1`,
+        `docker://${c.src}/b/far:multi`,
+        `docker://${c.host}/b/copy:v1`,
+      ]],
+    });
+  }
+  if (crane) {
+    s4.push({
+      tool: "crane",
+      label: "crane copy",
+      env: o.peerEnv,
+      commands: (
+        c,
+      ) => [[crane, "copy", "--insecure", `${c.src}/b/far:multi`, `${c.host}/b/copy:v1`]],
+    });
+  }
+  if (regctl) {
+    s4.push({
+      tool: "regctl",
+      label: "regctl image copy",
+      env: o.peerEnv,
+      commands: (c) => [[
+        regctl,
+        ...regHosts(c.src, c.host),
+        "image",
+        "copy",
+        `${c.src}/b/far:multi`,
+        `${c.host}/b/copy:v1`,
       ]],
     });
   }
   list.push({
     id: "4",
-    title: `copy a 6-platform index from another registry (one ${
-      Math.round(far.images[0].layers.at(-1)!.size / 1048576)
-    } MiB layer)`,
-    proxied: "other",
-    tools: copyTools,
+    title: `copy a 6-platform index with one ${LARGE / MIB} MiB layer from another registry`,
+    entries: s4,
   });
-  list.push({
-    id: "5",
-    title: "--version of the bundled CLI",
-    proxied: "reg",
-    tools: [{ name: "ours", cmd: () => [[...ours, "--version"]] }],
-  });
+
+  // (5) startup.
+  const s5: Entry[] = [];
+  for (const t of o.tools) {
+    if (!t.version) continue;
+    s5.push({
+      tool: t.key,
+      label: t.key === "ours"
+        ? "ours: bundled --version"
+        : `${t.key} ${t.version.slice(1).join(" ")}`,
+      env: t.key === "ours" ? o.baseEnv : o.peerEnv,
+      commands: () => [t.version!],
+    });
+    if (t.key === "ours") {
+      s5.push({
+        tool: "ours-source",
+        label: "ours: deno run cli.ts --version (not bundled)",
+        env: o.baseEnv,
+        commands: () => [["deno", "run", "-A", `${ROOT}cli.ts`, "--version"]],
+      });
+    }
+  }
+  list.push({ id: "5", title: "--version startup", entries: s5 });
+
+  for (const s of list) s.entries = s.entries.filter((e) => has(e.tool.replace("-source", "")));
   return list;
 }
 
-const results: { scenario: string; rtt: number; tool: string; samples: Sample[] }[] = [];
-let run = 0;
-for (const rtt of RTTS) {
-  for (const s of scenarios()) {
-    if (s.id === "5" && rtt > 0) continue;
-    await using proxy: RunningProxy = await startProxy({
-      upstream: s.proxied === "other" ? other.url : reg.url,
-      latencyMs: rtt,
-    });
-    const rows = s.tools.map((t) => ({
-      scenario: `${s.id}. ${s.title}`,
-      rtt,
-      tool: t.name,
-      samples: [] as Sample[],
-    }));
-    for (let i = 0; i < RUNS; i++) {
-      for (const [k, t] of s.tools.entries()) {
-        run++;
-        const before = proxy.log.length;
-        let ms = 0;
-        let rss = 0;
-        let ok = true;
-        for (const cmd of t.cmd(proxy.host, run)) {
-          const r = await timed(cmd, {
-            ...t.env,
-            PATH: Deno.env.get("PATH") ?? "",
-            HOME: Deno.env.get("HOME") ?? "",
-          });
-          ms += r.ms;
-          rss = Math.max(rss, r.rssKiB);
-          if (!r.ok) {
-            ok = false;
-            console.error(`bench: ${t.name} failed in scenario ${s.id}: ${r.err.trim()}`);
-          }
-        }
-        rows[k].samples.push({ ms, requests: proxy.log.length - before, rssKiB: rss, ok });
-      }
-    }
-    results.push(...rows);
-    console.error(`bench: scenario ${s.id} at ${rtt} ms done`);
-  }
+// ---------------------------------------------------------------------------------------------
+// Results and the report.
+
+interface Condition {
+  rttMs: number;
+  bytesPerSecond?: number;
 }
 
-const cpu =
-  (await Deno.readTextFile("/proc/cpuinfo").catch(() => "")).match(/model name\s*:\s*(.*)/)?.[1] ??
-    "unknown CPU";
-const lines = [
-  `Machine: ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, ${cpu}; Deno ${Deno.version.deno}; ${RUNS} runs each, alternating.`,
-  "",
-  "| scenario | RTT | tool | median ms | min–max ms | ratio to ours | requests/run | peak RSS MiB |",
-  "|---|---|---|---|---|---|---|---|",
-];
-for (const r of results) {
-  const ok = r.samples.filter((s) => s.ok);
-  const oursRow = results.find((x) =>
-    x.scenario === r.scenario && x.rtt === r.rtt && x.tool === "ours"
-  );
-  const med = ok.length ? median(ok.map((s) => s.ms)) : NaN;
-  const base = oursRow ? median(oursRow.samples.map((s) => s.ms)) : NaN;
-  lines.push(
-    `| ${r.scenario} | ${r.rtt} ms | ${r.tool}${
-      ok.length < r.samples.length ? " (failed runs)" : ""
-    } | ${med.toFixed(0)} | ${Math.min(...ok.map((s) => s.ms)).toFixed(0)}–${
-      Math.max(...ok.map((s) => s.ms)).toFixed(0)
-    } | ${(med / base).toFixed(2)}× | ${median(r.samples.map((s) => s.requests))} | ${
-      (Math.max(...r.samples.map((s) => s.rssKiB)) / 1024).toFixed(0)
-    } |`,
-  );
+function conditionName(c: Condition): string {
+  return `${c.rttMs} ms RTT` +
+    (c.bytesPerSecond ? `, ${+(c.bytesPerSecond / MIB).toFixed(1)} MiB/s` : "");
 }
-const md = lines.join("\n") + "\n";
-await Deno.mkdir(`${ROOT}.bench`, { recursive: true });
-await Deno.writeTextFile(`${ROOT}.bench/results.md`, md);
-await Deno.writeTextFile(
-  `${ROOT}.bench/results.json`,
-  JSON.stringify({ runs: RUNS, results }, null, 2),
-);
-console.log(md);
-await Deno.remove(tmp, { recursive: true });
+
+interface Sample {
+  ms: number;
+  ok: boolean;
+  rssKiB: number;
+  traffic: TrafficTotals;
+  /** Scenario 4: bytes read from the source registry. */
+  bytesFromSource: number;
+  error?: string;
+}
+
+interface Result {
+  scenario: string;
+  title: string;
+  condition: string;
+  rttMs: number;
+  tool: string;
+  label: string;
+  samples: Sample[];
+}
+
+interface Summary {
+  runs: number;
+  failed: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  ratio: number;
+  requests: number;
+  connections: number;
+  waves: number;
+  rssMiB: number;
+  mibPerSecond?: number;
+  kinds: Record<string, number>;
+}
+
+function addTraffic(a: TrafficTotals, b: TrafficTotals, waves: number): TrafficTotals {
+  const kinds = { ...a.kinds };
+  for (const [k, v] of Object.entries(b.kinds)) kinds[k] = (kinds[k] ?? 0) + v;
+  return {
+    requests: a.requests + b.requests,
+    connections: a.connections + b.connections,
+    kinds,
+    bytesUp: a.bytesUp + b.bytesUp,
+    bytesDown: a.bytesDown + b.bytesDown,
+    waves,
+  };
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function summarize(r: Result, all: Result[]): Summary {
+  const ok = r.samples.filter((s) => s.ok);
+  const ms = ok.map((s) => s.ms);
+  const oursRow = all.find((x) =>
+    x.scenario === r.scenario && x.condition === r.condition && x.tool === "ours"
+  );
+  const base = oursRow ? median(oursRow.samples.filter((s) => s.ok).map((s) => s.ms)) : NaN;
+  const med = median(ms);
+  // The kinds of the run whose request count is the median.
+  const reqs = ok.map((s) => s.traffic.requests);
+  const medReq = median(reqs);
+  const typical = ok.find((s) => s.traffic.requests === medReq) ?? ok[0];
+  return {
+    runs: r.samples.length,
+    failed: r.samples.length - ok.length,
+    medianMs: med,
+    minMs: ms.length ? Math.min(...ms) : NaN,
+    maxMs: ms.length ? Math.max(...ms) : NaN,
+    ratio: med / base,
+    requests: medReq,
+    connections: median(ok.map((s) => s.traffic.connections)),
+    waves: median(ok.map((s) => s.traffic.waves)),
+    rssMiB: Math.max(0, ...ok.map((s) => s.rssKiB)) / 1024,
+    ...(r.scenario === "4"
+      ? { mibPerSecond: median(ok.map((s) => s.bytesFromSource / MIB / (s.ms / 1000))) }
+      : {}),
+    kinds: typical?.traffic.kinds ?? {},
+  };
+}
+
+function fmt(n: number | undefined, digits = 0): string {
+  return n === undefined || Number.isNaN(n) ? "—" : n.toFixed(digits);
+}
+
+interface Target {
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+}
+
+function buildReport(o: {
+  loadAtStart: number[];
+  results: Result[];
+  conditions: Condition[];
+  versions: Record<string, string>;
+  uniqueSourceBlobs: number;
+  farBytes: number;
+  images: number;
+}): { markdown: string; json: unknown } {
+  const sums = new Map<Result, Summary>(o.results.map((r) => [r, summarize(r, o.results)]));
+  const cpu = (() => {
+    try {
+      return /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ??
+        "unknown CPU";
+    } catch {
+      return "unknown CPU";
+    }
+  })();
+  const memGiB = Deno.systemMemoryInfo().total / 1024 ** 3;
+  const machine = {
+    os: `${Deno.build.os} ${Deno.osRelease()}`,
+    arch: Deno.build.arch,
+    cpu,
+    cores: navigator.hardwareConcurrency,
+    memoryGiB: Math.round(memGiB),
+    rss: GNU_TIME ? "GNU time %M (ru_maxrss)" : "polled VmHWM",
+    loadAtStart: o.loadAtStart,
+    loadAtEnd: Deno.loadavg(),
+  };
+  const lines: string[] = [
+    `# Benchmark results (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)`,
+    "",
+    `Machine: ${machine.os}, ${machine.arch}, ${machine.cores} cores (${cpu}), ${machine.memoryGiB} GiB. ` +
+    `${RUNS} runs per tool (${
+      Math.max(RUNS, 10)
+    } in scenario 5), alternating (A B C, A B C, …). Peak RSS: ${machine.rss}. ` +
+    `Load average (1, 5, 15 min) at the start ${loadText(machine.loadAtStart)}, at the end ${
+      loadText(machine.loadAtEnd)
+    }: other work on the machine slows every tool, ratios in one run hold better than times.`,
+    "",
+    `Versions: ${Object.entries(o.versions).map(([k, v]) => `${k} \`${v}\``).join("; ")}.`,
+    "",
+    "Columns: median wall time of the whole command (process start to exit, several processes " +
+    "added up where a tool needs several); × ours = its median over ours (above 1: slower than " +
+    "ours); requests and TCP connections as the proxy saw them (TLS probes count as connections, " +
+    "not requests); round trips = waves of requests at least one RTT apart; MiB/s = bytes read " +
+    "from the source registry over wall time.",
+  ];
+  for (const cond of o.conditions) {
+    const name = conditionName(cond);
+    if (!o.results.some((x) => x.condition === name)) continue;
+    lines.push(
+      "",
+      `## ${name}`,
+      "",
+      "| scenario | tool | runs | median ms | min–max ms | × ours | requests | conns | round trips | peak RSS MiB | MiB/s |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    );
+    for (const r of o.results.filter((x) => x.condition === name)) {
+      const s = sums.get(r)!;
+      const cells = [
+        `${r.scenario}. ${r.title}`,
+        r.label + (s.failed ? ` (${s.failed} failed)` : ""),
+        String(s.runs),
+        fmt(s.medianMs),
+        `${fmt(s.minMs)}–${fmt(s.maxMs)}`,
+        fmt(s.ratio, 2),
+        fmt(s.requests),
+        fmt(s.connections),
+        cond.rttMs ? fmt(s.waves) : "—",
+        fmt(s.rssMiB),
+        fmt(s.mibPerSecond),
+      ];
+      lines.push(`| ${cells.join(" | ")} |`);
+    }
+  }
+
+  const targets = checkTargets(o, sums);
+  lines.push(
+    "",
+    "## Targets of issue 7 (ours)",
+    "",
+    "| target | measured | met |",
+    "| --- | --- | --- |",
+    ...targets.map((t) =>
+      `| ${t.target} | ${t.measured} | ${
+        t.met === undefined ? "not measured" : t.met ? "yes" : "**no**"
+      } |`
+    ),
+    "",
+  );
+  const json = {
+    date: new Date().toISOString(),
+    machine,
+    versions: o.versions,
+    options: {
+      runs: RUNS,
+      rttMs: RTT,
+      bandwidthMiBps: BANDWIDTH ? BANDWIDTH / MIB : null,
+      largeLayerMiB: LARGE / MIB,
+    },
+    conditions: o.conditions.map(conditionName),
+    results: o.results.map((r) => ({ ...r, summary: sums.get(r) })),
+    targets,
+  };
+  return { markdown: lines.join("\n"), json };
+}
+
+function checkTargets(
+  o: { results: Result[]; conditions: Condition[]; uniqueSourceBlobs: number; images: number },
+  sums: Map<Result, Summary>,
+): Target[] {
+  const slow = o.conditions.at(-1)!;
+  const slowName = conditionName(slow);
+  const get = (scenario: string, tool: string, cond = slowName) => {
+    const r = o.results.find((x) =>
+      x.scenario === scenario && x.tool === tool && x.condition === cond
+    );
+    return r ? sums.get(r) : undefined;
+  };
+  const t: Target[] = [];
+
+  const i1 = get("1", "ours");
+  t.push({
+    target: "(1) inspect: at most 3 dependent round trips",
+    measured: !i1
+      ? "—"
+      : slow.rttMs
+      ? `${fmt(i1.waves)} request waves, ${fmt(i1.requests)} requests, ${
+        fmt(i1.medianMs)
+      } ms at ${slowName}`
+      : "needs --rtt > 0",
+    met: i1 && slow.rttMs ? i1.waves <= 3 : undefined,
+  });
+
+  const p2 = get("2", "ours");
+  const d2 = get("2", "docker");
+  const limit2 = o.images + 1;
+  t.push({
+    target: `(2) same-repo push: at most N + 1 + T = ${limit2} requests`,
+    measured: p2 ? `${fmt(p2.requests)} requests (${kindsText(p2.kinds)})` : "—",
+    met: p2 ? p2.requests <= limit2 : undefined,
+  });
+  t.push({
+    target: "(2) same-repo push: at most 1/5 of docker's time",
+    measured: p2 && d2
+      ? `${fmt(p2.medianMs)} ms vs docker ${fmt(d2.medianMs)} ms at ${slowName} (docker ${
+        fmt(d2.ratio, 1)
+      }×)`
+      : "docker not measured",
+    met: p2 && d2 ? d2.ratio >= 5 : undefined,
+  });
+
+  const p3 = get("3", "ours");
+  const d3 = get("3", "docker");
+  const mounts = p3 ? (p3.kinds["POST mount"] ?? 0) : 0;
+  const heads = p3
+    ? Object.entries(p3.kinds).filter(([k]) => k.startsWith("HEAD")).reduce((n, [, v]) => n + v, 0)
+    : 0;
+  t.push({
+    target: `(3) cross-repo push: one mount per unique blob (${o.uniqueSourceBlobs}), no HEAD`,
+    measured: p3 ? `${mounts} mounts, ${heads} HEADs, ${fmt(p3.requests)} requests` : "—",
+    met: p3 ? mounts <= o.uniqueSourceBlobs && heads === 0 : undefined,
+  });
+  t.push({
+    target: "(3) cross-repo push: about 26 requests, about 6 round trips, keep-alive",
+    measured: p3
+      ? `${fmt(p3.requests)} requests, ${slow.rttMs ? fmt(p3.waves) : "—"} round trips, ${
+        fmt(p3.connections)
+      } connections`
+      : "—",
+    met: p3 ? p3.requests <= 26 && (!slow.rttMs || p3.waves <= 6) : undefined,
+  });
+  t.push({
+    target: "(3) cross-repo push: at most 1/10 of docker's time",
+    measured: p3 && d3
+      ? `${fmt(p3.medianMs)} ms vs docker ${fmt(d3.medianMs)} ms at ${slowName} (docker ${
+        fmt(d3.ratio, 1)
+      }×)`
+      : "docker not measured",
+    met: p3 && d3 ? d3.ratio >= 10 : undefined,
+  });
+
+  for (const cond of o.conditions) {
+    const name = conditionName(cond);
+    const c4 = get("4", "ours", name);
+    const s4 = get("4", "skopeo", name);
+    if (!c4) continue;
+    t.push({
+      target: `(4) copy: throughput at least skopeo's (${name})`,
+      measured: s4
+        ? `${fmt(c4.mibPerSecond)} MiB/s vs skopeo ${fmt(s4.mibPerSecond)} MiB/s`
+        : `${fmt(c4.mibPerSecond)} MiB/s; skopeo not measured`,
+      met: s4 ? c4.mibPerSecond! >= s4.mibPerSecond! : undefined,
+    });
+  }
+  const rss = Math.max(
+    0,
+    ...o.results.filter((r) => r.scenario === "4" && r.tool === "ours").map((r) =>
+      sums.get(r)!.rssMiB
+    ),
+  );
+  t.push({
+    target: "(4) copy: peak RSS under 150 MiB with a 1 GiB layer",
+    measured: rss ? `${fmt(rss)} MiB with a ${LARGE / MIB} MiB layer` : "—",
+    met: rss && LARGE >= 1024 * MIB ? rss < 150 : undefined,
+  });
+  const v = get("5", "ours", conditionName(o.conditions[0]));
+  t.push({
+    target: "(5) `--version` of the bundled CLI under 100 ms",
+    measured: v ? `${fmt(v.medianMs)} ms (min–max ${fmt(v.minMs)}–${fmt(v.maxMs)})` : "—",
+    met: v ? v.medianMs < 100 : undefined,
+  });
+  return t;
+}
+
+function loadText(l: number[]): string {
+  return l.map((x) => x.toFixed(1)).join(" ");
+}
+
+function kindsText(k: Record<string, number>): string {
+  return Object.entries(k).sort().map(([n, c]) => `${c} ${n}`).join(", ");
+}
