@@ -1,22 +1,38 @@
 /**
  * `manifest-tool manifest create|annotate|push|inspect|rm`: docker manifest's workflow without
  * Docker. Lists live in the local store (`lib/local_store.ts`); `push` goes through the same engine
- * as `push from-spec` (mounts, streamed copies, nothing half-pushed).
+ * as `push from-spec` (mounts, streamed copies, nothing half-pushed); `inspect` prints what
+ * `docker manifest inspect` prints, byte for byte.
+ *
+ * Unlike docker, a source that is an index is taken as its platform entries, sources may be in
+ * other registries than the list, and a failed `create` leaves no half-made list behind.
  *
  * @module
  */
 
-import { decodeBase64, encodeBase64 } from "./_base64.ts";
-import { UsageError } from "../lib/errors.ts";
-import { inspect } from "../lib/inspect.ts";
-import { type LocalEntry, LocalStore } from "../lib/local_store.ts";
-import { type Descriptor, isAttestation } from "../lib/manifest.ts";
-import { DOCKER_LIST, OCI_MANIFEST } from "../lib/media_types.ts";
+import { encodeBase64 } from "./_base64.ts";
+import { RegistryError, UsageError } from "../lib/errors.ts";
+import { entryName, inspect, platformOfConfig } from "../lib/inspect.ts";
+import {
+  findEntry,
+  type LocalEntry,
+  LocalStore,
+  ManifestListExistsError,
+  ManifestListNotFoundError,
+} from "../lib/local_store.ts";
+import {
+  type Descriptor,
+  type ImageConfig,
+  isAttestation,
+  parseManifest,
+} from "../lib/manifest.ts";
+import { DOCKER_LIST, isImageManifestMediaType, OCI_MANIFEST } from "../lib/media_types.ts";
 import { type Platform, validatePlatform } from "../lib/platform.ts";
 import { mapConcurrent } from "../lib/pool.ts";
 import { pushIndex } from "../lib/push.ts";
 import { parseReference, Reference } from "../lib/reference.ts";
 import type { RegistryClient } from "../lib/registry/client.ts";
+import type { Logger } from "../lib/registry/transport.ts";
 import {
   type CommandContext,
   GLOBAL_HELP,
@@ -26,17 +42,25 @@ import {
 } from "./context.ts";
 
 /** Help of `manifest`. */
-export const MANIFEST_HELP = `Usage: manifest-tool manifest COMMAND
+export const MANIFEST_HELP = `Usage: manifest-tool manifest COMMAND [flags] ARGS
 
 A drop-in for 'docker manifest' that needs no Docker: alias docker-manifest='manifest-tool manifest'.
+Sources that are indexes are taken as their platform entries, and sources may be in other
+registries than the list.
 
 Commands:
-  create [--amend] LIST SOURCE...        store a local list of the sources' manifests (indexes are expanded)
-  annotate [flags] LIST SOURCE           set --os, --arch, --variant, --os-version, --os-features of an entry
-  push [--purge] [--type docker|oci] LIST
-                                         push the list (docker type by default) and print its digest
-  inspect [-v|--verbose] [LIST] MANIFEST show a manifest or list (a local entry when LIST is given)
-  rm LIST...                             delete local lists
+  create [-a|--amend] [--insecure] LIST SOURCE...
+      store a local list of the sources' manifests and platforms (read from their configs);
+      --amend adds to an existing list, replacing entries of the same source or digest
+  annotate [--os OS] [--arch ARCH] [--variant V] [--os-version V] [--os-features F,...] LIST SOURCE
+      set the platform of an entry (an empty --variant, --os-version or --os-features clears it)
+  push [--insecure] [-p|--purge] [--type docker|oci] LIST
+      push the list (a Docker manifest list by default) and print its digest;
+      --purge deletes the local list once the push succeeded
+  inspect [--insecure] [-v|--verbose] [LIST] MANIFEST
+      print a manifest or list as docker does: a local list, an entry of LIST, or the registry's
+  rm LIST...
+      delete local lists
 
 Examples:
   manifest-tool manifest create registry.example/app:1.0 registry.example/app:1.0-amd64 registry.example/app:1.0-arm64
@@ -61,14 +85,16 @@ export async function manifestCommand(ctx: CommandContext): Promise<number> {
     case "push":
       return await push(sctx);
     case "inspect":
-      return await inspectCmd(sctx);
+      return await inspectCommand(sctx);
     case "rm":
       return await rm(sctx);
-    case undefined:
     case "--help":
     case "-h":
       ctx.out(MANIFEST_HELP);
-      return sub === undefined ? 2 : 0;
+      return 0;
+    case undefined:
+      ctx.err(MANIFEST_HELP);
+      return 2;
     default:
       throw new UsageError(
         `Unknown manifest command "${sub}": expected create, annotate, push, inspect or rm`,
@@ -76,53 +102,29 @@ export async function manifestCommand(ctx: CommandContext): Promise<number> {
   }
 }
 
-function store(ctx: CommandContext): LocalStore {
+function help(ctx: CommandContext): number {
+  ctx.out(MANIFEST_HELP);
+  return 0;
+}
+
+function openStore(ctx: CommandContext): LocalStore {
   return new LocalStore(LocalStore.defaultDir(ctx.env));
 }
 
-/** The list name as docker keys it: the normalised reference. */
-function listName(s: string): { ref: Reference; name: string } {
-  const ref = parseReference(s);
-  if (ref.digest) throw new UsageError(`Manifest list "${s}" must be a tag, not a digest`);
-  return { ref, name: ref.toString() };
+function tryOpenStore(ctx: CommandContext): LocalStore | undefined {
+  try {
+    return openStore(ctx);
+  } catch (e) {
+    if (e instanceof UsageError) return undefined;
+    throw e;
+  }
 }
 
-async function resolveEntries(client: RegistryClient, source: string): Promise<LocalEntry[]> {
-  const ref = parseReference(source);
-  const top = await inspect(client, ref, { children: false });
-  const bytes = top.bytes;
-  if (top.kind === "image") {
-    const c = top.config ?? {};
-    if (!c.os || !c.architecture) {
-      throw new UsageError(`Cannot tell the platform of "${source}" from its config`);
-    }
-    const platform: Platform = { os: c.os, architecture: c.architecture };
-    if (c.variant) platform.variant = c.variant;
-    if (c["os.version"]) platform["os.version"] = c["os.version"];
-    if (c["os.features"]?.length) platform["os.features"] = c["os.features"];
-    return [{
-      ref: ref.withDigest(top.descriptor.digest).toString(),
-      descriptor: {
-        mediaType: top.descriptor.mediaType,
-        digest: top.descriptor.digest,
-        size: top.descriptor.size,
-        platform,
-      },
-      raw: encodeBase64(bytes),
-    }];
-  }
-  // docker refuses a source that is an index; its platform entries are what the user means.
-  const repo = client.repositoryOf(ref);
-  const children = top.index.manifests.filter((d) => !isAttestation(d) && d.platform);
-  return await mapConcurrent(children, 8, async (d) => {
-    const m = await repo.getManifest(d.digest, d);
-    return {
-      ref: new Reference({ registry: ref.registry, repository: ref.repository, digest: d.digest })
-        .toString(),
-      descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size, platform: d.platform! },
-      raw: encodeBase64(m.bytes),
-    };
-  });
+/** A list's name as docker keys it: the normalised reference, which must be a tag. */
+function listName(s: string): { ref: Reference; name: string } {
+  const ref = parseReference(s);
+  if (ref.digest) throw new UsageError(`Manifest list "${s}" must name a tag, not a digest`);
+  return { ref, name: ref.toString() };
 }
 
 async function create(ctx: CommandContext): Promise<number> {
@@ -131,41 +133,92 @@ async function create(ctx: CommandContext): Promise<number> {
   });
   if (values.help) return help(ctx);
   if (positionals.length < 2) {
-    throw new UsageError("manifest create needs a list and at least one source");
+    throw new UsageError("manifest create takes a list and at least one source: LIST SOURCE...");
   }
-  const [list, ...sources] = positionals;
-  const { ref, name } = listName(list);
-  for (const s of sources) parseReference(s);
-  const st = store(ctx);
-  if (!values.amend && await st.exists(name)) {
-    throw new UsageError(`Manifest list "${name}" exists already: use --amend to add to it`);
-  }
-  const registries = [
-    ...new Set([ref.registry, ...sources.map((s) => parseReference(s).registry)]),
-  ];
-  await using client = makeClient(ctx, globals, registries, makeLogger(ctx, globals));
-  const entries = (await mapConcurrent(sources, 8, (s) => resolveEntries(client, s))).flat();
-  await st.create(name);
-  // --amend replaces an entry of the same digest: entries are keyed by their ref, which holds it.
-  for (const e of entries) await st.put(name, e);
+  const { ref, name } = listName(positionals[0]);
+  // Every reference is parsed before any request: a malformed one is a usage error (exit 2).
+  const sources = positionals.slice(1).map((s) => parseReference(s));
+  const store = openStore(ctx);
+  if (!values.amend && await store.exists(name)) throw new ManifestListExistsError(name);
+  const logger = makeLogger(ctx, globals);
+  const registries = [...new Set([ref.registry, ...sources.map((s) => s.registry)])];
+  await using client = makeClient(ctx, globals, registries, logger);
+  const entries = (await mapConcurrent(sources, 8, (s) => resolveSource(client, s, logger))).flat();
+  if (values.amend) await store.amend(name, entries);
+  else await store.create(name, entries);
   ctx.out(`Created manifest list ${name}\n`);
   return 0;
 }
 
-/** Finds the entry a user names: by digest, or by the reference the source was created from. */
-async function findEntry(st: LocalStore, list: string, source: string): Promise<LocalEntry> {
-  const entries = await st.entries(list);
-  if (!entries) {
-    throw new UsageError(`No local manifest list "${list}": create it with manifest create`);
+/**
+ * The entries a source gives: an image with the platform its config names (as docker reads it),
+ * or the platform images of an index (docker refuses those; attestations are left out).
+ */
+async function resolveSource(
+  client: RegistryClient,
+  ref: Reference,
+  logger: Logger,
+): Promise<LocalEntry[]> {
+  const source = ref.toString();
+  const top = await inspect(client, ref, { children: false });
+  if (top.kind === "image") {
+    const platform = platformOfConfig(top.config);
+    if (!platform) {
+      logger.warn(
+        `"${source}" names no platform in its config: set one with manifest annotate --os --arch`,
+      );
+    }
+    return [{
+      ref: source,
+      source,
+      descriptor: { ...bare(top.descriptor), platform: platform ?? { os: "", architecture: "" } },
+      raw: top.bytes,
+    }];
   }
-  const want = parseReference(source, { defaultTag: false });
-  const match = entries.find((e) => {
-    const r = parseReference(e.ref, { defaultTag: false });
-    if (want.digest) return r.digest === want.digest;
-    return r.name === want.name;
-  });
-  if (!match) throw new UsageError(`Manifest list "${list}" has no entry for "${source}"`);
-  return match;
+  const images = top.index.manifests.filter((d) =>
+    !isAttestation(d) && isImageManifestMediaType(d.mediaType)
+  );
+  const others = top.index.manifests.length - images.length -
+    top.index.manifests.filter(isAttestation).length;
+  if (others > 0) logger.warn(`Leaving out ${others} entries of "${source}" that are not images`);
+  if (images.length === 0) throw new Error(`Index "${source}" has no platform images`);
+  const repo = client.repositoryOf(ref);
+  try {
+    return await mapConcurrent(images, 8, async (d) => {
+      const m = await repo.getManifest(d.digest, d);
+      let platform = d.platform;
+      if ((!platform?.os || !platform.architecture) && m.parsed.kind === "image") {
+        // An entry without a platform: read it from the image's config, as for a single image.
+        const config = m.parsed.manifest.config;
+        const bytes = /json$/i.test(config.mediaType)
+          ? await repo.fetchBlobBytes(config)
+          : undefined;
+        platform = bytes
+          ? platformOfConfig(parseConfig(bytes, entryName(source, d.digest)))
+          : undefined;
+      }
+      return {
+        ref: entryName(source, d.digest),
+        source,
+        descriptor: { ...bare(m.descriptor), platform: platform ?? { os: "", architecture: "" } },
+        raw: m.bytes,
+      };
+    });
+  } catch (e) {
+    throw e instanceof RegistryError ? e.withContext(`"${source}"`) : e;
+  }
+}
+
+function parseConfig(bytes: Uint8Array, what: string): ImageConfig {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`The config of "${what}" is not JSON`, { cause: e });
+  }
+}
+
+function bare(d: Descriptor): Descriptor {
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size };
 }
 
 async function annotate(ctx: CommandContext): Promise<number> {
@@ -178,27 +231,33 @@ async function annotate(ctx: CommandContext): Promise<number> {
   });
   if (values.help) return help(ctx);
   if (positionals.length !== 2) {
-    throw new UsageError("manifest annotate takes a list and one source");
+    throw new UsageError("manifest annotate takes a list and one of its sources: LIST SOURCE");
   }
   const { name } = listName(positionals[0]);
-  const st = store(ctx);
-  const entry = await findEntry(st, name, positionals[1]);
+  const store = openStore(ctx);
+  const entry = findEntry(name, await store.entries(name), positionals[1]);
   const p: Platform = { ...entry.descriptor.platform };
-  if (values.os !== undefined) p.os = values.os as string;
-  if (values.arch !== undefined) p.architecture = values.arch as string;
-  if (values.variant !== undefined) {
-    if (values.variant) p.variant = values.variant as string;
+  const str = (k: string) => values[k] as string | undefined;
+  // As docker: an empty --os or --arch changes nothing; os features are added, not replaced.
+  if (str("os")) p.os = str("os")!;
+  if (str("arch")) p.architecture = str("arch")!;
+  if (str("variant") !== undefined) {
+    if (str("variant")) p.variant = str("variant");
     else delete p.variant;
   }
-  if (values["os-version"] !== undefined) p["os.version"] = values["os-version"] as string;
-  if (values["os-features"] !== undefined) {
-    p["os.features"] = (values["os-features"] as string[]).flatMap((f) => f.split(",")).filter(
-      Boolean,
-    );
+  if (str("os-version") !== undefined) {
+    if (str("os-version")) p["os.version"] = str("os-version");
+    else delete p["os.version"];
+  }
+  const features = values["os-features"] as string[] | undefined;
+  if (features !== undefined) {
+    const add = features.flatMap((f) => f.split(",")).map((f) => f.trim()).filter(Boolean);
+    const all = add.length === 0 ? [] : [...new Set([...(p["os.features"] ?? []), ...add])];
+    if (all.length > 0) p["os.features"] = all;
+    else delete p["os.features"];
   }
   validatePlatform(p);
-  entry.descriptor.platform = p;
-  await st.put(name, entry);
+  await store.update(name, [{ ...entry, descriptor: { ...entry.descriptor, platform: p } }]);
   return 0;
 }
 
@@ -208,38 +267,47 @@ async function push(ctx: CommandContext): Promise<number> {
     type: { type: "string" },
   });
   if (values.help) return help(ctx);
-  if (positionals.length !== 1) throw new UsageError("manifest push takes one list");
+  if (positionals.length !== 1) throw new UsageError("manifest push takes one list: LIST");
   const type = (values.type as string | undefined) ?? "docker";
   if (type !== "docker" && type !== "oci") {
     throw new UsageError(`Invalid --type "${type}": expected docker or oci`);
   }
   const { ref, name } = listName(positionals[0]);
-  const st = store(ctx);
-  const entries = await st.entries(name);
-  if (!entries) {
-    throw new UsageError(`No local manifest list "${name}": create it with manifest create`);
+  const store = openStore(ctx);
+  const entries = await store.entries(name);
+  if (entries.length === 0) throw new Error(`Manifest list "${name}" has no entries`);
+  for (const e of entries) {
+    if (!e.descriptor.platform.os || !e.descriptor.platform.architecture) {
+      throw new UsageError(
+        `Entry "${e.ref}" of manifest list "${name}" has no platform: set it with manifest annotate --os OS --arch ARCH`,
+      );
+    }
   }
-  if (entries.length === 0) throw new UsageError(`Manifest list "${name}" is empty`);
-  const registries = [
-    ...new Set([ref.registry, ...entries.map((e) => parseReference(e.ref).registry)]),
-  ];
+  const sources = entries.map((e) => parseReference(e.ref));
+  const registries = [...new Set([ref.registry, ...sources.map((s) => s.registry)])];
+  // Credentials given by flag go to the list's registry only, as for push from-spec.
   await using client = makeClient(ctx, globals, registries, makeLogger(ctx, globals), [
     ref.registry,
   ]);
   const result = await pushIndex(client, {
     image: name,
     // By digest: exactly the manifests stored, whatever their tags point at now.
-    manifests: entries.map((e) => ({
-      image: byDigest(e.ref, e.descriptor.digest),
+    manifests: entries.map((e, i) => ({
+      image: new Reference({
+        registry: sources[i].registry,
+        repository: sources[i].repository,
+        digest: e.descriptor.digest,
+      }).toString(),
       platform: e.descriptor.platform,
     })),
   }, { format: type });
-  if (values.purge) await st.remove(name);
+  if (values.purge) await store.remove(name);
+  // docker prints the digest alone on the last line; so do we (and nothing else on stdout).
   ctx.out(`${result.descriptor.digest}\n`);
   return 0;
 }
 
-async function inspectCmd(ctx: CommandContext): Promise<number> {
+async function inspectCommand(ctx: CommandContext): Promise<number> {
   const { values, positionals, globals } = parseCommandArgs(ctx, "manifest inspect", {
     verbose: { type: "boolean", short: "v" },
   });
@@ -247,137 +315,254 @@ async function inspectCmd(ctx: CommandContext): Promise<number> {
   if (positionals.length < 1 || positionals.length > 2) {
     throw new UsageError("manifest inspect takes [LIST] MANIFEST");
   }
-  const st = store(ctx);
   const verbose = values.verbose === true;
   if (positionals.length === 2) {
+    // An entry of a local list, as docker stored it.
     const { name } = listName(positionals[0]);
-    const e = await findEntry(st, name, positionals[1]);
-    const raw = decodeBase64(e.raw);
-    ctx.out(
-      verbose
-        ? tabs(verboseEntry(`${name}@${e.descriptor.digest}`, e.descriptor, raw))
-        : indentRaw(raw),
-    );
+    const e = findEntry(name, await openStore(ctx).entries(name), positionals[1]);
+    ctx.out(verbose ? verboseJson([localVerbose(e)], false) : localRawJson(e.raw));
     return 0;
   }
-  const only = positionals[0];
-  const local = await st.entries(parseReference(only).toString());
+  const ref = parseReference(positionals[0]);
+  // As docker: a local list of that name first, then the registry. Without a place for a store
+  // (no HOME) there is no local list, and the registry still answers.
+  const store = ref.digest ? undefined : tryOpenStore(ctx);
+  const local = await store?.find(ref.toString());
   if (local) {
-    // A local list: shown as the list `manifest push` would write, as docker does.
-    const name = parseReference(only).toString();
     ctx.out(
       verbose
-        ? tabs(
-          local.map((e) =>
-            verboseEntry(`${name}@${e.descriptor.digest}`, e.descriptor, decodeBase64(e.raw))
-          ),
-        )
+        ? verboseJson(local.map(localVerbose), true)
         : listJson(DOCKER_LIST, local.map((e) => e.descriptor)),
     );
     return 0;
   }
-  const ref = parseReference(only);
   await using client = makeClient(ctx, globals, [ref.registry], makeLogger(ctx, globals));
-  const top = await inspect(client, ref, { children: false, configs: verbose });
+  const top = await inspect(client, ref, { configs: verbose, children: false });
+  const name = ref.toString();
   if (top.kind === "image") {
     if (!verbose) {
-      ctx.out(indentRaw(top.bytes));
+      ctx.out(goIndent(new TextDecoder().decode(top.bytes), "\t") + "\n");
       return 0;
     }
+    // docker fills the platform from the config, empty when the config has none.
     const c = top.config ?? {};
     const platform: Platform = { os: c.os ?? "", architecture: c.architecture ?? "" };
     if (c.variant) platform.variant = c.variant;
     if (c["os.version"]) platform["os.version"] = c["os.version"];
-    ctx.out(tabs(verboseEntry(ref.toString(), { ...top.descriptor, platform }, top.bytes)));
+    if (c["os.features"]?.length) platform["os.features"] = c["os.features"];
+    ctx.out(
+      verboseJson(
+        [{ ref: name, descriptor: { ...top.descriptor, platform }, raw: top.bytes }],
+        false,
+      ),
+    );
     return 0;
   }
   if (!verbose) {
+    // docker rebuilds the list from its entries: its own field order, no annotations.
     ctx.out(listJson(top.descriptor.mediaType, top.index.manifests));
     return 0;
   }
+  // Every image entry, attestations too, with the platform the list gives it.
   const repo = client.repositoryOf(ref);
-  const out = await mapConcurrent(top.index.manifests, 8, async (d) => {
-    const m = await repo.getManifest(d.digest, d);
-    return verboseEntry(`${ref}@${d.digest}`, d, m.bytes);
-  });
-  ctx.out(tabs(out));
+  const images = top.index.manifests.filter((d) => isImageManifestMediaType(d.mediaType));
+  let entries: VerboseEntry[];
+  try {
+    entries = await mapConcurrent(images, 8, async (d) => {
+      const m = await repo.getManifest(d.digest, d);
+      return {
+        ref: entryName(name, d.digest),
+        descriptor: { ...bare(m.descriptor), platform: d.platform },
+        raw: m.bytes,
+      };
+    });
+  } catch (e) {
+    throw e instanceof RegistryError ? e.withContext(`"${name}"`) : e;
+  }
+  ctx.out(verboseJson(entries, true));
   return 0;
-}
-
-/** docker's order of platform fields. */
-function platformJson(p: Platform): Record<string, unknown> {
-  const o: Record<string, unknown> = { architecture: p.architecture, os: p.os };
-  if (p["os.version"]) o["os.version"] = p["os.version"];
-  if (p["os.features"]?.length) o["os.features"] = p["os.features"];
-  if (p.variant) o.variant = p.variant;
-  if (p.features?.length) o.features = p.features;
-  return o;
-}
-
-/**
- * A list as docker prints it: three-space indentation, its own field order, and (as docker's list
- * type has none) no annotations: use `manifest-tool inspect --raw` to see those.
- */
-function listJson(mediaType: string, entries: Descriptor[]): string {
-  const doc: Record<string, unknown> = {
-    schemaVersion: 2,
-    mediaType,
-    manifests: entries.map((d) => {
-      const o: Record<string, unknown> = { mediaType: d.mediaType, size: d.size, digest: d.digest };
-      if (d.platform) o.platform = platformJson(d.platform);
-      return o;
-    }),
-  };
-  return JSON.stringify(doc, null, 3) + "\n";
-}
-
-/** docker's verbose structure of one manifest. */
-function verboseEntry(ref: string, descriptor: Descriptor, raw: Uint8Array): unknown {
-  const doc = JSON.parse(new TextDecoder().decode(raw));
-  const key = descriptor.mediaType === OCI_MANIFEST ? "OCIManifest" : "SchemaV2Manifest";
-  const d: Record<string, unknown> = {
-    mediaType: descriptor.mediaType,
-    digest: descriptor.digest,
-    size: descriptor.size,
-  };
-  if (descriptor.platform) d.platform = platformJson(descriptor.platform);
-  return { Ref: ref, Descriptor: d, Raw: encodeBase64(raw), [key]: doc };
-}
-
-/** Tab-indented JSON, as docker prints its verbose output. */
-function tabs(v: unknown): string {
-  return JSON.stringify(v, null, "\t") + "\n";
-}
-
-/** The raw manifest re-indented with tabs, keeping its trailing white space (docker's json.Indent). */
-function indentRaw(raw: Uint8Array): string {
-  const text = new TextDecoder().decode(raw);
-  const trailing = /\s*$/.exec(text)?.[0] ?? "";
-  return JSON.stringify(JSON.parse(text), null, "\t") + trailing + "\n";
-}
-
-function byDigest(ref: string, digest: string): string {
-  const r = parseReference(ref);
-  return new Reference({ registry: r.registry, repository: r.repository, digest }).toString();
 }
 
 async function rm(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx, "manifest rm", {});
   if (values.help) return help(ctx);
-  if (positionals.length === 0) throw new UsageError("manifest rm takes at least one list");
-  const st = store(ctx);
+  if (positionals.length === 0) {
+    throw new UsageError("manifest rm takes at least one list: LIST...");
+  }
+  const names = positionals.map((l) => listName(l).name);
+  const store = openStore(ctx);
   const missing: string[] = [];
-  for (const l of positionals) {
-    const { name } = listName(l);
-    if (!await st.remove(name)) missing.push(name);
-  }
-  if (missing.length > 0) {
-    throw new UsageError(`No such manifest list: ${missing.map((m) => `"${m}"`).join(", ")}`);
-  }
+  // As docker: every list that exists is removed, then the missing ones are reported.
+  for (const name of names) if (!await store.remove(name)) missing.push(name);
+  if (missing.length > 0) throw new ManifestListNotFoundError(missing);
   return 0;
 }
 
-function help(ctx: CommandContext): number {
-  ctx.out(MANIFEST_HELP);
-  return 0;
+// docker's output. `docker manifest inspect` prints an image's bytes through Go's json.Indent
+// (tabs, its own escapes and trailing white space kept) and everything else through
+// json.MarshalIndent: a list as distribution's manifestlist builds it (three spaces, fixed field
+// order, a platform on every entry), the verbose view as tab-indented structs whose manifests are
+// compacted with HTML escaping. The helpers below reproduce that on the exact bytes, not on a
+// JSON.parse round trip (which would reorder numeric keys and change escapes and numbers).
+
+/** An entry in docker's verbose view (`types.ImageManifest`). */
+interface VerboseEntry {
+  ref: string;
+  descriptor: Descriptor;
+  raw: Uint8Array;
+}
+
+function localVerbose(e: LocalEntry): VerboseEntry {
+  return { ref: e.ref, descriptor: e.descriptor, raw: e.raw };
+}
+
+/** A locally stored entry without -v: docker prints its compacted copy, re-indented. */
+function localRawJson(raw: Uint8Array): string {
+  return goIndent(goCompact(new TextDecoder().decode(raw)), "\t") + "\n";
+}
+
+/** `manifestlist.FromDescriptors` output: schemaVersion, mediaType, entries with platforms. */
+function listJson(mediaType: string, entries: Descriptor[]): string {
+  const items = entries.map((d) =>
+    `{"mediaType":${goString(d.mediaType)},"size":${d.size},"digest":${goString(d.digest)},` +
+    `"platform":${platformJson(d.platform, true)}}`
+  );
+  const text = `{"schemaVersion":2,"mediaType":${goString(mediaType)},"manifests":[${
+    items.join(",")
+  }]}`;
+  return goIndent(text, "   ") + "\n";
+}
+
+/** docker's `-v` view: one object, or an array of them for a list. */
+function verboseJson(entries: VerboseEntry[], asList: boolean): string {
+  const items = entries.map((e) => {
+    const d = e.descriptor;
+    const manifestKey = d.mediaType === OCI_MANIFEST ? "OCIManifest" : "SchemaV2Manifest";
+    const text = new TextDecoder().decode(e.raw);
+    // A manifest that does not parse has no typed view in docker either.
+    let typed = "";
+    try {
+      parseManifest(e.raw);
+      typed = `,"${manifestKey}":${goCompact(text)}`;
+    } catch { /* left out */ }
+    return `{"Ref":${goString(e.ref)},"Descriptor":{"mediaType":${goString(d.mediaType)},` +
+      `"digest":${goString(d.digest)},"size":${d.size},"platform":${
+        platformJson(d.platform, false)
+      }},"Raw":"${encodeBase64(e.raw)}"${typed}}`;
+  });
+  return goIndent(asList ? `[${items.join(",")}]` : items[0], "\t") + "\n";
+}
+
+/**
+ * A platform in Go's field order. `withFeatures`: distribution's PlatformSpec (which has
+ * `features`); otherwise the OCI Platform docker's verbose view uses (which does not).
+ */
+function platformJson(p: Platform | undefined, withFeatures: boolean): string {
+  const parts = [
+    `"architecture":${goString(p?.architecture ?? "")}`,
+    `"os":${goString(p?.os ?? "")}`,
+  ];
+  if (p?.["os.version"]) parts.push(`"os.version":${goString(p["os.version"])}`);
+  if (p?.["os.features"]?.length) {
+    parts.push(`"os.features":[${p["os.features"].map(goString).join(",")}]`);
+  }
+  if (p?.variant) parts.push(`"variant":${goString(p.variant)}`);
+  if (withFeatures && p?.features?.length) {
+    parts.push(`"features":[${p.features.map(goString).join(",")}]`);
+  }
+  return `{${parts.join(",")}}`;
+}
+
+/** A string as Go's encoding/json writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped. */
+function goString(s: string): string {
+  return escapeHtml(JSON.stringify(s));
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** Go's json.Compact with HTML escaping, as encoding/json applies it to a Marshaler's output. */
+function goCompact(text: string): string {
+  let out = "";
+  let inString = false;
+  let escaped = false;
+  for (const c of text) {
+    if (inString) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c === "\\") escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\n" || c === "\r") continue;
+    if (c === '"') inString = true;
+    out += c;
+  }
+  return escapeHtml(out);
+}
+
+/**
+ * Go's json.Indent: white space between tokens dropped, a new line and `indent` per level, `{}`
+ * and `[]` kept empty, string contents untouched, white space after the value kept.
+ */
+function goIndent(text: string, indent: string): string {
+  let out = "";
+  let depth = 0;
+  let needIndent = false;
+  let inString = false;
+  let escaped = false;
+  let started = false;
+  const newline = (d: number) => "\n" + indent.repeat(d);
+  for (const c of text) {
+    if (inString) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c === "\\") escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\n" || c === "\r") {
+      if (started && depth === 0 && !needIndent) out += c; // after the value: kept, as Go does
+      continue;
+    }
+    started = true;
+    if (needIndent && c !== "}" && c !== "]") {
+      needIndent = false;
+      depth++;
+      out += newline(depth);
+    }
+    switch (c) {
+      case "{":
+      case "[":
+        needIndent = true;
+        out += c;
+        break;
+      case ",":
+        out += c + newline(depth);
+        break;
+      case ":":
+        out += ": ";
+        break;
+      case "}":
+      case "]":
+        if (needIndent) needIndent = false;
+        else {
+          depth--;
+          out += newline(depth);
+        }
+        out += c;
+        break;
+      case '"':
+        inString = true;
+        out += c;
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
 }
