@@ -4,7 +4,7 @@
  * lists / OCI image indexes. This file is the only place that reads `Deno.args`, prints and exits;
  * each command lives in `cli/<command>.ts` and returns its exit code.
  *
- * Exit codes: 0 success, 1 failure, 2 usage error.
+ * Exit codes: 0 success, 1 failure, 2 usage error (what the user typed or wrote), 130 interrupted.
  *
  * @example
  * ```sh
@@ -14,7 +14,7 @@
  * @module
  */
 
-import { UsageError } from "./lib/errors.ts";
+import { InterruptedError, UsageError } from "./lib/errors.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 import { type Command, type CommandContext, GLOBAL_HELP, parseGlobalArgs } from "./cli/context.ts";
 import { COMMANDS } from "./cli/commands.ts";
@@ -46,7 +46,7 @@ export interface CliIO {
 }
 
 /**
- * Runs the CLI with `args` and returns the exit code: 0 success, 1 failure, 2 usage error.
+ * Runs the CLI with `args` and returns the exit code: 0 success, 1 failure, 2 usage error, 130 interrupted.
  * Errors print as one line; `--debug` adds the stack and the cause chain.
  *
  * @example
@@ -83,6 +83,7 @@ export async function main(args: string[], io: CliIO = denoIO()): Promise<number
   } catch (e) {
     io.err(`manifest-tool: ${oneLine(e)}\n`);
     if (debug) io.err(trace(e));
+    if (e instanceof InterruptedError) return 130;
     if (e instanceof UsageError) {
       io.err(`Run 'manifest-tool --help' for usage.\n`);
       return 2;

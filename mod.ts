@@ -56,6 +56,8 @@ export {
   type TransportRequest,
 } from "./lib/registry/transport.ts";
 export * from "./lib/push.ts";
+export * from "./lib/image_config.ts";
+export * from "./lib/spec_args.ts";
 export * from "./lib/inspect.ts";
 export * from "./lib/spec.ts";
 export * from "./lib/spec_parse.ts";
@@ -66,3 +68,4 @@ export * from "./lib/format/human.ts";
 export * from "./lib/format/raw.ts";
 export * from "./lib/format/platforms.ts";
 export * from "./lib/format/check.ts";
+export * from "./lib/format/push.ts";

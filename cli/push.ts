@@ -6,11 +6,19 @@
  */
 
 import { UsageError } from "../lib/errors.ts";
+import {
+  outcomeLine,
+  outcomeRecord,
+  outcomeSummary,
+  pushPlanText,
+  pushResultJson,
+} from "../lib/format/push.ts";
 import type { IndexFormat } from "../lib/media_types.ts";
-import { parsePlatform } from "../lib/platform.ts";
-import { pushIndex, type PushResult, type PushSpec } from "../lib/push.ts";
+import { pushIndex, pushIndexes, type PushRunOptions, type PushSpec } from "../lib/push.ts";
 import { parseReference } from "../lib/reference.ts";
-import { readSpecFile } from "../lib/spec.ts";
+import type { RegistryClient } from "../lib/registry/client.ts";
+import { loadSpecs, parseShard } from "../lib/spec.ts";
+import { specFromArgs } from "../lib/spec_args.ts";
 import {
   type CommandContext,
   GLOBAL_HELP,
@@ -18,11 +26,12 @@ import {
   makeLogger,
   parseCommandArgs,
 } from "./context.ts";
+import { interruptSignal } from "./interrupt.ts";
 import { progressReporter } from "./progress.ts";
 
 /** Help of `push`. */
 export const PUSH_HELP = `Usage:
-  manifest-tool [global flags] push [--type docker|oci] from-spec [flags] FILE.yaml
+  manifest-tool [global flags] push [--type docker|oci] from-spec [flags] FILE|DIR [FILE|DIR...]
   manifest-tool [global flags] push [--type docker|oci] from-args --platforms LIST --template T --target REF [flags]
 
 Assemble per-platform images into one manifest list (--type docker, the default) or OCI image
@@ -30,11 +39,19 @@ index (--type oci) and push it. Sources in other repositories of the target regi
 sources in other registries are copied; the index is written only once every image it names is in
 the target repository.
 
+from-spec takes one or more files (several specs in one file are separated by "---") and
+directories (their *.yaml and *.yml files, in name order). Every spec is checked before anything
+is sent; then all of them are pushed in one run, sharing tokens, source reads and blob mounts. A
+spec that fails leaves its tags untouched and does not stop the others (unless --fail-fast).
+
 Flags:
   --type docker|oci       index media type (default docker)
   --ignore-missing        warn about and skip sources that cannot be read
   --dry-run               resolve and print the index and the plan, write nothing
-  --json                  print a JSON description of what was pushed
+  --json                  print a JSON description of what was pushed (an array for several specs)
+from-spec flags:
+  --fail-fast             with several specs, start no more after the first failure
+  --shard I/N             push only specs I, I+N, I+2N, ... (1-based, across all files given)
 from-args flags:
   --platforms LIST        comma-separated os/arch[/variant] (repeatable)
   --template T            source pattern; OS, ARCH and VARIANT are replaced per platform
@@ -47,7 +64,10 @@ Examples:
   manifest-tool push --type oci from-args --platforms linux/amd64,linux/arm/v7 \\
     --template registry.example/app:1.0-OS-ARCHVARIANT --target registry.example/app:1.0
 
-The last line printed is "Digest: sha256:<hex> <size>".
+The last line printed is "Digest: sha256:<hex> <size>". With several specs, one line per spec in
+input order ("Digest: sha256:<hex> <size> <target>" or "Failed: <target>: <reason>"), then
+"N pushed, M failed"; the exit code is 1 if any failed. Ctrl-C stops the run: nothing more is
+committed, exit code 130.
 
 ${GLOBAL_HELP}
 `;
@@ -57,6 +77,8 @@ const OPTIONS = {
   "ignore-missing": { type: "boolean" },
   "dry-run": { type: "boolean" },
   json: { type: "boolean" },
+  "fail-fast": { type: "boolean" },
+  shard: { type: "string" },
   platforms: { type: "string", multiple: true },
   template: { type: "string" },
   target: { type: "string" },
@@ -76,119 +98,106 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     throw new UsageError(`Invalid --type "${type}": expected docker or oci`);
   }
   const [mode, ...rest] = positionals;
-  let spec: PushSpec;
+  let specs: PushSpec[];
+  let batch = false;
   if (mode === "from-spec") {
     for (const f of ["platforms", "template", "target", "tags", "annotations"]) {
       if (values[f] !== undefined) {
         throw new UsageError(`push from-spec: flag "--${f}" belongs to from-args`);
       }
     }
-    if (rest.length !== 1) {
-      throw new UsageError(
-        `push from-spec takes one YAML file, got ${rest.length === 0 ? "none" : rest.length}`,
-      );
+    if (rest.length === 0) {
+      throw new UsageError("push from-spec takes YAML files or directories, got none");
     }
-    spec = await readSpecFile(rest[0]);
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
+    const loaded = await loadSpecs(rest, { shard });
+    specs = loaded.map((l) => l.spec);
+    // One spec: today's output; several (or a shard of them): one line each and a summary.
+    batch = specs.length !== 1 || shard !== undefined;
   } else if (mode === "from-args") {
+    for (const f of ["fail-fast", "shard"]) {
+      if (values[f] !== undefined) {
+        throw new UsageError(`push from-args: flag "--${f}" belongs to from-spec`);
+      }
+    }
     if (rest.length > 0) {
       throw new UsageError(`push from-args takes no arguments, got "${rest[0]}"`);
     }
-    spec = specFromArgs(values);
+    specs = [specFromArgs({
+      platforms: values.platforms as string[] | undefined,
+      template: values.template as string | undefined,
+      target: values.target as string | undefined,
+      tags: values.tags as string[] | undefined,
+      annotations: values.annotations as string[] | undefined,
+    })];
   } else if (mode === undefined) {
     throw new UsageError("push needs a mode: from-spec FILE or from-args");
   } else {
     throw new UsageError(`Unknown push mode "${mode}": expected from-spec or from-args`);
   }
 
+  const targets = specs.map((s) => parseReference(s.image).registry);
   const registries = [
-    parseReference(spec.image).registry,
-    ...spec.manifests.map((m) => parseReference(m.image).registry),
+    ...targets,
+    ...specs.flatMap((s) => s.manifests.map((m) => parseReference(m.image).registry)),
   ];
   const logger = makeLogger(ctx, globals);
-  await using client = makeClient(ctx, globals, [...new Set(registries)], logger, [registries[0]]);
-  const result = await pushIndex(client, spec, {
+  // Flag credentials go to the target registries only, never to a source registry elsewhere.
+  await using client = makeClient(ctx, globals, [...new Set(registries)], logger, [
+    ...new Set(targets),
+  ]);
+  using interrupt = interruptSignal();
+  const options: PushRunOptions = {
     format: type as IndexFormat,
     ignoreMissing: values["ignore-missing"] === true,
     dryRun: values["dry-run"] === true,
+    failFast: values["fail-fast"] === true,
+    signal: interrupt.signal,
     onProgress: ctx.isTerminal && !values.json ? progressReporter(ctx) : undefined,
-  });
-  if (values.json) {
-    ctx.out(JSON.stringify(resultJson(result), null, 2) + "\n");
+  };
+  return batch
+    ? await pushBatch(ctx, client, specs, options, values.json === true)
+    : await pushOne(ctx, client, specs[0], options, values.json === true);
+}
+
+async function pushOne(
+  ctx: CommandContext,
+  client: RegistryClient,
+  spec: PushSpec,
+  options: PushRunOptions,
+  json: boolean,
+): Promise<number> {
+  const result = await pushIndex(client, spec, options);
+  if (json) {
+    ctx.out(JSON.stringify(pushResultJson(result), null, 2) + "\n");
     return 0;
   }
   if (result.dryRun) {
     ctx.out(new TextDecoder().decode(result.bytes) + "\n");
-    ctx.out(planText(result));
+    ctx.out(pushPlanText(result));
   }
   ctx.out(`Digest: ${result.descriptor.digest} ${result.descriptor.size}\n`);
   return 0;
 }
 
-/** Builds the spec of `push from-args` (manifest-tool's OS/ARCH/VARIANT template). */
-function specFromArgs(values: Record<string, unknown>): PushSpec {
-  const list = (k: string) =>
-    ((values[k] as string[] | undefined) ?? []).flatMap((v) => v.split(",")).map((v) => v.trim())
-      .filter(Boolean);
-  const platforms = list("platforms");
-  const template = values.template as string | undefined;
-  const target = values.target as string | undefined;
-  if (platforms.length === 0) {
-    throw new UsageError('push from-args needs "--platforms os/arch[/variant],…"');
-  }
-  if (!template) throw new UsageError('push from-args needs "--template" (e.g. repo:tag-OS-ARCH)');
-  if (!target) throw new UsageError('push from-args needs "--target" (the index reference)');
-  if (!/OS|ARCH/.test(template)) {
-    throw new UsageError(
-      `--template "${template}" has no OS or ARCH placeholder: every platform would use the same image`,
-    );
-  }
-  const annotations: Record<string, string> = {};
-  for (const a of list("annotations")) {
-    const i = a.indexOf("=");
-    if (i <= 0) throw new UsageError(`Invalid --annotations "${a}": expected key=value`);
-    annotations[a.slice(0, i)] = a.slice(i + 1);
-  }
-  return {
-    image: target,
-    tags: list("tags"),
-    annotations,
-    manifests: platforms.map((s) => {
-      const p = parsePlatform(s);
-      // VARIANT is dropped (with nothing in its place) for platforms without one.
-      const image = template.replaceAll("VARIANT", p.variant ?? "").replaceAll(
-        "ARCH",
-        p.architecture,
-      )
-        .replaceAll("OS", p.os);
-      return { image, platform: p };
-    }),
-  };
-}
-
-function planText(r: PushResult): string {
-  const lines = [`Plan for ${r.target} (dry run, nothing written):`];
-  for (const m of r.manifests) {
-    lines.push(
-      `  manifest ${m.descriptor.digest} ${
-        m.action === "present" ? "already present" : "put"
-      } (${m.source})`,
-    );
-  }
-  for (const b of r.blobs) lines.push(`  blob ${b.digest} ${b.size} ${b.action} from ${b.from}`);
-  for (const s of r.skipped) lines.push(`  skipped ${s.image}: ${s.reason}`);
-  lines.push(`  tags: ${r.tags.join(", ")}`);
-  return lines.join("\n") + "\n";
-}
-
-function resultJson(r: PushResult): unknown {
-  return {
-    target: r.target,
-    tags: r.tags,
-    dryRun: r.dryRun,
-    descriptor: r.descriptor,
-    index: r.index,
-    manifests: r.manifests,
-    blobs: r.blobs,
-    skipped: r.skipped,
-  };
+async function pushBatch(
+  ctx: CommandContext,
+  client: RegistryClient,
+  specs: PushSpec[],
+  options: PushRunOptions,
+  json: boolean,
+): Promise<number> {
+  const outcomes = await pushIndexes(client, specs, {
+    ...options,
+    onOutcome: json ? undefined : (o) => {
+      if (o.result?.dryRun) {
+        ctx.out(new TextDecoder().decode(o.result.bytes) + "\n");
+        ctx.out(pushPlanText(o.result));
+      }
+      ctx.out(outcomeLine(o) + "\n");
+    },
+  });
+  if (json) ctx.out(JSON.stringify(outcomes.map(outcomeRecord), null, 2) + "\n");
+  else ctx.out(outcomeSummary(outcomes) + "\n");
+  return outcomes.some((o) => o.status === "failed") ? 1 : 0;
 }

@@ -273,3 +273,85 @@ export class SizeMismatchError extends Error {
     this.actual = actual;
   }
 }
+
+/**
+ * Something a run needs is not in the registry: a source image, a manifest an index names, or an
+ * entry of an index for the platform asked. `reference` names it as the user (or the index) gave
+ * it; `cause` holds the registry's answer when there was one. Exit code 1: what a registry holds is
+ * never bad input.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NotFoundError } from "./errors.ts";
+ * const err = new NotFoundError("r.example/app:1", 'Source image "r.example/app:1": 404 Not Found');
+ * assert.equal(err.reference, "r.example/app:1");
+ * ```
+ */
+export class NotFoundError extends Error {
+  /** What was not found, as named by the user or by the index that lists it. */
+  readonly reference: string;
+  /** Creates the error; `message` is the whole one-line message. */
+  constructor(reference: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "NotFoundError";
+    this.reference = reference;
+  }
+}
+
+/**
+ * Two things a run would write cannot both be: two manifests of one index with the same platform,
+ * or two specs of one run that own the same tag. Found after reading the registry, so exit code 1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConflictError } from "./errors.ts";
+ * const err = new ConflictError("Two manifests have the same platform linux/amd64", {
+ *   key: "linux/amd64",
+ *   digests: ["sha256:aa", "sha256:bb"],
+ * });
+ * assert.deepEqual(err.digests, ["sha256:aa", "sha256:bb"]);
+ * ```
+ */
+export class ConflictError extends Error {
+  /** What the two share (a platform key, a tag). */
+  readonly key: string;
+  /** The digests (or references) in conflict. */
+  readonly digests: string[];
+  /** Creates the error. */
+  constructor(message: string, init: { key: string; digests: string[] }, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConflictError";
+    this.key = init.key;
+    this.digests = init.digests;
+  }
+}
+
+/**
+ * A run was cancelled through its `AbortSignal` (Ctrl-C in the CLI). `committed` lists the targets
+ * whose index was written before the abort (none for a single push that was interrupted before its
+ * commit); nothing else was tagged. The CLI exits 130.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InterruptedError } from "./errors.ts";
+ * assert.equal(new InterruptedError([]).message, "Interrupted: nothing was committed");
+ * ```
+ */
+export class InterruptedError extends Error {
+  /** Targets committed before the abort, in input order. */
+  readonly committed: string[];
+  /** Creates the error. */
+  constructor(committed: string[], options?: ErrorOptions) {
+    super(
+      committed.length === 0
+        ? "Interrupted: nothing was committed"
+        : `Interrupted: only ${committed.join(", ")} committed, nothing else was`,
+      options,
+    );
+    this.name = "InterruptedError";
+    this.committed = committed;
+  }
+}

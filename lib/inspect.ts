@@ -15,7 +15,6 @@ import {
   type ImageManifest,
   type Index,
   isAttestation,
-  ManifestFormatError,
 } from "./manifest.ts";
 import {
   DOCKER_CONFIG,
@@ -27,6 +26,7 @@ import { formatPlatform, type Platform, platformMatches } from "./platform.ts";
 import { Once, Semaphore } from "./pool.ts";
 import type { Reference } from "./reference.ts";
 import type { FetchedManifest, RegistryClient, Repository } from "./registry/client.ts";
+import { parseImageConfig, platformOfConfig } from "./image_config.ts";
 
 /** An image: its manifest and (when fetched) its config. */
 export interface InspectedImage {
@@ -124,25 +124,8 @@ export class PlatformNotFoundError extends Error {
   }
 }
 
-/**
- * The platform an image config declares (os, architecture, variant, os.version), or undefined when
- * it names no os and architecture.
- *
- * @example
- * ```ts
- * import { platformOfConfig } from "./inspect.ts";
- * const p = platformOfConfig({ os: "linux", architecture: "arm", variant: "v7" });
- * console.assert(p?.variant === "v7");
- * ```
- */
-export function platformOfConfig(config: ImageConfig | undefined): Platform | undefined {
-  if (!config?.os || !config.architecture) return undefined;
-  const p: Platform = { os: config.os, architecture: config.architecture };
-  if (config.variant) p.variant = config.variant;
-  if (config["os.version"]) p["os.version"] = config["os.version"];
-  if (config["os.features"]?.length) p["os.features"] = config["os.features"];
-  return p;
-}
+/** The platform an image config declares; see `lib/image_config.ts` (kept here for importers). */
+export { platformOfConfig } from "./image_config.ts";
 
 /**
  * The name under which an entry of `name` is shown: `name` with `@digest` (a digest already in
@@ -269,13 +252,11 @@ function parseConfig(
   d: Descriptor,
   repo: string,
 ): ImageConfig | undefined {
-  let doc: unknown;
   try {
-    doc = JSON.parse(new TextDecoder().decode(bytes));
+    return parseImageConfig(bytes, `${repo}@${d.digest}`);
   } catch (e) {
-    // An image config must be JSON; an artifact's JSON-typed config is only shown when it is.
+    // An image config must be a valid one; an artifact's JSON-typed config is only shown when it is.
     if (d.mediaType !== OCI_CONFIG && d.mediaType !== DOCKER_CONFIG) return undefined;
-    throw new ManifestFormatError(`config ${repo}@${d.digest} is not valid JSON`, { cause: e });
+    throw e;
   }
-  return doc && typeof doc === "object" && !Array.isArray(doc) ? doc as ImageConfig : undefined;
 }

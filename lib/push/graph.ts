@@ -1,0 +1,98 @@
+/**
+ * The run's view of registry content: each repository, manifest and image config read at most
+ * once per run, keyed by registry + repository + reference (a manifest fetched by tag is also
+ * filed under its digest), whatever the number of specs and sources that name it. Every stage
+ * reads through it, so two specs sharing a base image cost one request for it.
+ *
+ * @module
+ */
+
+import type { ImageConfig } from "../manifest.ts";
+import type { Descriptor } from "../manifest.ts";
+import { Once } from "../pool.ts";
+import type { FetchedManifest, RegistryClient, Repository } from "../registry/client.ts";
+import { parseImageConfig } from "../image_config.ts";
+
+/** Per-request options the graph hands to the registry client. */
+export interface GraphRequestOptions {
+  /** Aborts the request. */
+  signal?: AbortSignal;
+  /** Token scope hints for the request's registry (the whole run's, so one token serves all). */
+  scopes?: readonly string[];
+}
+
+/** Platform fields of an image config: all a push keeps of one. */
+export type ConfigPlatform = Pick<
+  ImageConfig,
+  "os" | "architecture" | "variant" | "os.version" | "os.features"
+>;
+
+/** The run's content cache; see the module doc. */
+export class Graph {
+  readonly #client: RegistryClient;
+  readonly #options: { signal?: AbortSignal; scopes?: Record<string, string[]> };
+  readonly #repos = new Map<string, Repository>();
+  readonly #manifests = new Once<string, FetchedManifest>();
+  readonly #configs = new Once<string, ConfigPlatform>();
+
+  /** A graph reading through `client`; `scopes` per registry, from the plan. */
+  constructor(
+    client: RegistryClient,
+    options: { signal?: AbortSignal; scopes?: Record<string, string[]> } = {},
+  ) {
+    this.#client = client;
+    this.#options = options;
+  }
+
+  /** The run's signal, if any. */
+  get signal(): AbortSignal | undefined {
+    return this.#options.signal;
+  }
+
+  /** Options for a request to `registry`: the run's signal and its scopes there. */
+  requestOptions(registry: string): GraphRequestOptions {
+    return { signal: this.#options.signal, scopes: this.#options.scopes?.[registry] };
+  }
+
+  /** One {@link Repository} object per repository of the run. */
+  repository(registry: string, name: string): Repository {
+    const key = `${registry}/${name}`;
+    let repo = this.#repos.get(key);
+    if (!repo) {
+      repo = this.#client.repository(registry, name);
+      this.#repos.set(key, repo);
+    }
+    return repo;
+  }
+
+  /** A manifest of `repo` by tag or digest (verified), fetched once per run. */
+  manifest(repo: Repository, reference: string, expected?: Descriptor): Promise<FetchedManifest> {
+    return this.#manifests.run(`${repo}@${reference}`, async () => {
+      this.#options.signal?.throwIfAborted();
+      const m = await repo.getManifest(reference, expected);
+      // By tag: the same document by digest is now known too.
+      if (reference !== m.descriptor.digest) {
+        this.#manifests.run(`${repo}@${m.descriptor.digest}`, () => Promise.resolve(m));
+      }
+      return m;
+    });
+  }
+
+  /** The platform fields of an image config (type-checked; `what` names the image). */
+  config(repo: Repository, descriptor: Descriptor, what: string): Promise<ConfigPlatform> {
+    return this.#configs.run(`${repo}@${descriptor.digest}`, async () => {
+      this.#options.signal?.throwIfAborted();
+      const bytes = await repo.fetchBlobBytes(descriptor);
+      const c = parseImageConfig(bytes, `"${what}"`);
+      // Only the platform fields are kept: a config may be large (history, env), and a run may
+      // hold thousands of them.
+      const out: ConfigPlatform = {};
+      if (c.os !== undefined) out.os = c.os;
+      if (c.architecture !== undefined) out.architecture = c.architecture;
+      if (c.variant !== undefined) out.variant = c.variant;
+      if (c["os.version"] !== undefined) out["os.version"] = c["os.version"];
+      if (c["os.features"] !== undefined) out["os.features"] = c["os.features"];
+      return out;
+    });
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * A push run: one plan, one content graph and one transfer graph shared by every spec, each spec
+ * taken through resolve → assemble → transfer → commit on its own, so a spec that fails (missing
+ * sources, a refused copy) is reported and leaves its tags untouched while the others go on.
+ *
+ * @module
+ */
+
+import { InterruptedError } from "../errors.ts";
+import type { RegistryClient } from "../registry/client.ts";
+import { assembleIndex } from "./assemble.ts";
+import { commitIndex } from "./commit.ts";
+import { Graph } from "./graph.ts";
+import { planPush, type RunPlan, type SpecPlan } from "./plan.ts";
+import { resolveSpec } from "./resolve.ts";
+import { Transfer } from "./transfer.ts";
+import type { PushResult, PushRunOptions, PushSpec, SpecOutcome } from "./types.ts";
+
+/**
+ * Pushes every spec of `specs` in one run and returns one outcome per spec, in input order. Every
+ * spec is planned before any request ({@link planPush} throws for bad input); each source
+ * document is read once per run and each blob mounted or copied once per target repository. A
+ * failed spec does not stop the others (unless `failFast`); an aborted run throws
+ * {@link InterruptedError} once everything in flight has stopped.
+ *
+ * @example
+ * ```ts ignore
+ * import { pushIndexes } from "./run.ts";
+ * import { RegistryClient } from "../registry/client.ts";
+ * await using client = new RegistryClient();
+ * const outcomes = await pushIndexes(client, [specA, specB], { format: "oci", failFast: true });
+ * for (const o of outcomes) console.log(o.status, o.target);
+ * ```
+ */
+export async function pushIndexes(
+  client: RegistryClient,
+  specs: readonly PushSpec[],
+  options: PushRunOptions = {},
+): Promise<SpecOutcome[]> {
+  const plan = planPush(specs, options);
+  return await new PushRun(client, plan, options).run();
+}
+
+/** The execution of a {@link RunPlan}; see the module doc. */
+export class PushRun {
+  /** The plan being executed. */
+  readonly plan: RunPlan;
+  readonly #client: RegistryClient;
+  readonly #options: PushRunOptions;
+  readonly #graph: Graph;
+  readonly #transfer: Transfer;
+
+  /** Prepares the run of `plan`; nothing is sent before {@link run}. */
+  constructor(client: RegistryClient, plan: RunPlan, options: PushRunOptions = {}) {
+    this.plan = plan;
+    this.#client = client;
+    this.#options = options;
+    this.#graph = new Graph(client, { signal: options.signal, scopes: plan.scopes });
+    // One token per registry for the whole run: target push scopes first, every source's pull.
+    for (const [registry, list] of Object.entries(plan.scopes)) {
+      client.auth.addScopes(registry, list);
+    }
+    this.#transfer = new Transfer(this.#graph, {
+      dryRun: options.dryRun,
+      chunkSize: options.chunkSize,
+      onProgress: options.onProgress,
+      onBlob: options.onBlob,
+      logger: client.logger,
+    });
+  }
+
+  /** Runs every spec; outcomes in input order (also reported through `onOutcome`). */
+  async run(): Promise<SpecOutcome[]> {
+    const specs = this.plan.specs;
+    const outcomes = new Array<SpecOutcome | undefined>(specs.length);
+    const signal = this.#options.signal;
+    let next = 0;
+    let emitted = 0;
+    let stop = false;
+    const emit = () => {
+      while (emitted < specs.length && outcomes[emitted]) {
+        const o = outcomes[emitted++]!;
+        this.#options.onOutcome?.(o);
+      }
+    };
+    const worker = async () => {
+      while (next < specs.length) {
+        const spec = specs[next++];
+        outcomes[spec.position] = stop || signal?.aborted
+          ? skipped(spec)
+          : await this.#outcome(spec);
+        if (outcomes[spec.position]!.status === "failed" && this.#options.failFast) stop = true;
+        emit();
+      }
+    };
+    const width = Math.max(1, Math.min(this.#options.specConcurrency ?? 8, specs.length));
+    await Promise.all(Array.from({ length: width }, worker));
+    if (signal?.aborted) {
+      const committed = outcomes.filter((o) => o?.status === "pushed").map((o) => o!.target);
+      throw new InterruptedError(committed, { cause: signal.reason });
+    }
+    return outcomes as SpecOutcome[];
+  }
+
+  async #outcome(spec: SpecPlan): Promise<SpecOutcome> {
+    const base = { position: spec.position, target: spec.target };
+    try {
+      const result = await this.pushSpec(spec);
+      return { ...base, status: result.dryRun ? "planned" : "pushed", result };
+    } catch (e) {
+      return { ...base, status: "failed", error: e instanceof Error ? e : new Error(String(e)) };
+    }
+  }
+
+  /** Takes one spec of the plan through resolve, assemble, transfer and commit. */
+  async pushSpec(spec: SpecPlan): Promise<PushResult> {
+    const logger = this.#client.logger;
+    const options = this.#options;
+    const resolved = await resolveSpec(this.#graph, spec, {
+      ignoreMissing: options.ignoreMissing,
+      logger,
+    });
+    const assembled = assembleIndex(spec, resolved, { encodeIndex: options.encodeIndex, logger });
+    const target = this.#graph.repository(spec.registry, spec.repository);
+    const { manifests, blobs } = await this.#transfer.bring(target, assembled.entries);
+    if (!options.dryRun) {
+      await commitIndex(target, spec.tags, assembled, { signal: options.signal });
+    }
+    return {
+      descriptor: assembled.descriptor,
+      index: assembled.index,
+      bytes: assembled.bytes,
+      target: spec.target,
+      tags: spec.tags,
+      manifests,
+      blobs,
+      skipped: resolved.skipped,
+      dryRun: options.dryRun ?? false,
+    };
+  }
+}
+
+function skipped(spec: SpecPlan): SpecOutcome {
+  return {
+    position: spec.position,
+    target: spec.target,
+    status: "skipped",
+    error: new Error("Not started: an earlier spec failed (--fail-fast)"),
+  };
+}

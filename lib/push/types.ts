@@ -1,0 +1,150 @@
+/**
+ * The public shapes of the write engine: what to push ({@link PushSpec}), how
+ * ({@link PushOptions}, {@link PushRunOptions}), and what happened ({@link PushResult},
+ * {@link SpecOutcome}).
+ *
+ * @module
+ */
+
+import type { Descriptor, Index } from "../manifest.ts";
+import type { IndexFormat } from "../media_types.ts";
+import type { Platform } from "../platform.ts";
+
+/** One source image of a push, with the platform the spec gives it (possibly partial). */
+export interface PushSource {
+  /** Source image reference (tag or digest). */
+  image: string;
+  /** Platform as given; missing fields are filled from the image config. */
+  platform?: Partial<Platform>;
+  /**
+   * The platform given is final: the image config is never read to complete it or to add fields
+   * back (e.g. a variant the user cleared, as `docker manifest annotate` lets one do). Needs at
+   * least os and architecture.
+   */
+  exactPlatform?: boolean;
+}
+
+/** What to push: manifest-tool's YAML spec, in object form. */
+export interface PushSpec {
+  /** Target reference (`registry/repo:tag`). */
+  image: string;
+  /** Extra tags for the index. */
+  tags?: string[];
+  /** Index annotations (OCI only). */
+  annotations?: Record<string, string>;
+  /** The sources. */
+  manifests: PushSource[];
+}
+
+/** How to push. */
+export interface PushOptions {
+  /** `docker` (manifest list, manifest-tool's default) or `oci` (image index). */
+  format?: IndexFormat;
+  /** Warn and skip sources that cannot be read, instead of failing. */
+  ignoreMissing?: boolean;
+  /** Resolve and plan, write nothing. */
+  dryRun?: boolean;
+  /**
+   * @deprecated Requests are bounded by the client's per-host limit (the CLI's `--concurrency`);
+   * this value is ignored.
+   */
+  concurrency?: number;
+  /** Bytes per PATCH for streamed copies; default: one streamed PUT per blob. */
+  chunkSize?: number;
+  /** Progress of streamed copies. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Called once per blob and target repository when its action is done. */
+  onBlob?: (action: BlobAction) => void;
+  /** The bytes of the index; default `serializeIndex` (compact, fixed key order). */
+  encodeIndex?: (index: Index) => Uint8Array;
+  /** Cancels the run: requests in flight are aborted and nothing more is committed. */
+  signal?: AbortSignal;
+}
+
+/** How to push several specs in one run (`pushIndexes`). */
+export interface PushRunOptions extends PushOptions {
+  /** Stop starting new specs after the first failure (the rest are reported `skipped`). */
+  failFast?: boolean;
+  /** Specs worked on at once (default 8); requests stay bounded by the client. */
+  specConcurrency?: number;
+  /** Called with each spec's outcome, in input order, as soon as it and those before it end. */
+  onOutcome?: (outcome: SpecOutcome) => void;
+}
+
+/** Progress of one streamed blob copy. */
+export interface ProgressEvent {
+  /** Blob digest. */
+  digest: string;
+  /** Bytes sent so far. */
+  bytes: number;
+  /** Blob size. */
+  total: number;
+  /** True on the last event of the blob. */
+  done: boolean;
+}
+
+/** What happened (or, in a dry run, would happen) to a blob. */
+export interface BlobAction {
+  /** Blob digest. */
+  digest: string;
+  /** Blob size. */
+  size: number;
+  /** Media type. */
+  mediaType: string;
+  /**
+   * `present`: in the target repo already; `mount`: mounted across repositories; `copy`: streamed
+   * from the source; `foreign`: non-distributable, not copied.
+   */
+  action: "present" | "mount" | "copy" | "foreign";
+  /** Where it came from (`registry/repo`). */
+  from: string;
+}
+
+/** What happened to a child manifest. */
+export interface ManifestAction {
+  /** Its descriptor as listed in the index. */
+  descriptor: Descriptor;
+  /** The source it came from. */
+  source: string;
+  /** `present`: already in the target repo; `put`: pushed by digest. */
+  action: "present" | "put";
+}
+
+/** The outcome of `pushIndex`. */
+export interface PushResult {
+  /** Descriptor of the index pushed. */
+  descriptor: Descriptor;
+  /** The index document. */
+  index: Index;
+  /** The exact bytes pushed (or that would be, in a dry run). */
+  bytes: Uint8Array;
+  /** Target reference. */
+  target: string;
+  /** Tags written: the target's and the extra ones. */
+  tags: string[];
+  /** Children. */
+  manifests: ManifestAction[];
+  /** Blobs. */
+  blobs: BlobAction[];
+  /** Sources skipped with `ignoreMissing`, with the reason. */
+  skipped: { image: string; reason: string }[];
+  /** True when nothing was written. */
+  dryRun: boolean;
+}
+
+/** What became of one spec of a run. */
+export interface SpecOutcome {
+  /** 0-based position of the spec in the run's input. */
+  position: number;
+  /** Its target reference. */
+  target: string;
+  /**
+   * `pushed`: index and tags written; `planned`: a dry run that would push; `failed`: nothing of it
+   * tagged; `skipped`: not started (`failFast` after a failure).
+   */
+  status: "pushed" | "planned" | "failed" | "skipped";
+  /** The result, when pushed or planned. */
+  result?: PushResult;
+  /** Why it failed or was skipped. */
+  error?: Error;
+}
