@@ -165,7 +165,7 @@ export async function pushIndex(
   const limit = options.concurrency ?? 8;
   const plan = validateSpec(spec, format);
   const { target } = plan;
-  const targetRepo = client.repositoryOf(target);
+  let targetRepo = client.repositoryOf(target);
 
   // One token per registry for the whole push: target push scope first, every source's pull.
   const scopes = new Map<string, string[]>();
@@ -181,12 +181,14 @@ export async function pushIndex(
   for (const s of plan.sources) {
     addScope(s.ref.registry, repositoryScope(s.ref.repository, ["pull"]));
   }
-  for (const [registry, list] of scopes) client.auth.addScopes(registry, list);
+  // The scopes travel with the push's requests as hints (the shared client is not changed).
+  const hinted = (r: Repository) => r.withOptions({ scopes: scopes.get(r.registry) ?? [] });
+  targetRepo = hinted(targetRepo);
 
   // Resolve every source concurrently.
   const skipped: { image: string; reason: string }[] = [];
   const resolved = await mapConcurrent(plan.sources, limit, async (s) => {
-    const repo = client.repositoryOf(s.ref);
+    const repo = hinted(client.repositoryOf(s.ref));
     try {
       return { ...s, repo, fetched: await repo.getManifest(s.ref.identifier) };
     } catch (e) {

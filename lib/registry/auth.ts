@@ -13,7 +13,14 @@ import { AuthError } from "../errors.ts";
 import { isLoopbackRegistry } from "../reference.ts";
 import { LIMITS, readCapped } from "../content.ts";
 import type { Credential, CredentialStore } from "./credentials.ts";
-import { printable, redact, type Transport, type TransportRequest } from "./transport.ts";
+import { encodeBase64 } from "../base64.ts";
+import {
+  abortable,
+  printable,
+  redact,
+  type Transport,
+  type TransportRequest,
+} from "./transport.ts";
 
 /** A parsed `WWW-Authenticate` challenge. */
 export interface Challenge {
@@ -103,8 +110,6 @@ interface Token {
 interface HostState {
   challenge?: Challenge;
   tokens: Token[];
-  /** Scopes added to every token request for the host (see {@link Authenticator.addScopes}). */
-  extra: Set<string>;
 }
 
 /** A request plus the scopes it needs (Bearer registries). */
@@ -113,6 +118,13 @@ export interface AuthRequest extends TransportRequest {
   registry: string;
   /** Scopes the request needs, e.g. `repository:x:pull,push`. */
   scopes: readonly string[];
+  /**
+   * More scopes to ask for if a token must be fetched for this request: those the rest of the
+   * operation will need (push to the target, pull from every mount source), so that one token
+   * serves it whole. They travel with each request of the operation (as oras-go passes scope
+   * hints per call); a cached token is reused when it covers {@link scopes} alone.
+   */
+  scopeHints?: readonly string[];
 }
 
 /**
@@ -161,18 +173,11 @@ export class Authenticator {
     return await this.#fetch(req, this.#state(req.registry));
   }
 
-  /**
-   * Adds scopes to every token requested for `registry` from now on, so that one token serves a
-   * whole operation (e.g. push to the target and pull from every mount source).
-   */
-  addScopes(registry: string, scopes: readonly string[]): void {
-    for (const a of atoms(scopes)) this.#state(registry).extra.add(a);
-  }
-
   async #fetch(req: AuthRequest, state: HostState): Promise<Response> {
     const needed = atoms(req.scopes);
     const headers = new Headers(req.headers);
-    const first = await this.#authorization(req.registry, state, needed);
+    const hints = atoms(req.scopeHints ?? []);
+    const first = await this.#authorization(req, state, needed, hints);
     if (first) headers.set("authorization", first);
     const sentWith = this.#seq;
     const res = await this.#transport.fetch({ ...req, headers });
@@ -204,7 +209,7 @@ export class Authenticator {
     state.challenge = challenge;
     for (const a of atoms(challenge.params.scope ? [challenge.params.scope] : [])) needed.add(a);
     // A token obtained since this request left (by a concurrent one) is as good as a new one.
-    const second = await this.#authorization(req.registry, state, needed, sentWith);
+    const second = await this.#authorization(req, state, needed, hints, sentWith);
     if (!second) throw this.#unauthorized(req, 401, challenge);
     headers.set("authorization", second);
     const again = await this.#transport.fetch({ ...req, headers });
@@ -219,29 +224,26 @@ export class Authenticator {
   #state(registry: string): HostState {
     let s = this.#hosts.get(registry);
     if (!s) {
-      s = { tokens: [], extra: new Set() };
+      s = { tokens: [] };
       this.#hosts.set(registry, s);
     }
     return s;
   }
 
   async #authorization(
-    registry: string,
+    req: AuthRequest,
     state: HostState,
     needed: Set<string>,
+    hints: Set<string>,
     newerThan?: number,
   ): Promise<string | undefined> {
     const c = state.challenge;
     if (!c) return undefined;
+    const registry = req.registry;
     const cred = await this.#credentials.get(registry);
     if (c.scheme === "basic") {
       if (!cred?.username && !cred?.password) return undefined;
-      return "Basic " +
-        btoa(
-          String.fromCharCode(
-            ...new TextEncoder().encode(`${cred.username ?? ""}:${cred.password ?? ""}`),
-          ),
-        );
+      return basic(cred.username, cred.password);
     }
     if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
     const now = Date.now();
@@ -250,14 +252,17 @@ export class Authenticator {
       [...needed].every((a) => t.atoms.has(a))
     );
     if (hit) return `Bearer ${hit.value}`;
-    const want = new Set([...needed, ...state.extra]);
+    const want = new Set([...needed, ...hints]);
     const key = `${registry} ${[...want].sort().join(" ")}`;
     let p = this.#inflight.get(key);
     if (!p) {
+      // Shared by every request that wants the same scopes, so it runs on no request's signal
+      // (the transport's timeouts bound it); each waiter stops waiting when its own aborts.
       p = this.#fetchToken(registry, c, want, cred).finally(() => this.#inflight.delete(key));
+      p.catch(() => {});
       this.#inflight.set(key, p);
     }
-    const token = await p;
+    const token = await abortable(p, req.signal, () => {});
     if (!state.tokens.includes(token)) {
       token.seq = ++this.#seq;
       state.tokens = [token, ...state.tokens.filter((t) => t.expiresAt > now)];
@@ -324,13 +329,7 @@ export class Authenticator {
       const headers = new Headers();
       const user = cred?.identityToken ? "<token>" : cred?.username;
       const pass = cred?.identityToken ?? cred?.password;
-      if (user !== undefined || pass !== undefined) {
-        headers.set(
-          "authorization",
-          "Basic " +
-            btoa(String.fromCharCode(...new TextEncoder().encode(`${user ?? ""}:${pass ?? ""}`))),
-        );
-      }
+      if (user !== undefined || pass !== undefined) headers.set("authorization", basic(user, pass));
       this.tokenRequests++;
       res = await this.#transport.fetch({ method: "GET", url, headers });
     }
@@ -423,6 +422,11 @@ export class Authenticator {
       { host: req.registry, status },
     );
   }
+}
+
+/** The `Authorization` value of Basic credentials (RFC 7617, UTF-8). */
+function basic(user: string | undefined, pass: string | undefined): string {
+  return "Basic " + encodeBase64(new TextEncoder().encode(`${user ?? ""}:${pass ?? ""}`));
 }
 
 /** Whether `res` came from another host than `url` (the transport followed a redirect there). */

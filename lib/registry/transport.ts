@@ -86,6 +86,12 @@ export interface TransportRequest {
   idempotent?: boolean;
   /** Follow redirects (default true; GET and HEAD only). */
   followRedirects?: boolean;
+  /**
+   * Cancels the request: waiting for a slot, for the response, or reading or sending its body.
+   * An aborted request throws the signal's reason (an `AbortError` when it is not an `Error`) and
+   * is never retried.
+   */
+  signal?: AbortSignal;
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
@@ -145,15 +151,19 @@ export class Transport {
     const idempotent = req.idempotent ?? ["GET", "HEAD", "PUT", "DELETE"].includes(method);
     const replayable = !(req.body instanceof ReadableStream);
     const retries = idempotent && replayable ? (this.#opts.retries ?? 3) : 0;
+    const signal = req.signal;
+    throwIfAborted(signal);
     for (let attempt = 0;; attempt++) {
       let res: Response;
       try {
         res = await this.#followRedirects(method, req);
       } catch (e) {
+        // An abort is the caller's decision, never a reason to try again.
+        throwIfAborted(signal);
         // Only a lost connection is worth another try: a timeout already waited --timeout, and
         // content that failed verification would fail again.
         if (attempt < retries && isConnectionLost(e)) {
-          await this.#sleep(attempt, null, `${method} ${redact(req.url)}: ${errorText(e)}`);
+          await this.#sleep(attempt, null, `${method} ${redact(req.url)}: ${errorText(e)}`, signal);
           continue;
         }
         throw e;
@@ -164,6 +174,7 @@ export class Transport {
           attempt,
           res.headers.get("retry-after"),
           `${method} ${redact(req.url)}: ${res.status}`,
+          signal,
         );
         continue;
       }
@@ -176,15 +187,20 @@ export class Transport {
    * in the middle of the response body, up to the configured retries with the same backoff. For documents read whole
    * (manifests, configs): a reset in the middle of a body costs a new request, not the operation.
    */
-  async retryingReads<T>(what: string, read: () => Promise<T>): Promise<T> {
+  async retryingReads<T>(
+    what: string,
+    read: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const retries = this.#opts.retries ?? 3;
     for (let attempt = 0;; attempt++) {
       try {
         return await read();
       } catch (e) {
+        throwIfAborted(signal);
         // The transport retried what failed before a response; this is for bodies that broke.
         if (attempt >= retries || !(e as Record<symbol, unknown>)?.[BODY_BROKEN]) throw e;
-        await this.#sleep(attempt, null, `${what}: ${errorText(e)}`);
+        await this.#sleep(attempt, null, `${what}: ${errorText(e)}`, signal);
       }
     }
   }
@@ -218,7 +234,7 @@ export class Transport {
     const headers = new Headers(req.headers);
     const follow = (req.followRedirects ?? true) && (method === "GET" || method === "HEAD");
     for (let hop = 0;; hop++) {
-      const res = await this.#send(method, url, headers, req.body);
+      const res = await this.#send(method, url, headers, req.body, req.signal);
       if (!follow || res.status < 300 || res.status >= 400 || res.status === 304) return res;
       const location = res.headers.get("location");
       if (!location) return res;
@@ -252,6 +268,7 @@ export class Transport {
     url: URL,
     headers: Headers,
     body: RequestBody | undefined,
+    signal?: AbortSignal,
   ): Promise<Response> {
     const host = url.host;
     if (
@@ -266,15 +283,18 @@ export class Transport {
         let done!: () => void;
         this.#probes.set(host, new Promise<void>((r) => done = r));
         try {
-          return await this.#sendOnce(method, url, headers, body, "https");
+          return await this.#sendOnce(method, url, headers, body, "https", signal);
         } catch (e) {
           // Fall back only when the server answered TLS with something that is not TLS: a
           // certificate problem must stay an error, not turn into a plain-HTTP request.
-          if (!(e instanceof RegistryError) || e.status !== 0 || !NOT_TLS.test(causeText(e))) {
+          if (
+            signal?.aborted || !(e instanceof RegistryError) || e.status !== 0 ||
+            !NOT_TLS.test(causeText(e))
+          ) {
             throw e;
           }
           this.#logger.debug(`${host}: HTTPS failed (${errorText(e.cause ?? e)}), trying HTTP`);
-          const res = await this.#sendOnce(method, url, headers, body, "http");
+          const res = await this.#sendOnce(method, url, headers, body, "http", signal);
           this.#schemes.set(host, "http");
           return res;
         } finally {
@@ -283,7 +303,7 @@ export class Transport {
         }
       }
     }
-    return await this.#sendOnce(method, url, headers, body, this.#scheme(url));
+    return await this.#sendOnce(method, url, headers, body, this.#scheme(url), signal);
   }
 
   async #probe(host: string): Promise<void> {
@@ -311,100 +331,126 @@ export class Transport {
     headers: Headers,
     body: RequestBody | undefined,
     scheme: "https" | "http",
+    signal?: AbortSignal,
   ): Promise<Response> {
     const target = new URL(url);
     target.protocol = scheme + ":";
-    const what = `${method} ${redact(target)}`;
     if (this.#opts.userAgent && !headers.has("user-agent")) {
       headers.set("user-agent", this.#opts.userAgent);
     }
-    const insecure = scheme === "https" && this.#opts.insecure?.includes(target.host);
+    const insecure = scheme === "https" && this.#opts.insecure?.includes(target.host) === true;
     const client = insecure ? undefined : await this.#client(target.host, scheme);
-    const limit = this.#limit(target.host);
-    const release = await limit.acquire();
-    const controller = new AbortController();
+    const release = await acquire(this.#limit(target.host), signal);
     const timeoutMs = this.#opts.timeoutMs ?? 60_000;
-    let timedOut = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const clock = new Deadline(timeoutMs);
+    const raw = typeof body === "function" ? body() : body;
     // The clock runs from the last sign of progress: the request sent, or a chunk of its body
     // taken. A long upload is not a slow server.
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort(new Error(`no response within ${timeoutMs} ms`));
-      }, timeoutMs);
-    };
-    const raw = typeof body === "function" ? body() : body;
-    const sending = raw instanceof ReadableStream ? tracked(raw, arm) : undefined;
-    const payload = sending?.stream ?? raw as Uint8Array | undefined;
-    arm();
+    const sending = raw instanceof ReadableStream ? tracked(raw, () => clock.arm()) : undefined;
+    const onAbort = () => sending?.dispose(abortReason(signal!));
+    signal?.addEventListener("abort", onAbort, { once: true });
     const started = performance.now();
     this.requests++;
     try {
-      let res: Response;
-      if (insecure) {
-        res = await insecureFetch(target, {
-          method,
-          headers,
-          body: payload ?? null,
-          signal: controller.signal,
-        });
-      } else {
-        res = await fetch(target, {
-          method,
-          headers,
-          body: (payload ?? null) as BodyInit | null,
-          redirect: "manual",
-          signal: controller.signal,
-          ...(client ? { client } : {}),
-        });
-      }
+      const res = await this.#dispatch(method, target, headers, {
+        body: sending?.stream ?? raw as Uint8Array | undefined,
+        insecure,
+        client,
+        signal: signal ? AbortSignal.any([clock.signal, signal]) : clock.signal,
+      }, clock);
       // A server may answer (a 401, a 5xx) before it has read the body: stop sending it, so the
       // source it streams from is closed rather than pumped into a dead request.
       sending?.dispose();
       this.#logger.debug(
-        `${what} -> ${res.status} (${Math.round(performance.now() - started)} ms)`,
+        `${method} ${redact(target)} -> ${res.status} (${
+          Math.round(performance.now() - started)
+        } ms)`,
       );
-      return withIdleTimeout(
-        res,
-        this.#opts.idleTimeoutMs ?? timeoutMs,
+      return withIdleTimeout(res, {
+        ms: this.#opts.idleTimeoutMs ?? timeoutMs,
         method,
-        target,
-        controller,
-      );
+        url: target,
+        abort: clock.controller,
+        signal,
+      });
     } catch (e) {
       sending?.dispose();
-      this.#logger.debug(`${what} -> ${errorText(e)}`);
-      // A body that failed on its way out (content that did not verify, a source download that
-      // broke off or stalled, a source that refused us) is the real cause: say that, not "fetch
-      // failed".
-      const root = sending?.failure instanceof Error ? sending.failure : rootCause(e);
-      if (root) throw root;
-      if (timedOut) {
-        throw mark(
-          new RegistryError({
-            method,
-            url: redact(target),
-            status: 0,
-            message: `${what}: no response within ${timeoutMs} ms (see --timeout)`,
-          }, { cause: e }),
-          TIMEOUT,
-        );
-      }
-      const err = new RegistryError({
-        method,
-        url: redact(target),
-        status: 0,
-        message: `${what}: ${connectionHint(e, target, scheme)}`,
-      }, { cause: e });
-      // A request the runtime refuses to send (a blocked port, an invalid URL) fails the same way
-      // every time: not worth a retry.
-      throw PERMANENT.test(causeText(e)) ? err : mark(err, CONNECTION_LOST);
+      throw this.#failure(e, method, target, scheme, { clock, sending, signal });
     } finally {
-      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      clock.clear();
       release();
     }
+  }
+
+  /** Sends one request over Deno's fetch, or node:https for `--insecure` registries. */
+  #dispatch(
+    method: string,
+    target: URL,
+    headers: Headers,
+    init: {
+      body: Uint8Array | ReadableStream<Uint8Array> | undefined;
+      insecure: boolean;
+      client: Deno.HttpClient | undefined;
+      signal: AbortSignal;
+    },
+    clock: Deadline,
+  ): Promise<Response> {
+    clock.arm();
+    if (init.insecure) {
+      return insecureFetch(target, {
+        method,
+        headers,
+        body: init.body ?? null,
+        signal: init.signal,
+      });
+    }
+    return fetch(target, {
+      method,
+      headers,
+      body: (init.body ?? null) as BodyInit | null,
+      redirect: "manual",
+      signal: init.signal,
+      ...(init.client ? { client: init.client } : {}),
+    });
+  }
+
+  /** The error to throw for a request that got no response. */
+  #failure(
+    e: unknown,
+    method: string,
+    target: URL,
+    scheme: "https" | "http",
+    ctx: { clock: Deadline; sending?: { readonly failure: unknown }; signal?: AbortSignal },
+  ): unknown {
+    const what = `${method} ${redact(target)}`;
+    this.#logger.debug(`${what} -> ${errorText(e)}`);
+    if (ctx.signal?.aborted) return abortReason(ctx.signal);
+    // A body that failed on its way out (content that did not verify, a source download that
+    // broke off or stalled, a source that refused us) is the real cause: say that, not "fetch
+    // failed".
+    const root = ctx.sending?.failure instanceof Error ? ctx.sending.failure : rootCause(e);
+    if (root) return root;
+    if (ctx.clock.expired) {
+      return mark(
+        new RegistryError({
+          method,
+          url: redact(target),
+          status: 0,
+          message: `${what}: no response within ${ctx.clock.ms} ms (see --timeout)`,
+        }, { cause: e }),
+        TIMEOUT,
+      );
+    }
+    const err = new RegistryError({
+      method,
+      url: redact(target),
+      status: 0,
+      message: `${what}: ${connectionHint(e, target, scheme)}`,
+    }, { cause: e });
+    // A request the runtime refuses to send (a blocked port, an invalid URL) fails the same way
+    // every time: not worth a retry.
+    return PERMANENT.test(causeText(e)) ? err : mark(err, CONNECTION_LOST);
   }
 
   #limit(host: string): Semaphore {
@@ -450,14 +496,19 @@ export class Transport {
     return ["/etc/docker/certs.d", ...(home ? [`${home}/.docker/certs.d`] : [])];
   }
 
-  async #sleep(attempt: number, retryAfter: string | null, why: string): Promise<void> {
+  async #sleep(
+    attempt: number,
+    retryAfter: string | null,
+    why: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const max = this.#opts.retryMaxMs ?? 10_000;
     const base = this.#opts.retryBaseMs ?? 200;
     let ms = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);
     const after = parseRetryAfter(retryAfter);
     if (after !== undefined) ms = Math.min(max, after);
     this.#logger.debug(`${why}; retrying in ${Math.round(ms)} ms`);
-    await new Promise((r) => setTimeout(r, ms));
+    await delay(ms, signal);
   }
 }
 
@@ -514,7 +565,11 @@ function rootCause(e: unknown): Error | undefined {
 function tracked(
   source: ReadableStream<Uint8Array>,
   onProgress: () => void,
-): { stream: ReadableStream<Uint8Array>; dispose(): void; readonly failure: unknown } {
+): {
+  stream: ReadableStream<Uint8Array>;
+  dispose(reason?: Error): void;
+  readonly failure: unknown;
+} {
   const reader = source.getReader();
   let finished = false;
   let failure: unknown;
@@ -549,10 +604,10 @@ function tracked(
     get failure() {
       return failure;
     },
-    dispose() {
+    dispose(reason?: Error) {
       if (finished) return;
       finished = true;
-      const why = new Error("the response came before the request body was sent");
+      const why = reason ?? new Error("the response came before the request body was sent");
       reader.cancel(why).catch(() => {});
       try {
         ctrl.error(why);
@@ -566,19 +621,36 @@ function tracked(
 /**
  * A response whose body fails with a {@link RegistryError} (status 0) when no data arrives for
  * `ms` (a timeout) or the connection breaks (connection lost), and closes the connection: a
- * stalled transfer must fail, not hang, and a broken one must say so in one line.
+ * stalled transfer must fail, not hang, and a broken one must say so in one line. An aborted
+ * `signal` errors the body with its reason and closes the connection too.
  */
 function withIdleTimeout(
   res: Response,
-  ms: number,
-  method: string,
-  url: URL,
-  abort: AbortController,
+  o: { ms: number; method: string; url: URL; abort: AbortController; signal?: AbortSignal },
 ): Response {
   if (!res.body) return res;
-  const what = `${method} ${redact(url)}`;
+  const what = `${o.method} ${redact(o.url)}`;
   const reader = res.body.getReader();
+  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  let settled = false;
+  const stop = (err: unknown) => {
+    if (settled) return;
+    settled = true;
+    o.signal?.removeEventListener("abort", onAbort);
+    o.abort.abort(err);
+    reader.cancel(err).catch(() => {});
+    try {
+      ctrl.error(err);
+    } catch {
+      // Already closed.
+    }
+  };
+  const onAbort = () => stop(abortReason(o.signal!));
+  o.signal?.addEventListener("abort", onAbort, { once: true });
   const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      ctrl = c;
+    },
     async pull(controller) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const idle = new Promise<never>((_, reject) => {
@@ -586,39 +658,45 @@ function withIdleTimeout(
           () =>
             reject(mark(
               new RegistryError({
-                method,
-                url: redact(url),
+                method: o.method,
+                url: redact(o.url),
                 status: 0,
-                message: `${what}: no data for ${ms} ms (see --timeout)`,
+                message: `${what}: no data for ${o.ms} ms (see --timeout)`,
               }),
               TIMEOUT,
             )),
-          ms,
+          o.ms,
         );
       });
       try {
         const r = await Promise.race([reader.read(), idle]);
-        if (r.done) controller.close();
-        else controller.enqueue(r.value);
+        if (settled) return;
+        if (r.done) {
+          settled = true;
+          o.signal?.removeEventListener("abort", onAbort);
+          controller.close();
+        } else controller.enqueue(r.value);
       } catch (e) {
+        if (settled) return;
+        if (o.signal?.aborted) return stop(abortReason(o.signal));
         const err = e instanceof RegistryError ? e : mark(
           new RegistryError({
-            method,
-            url: redact(url),
+            method: o.method,
+            url: redact(o.url),
             status: 0,
             message: `${what}: connection lost while reading the response: ${errorText(e)}`,
           }, { cause: e }),
           CONNECTION_LOST,
         );
         if (!(e instanceof RegistryError)) mark(err, BODY_BROKEN);
-        abort.abort(err);
-        reader.cancel(err).catch(() => {});
-        controller.error(err);
+        stop(err);
       } finally {
         clearTimeout(timer);
       }
     },
     cancel(reason) {
+      settled = true;
+      o.signal?.removeEventListener("abort", onAbort);
       return reader.cancel(reason);
     },
   });
@@ -627,8 +705,100 @@ function withIdleTimeout(
     statusText: res.statusText,
     headers: res.headers,
   });
-  Object.defineProperty(out, "url", { value: res.url || url.href });
+  Object.defineProperty(out, "url", { value: res.url || o.url.href });
   return out;
+}
+
+/** A timer that aborts a request when nothing progressed for `ms`; re-armed on progress. */
+class Deadline {
+  readonly ms: number;
+  readonly controller = new AbortController();
+  expired = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(ms: number) {
+    this.ms = ms;
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  arm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.expired = true;
+      this.controller.abort(new Error(`no response within ${this.ms} ms`));
+    }, this.ms);
+  }
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/**
+ * The error an aborted signal stands for: its reason when that is an `Error` (a `DOMException`
+ * named `AbortError` by default), else an `AbortError` carrying it as cause.
+ */
+export function abortReason(signal: AbortSignal): Error {
+  const r = signal.reason;
+  if (r instanceof Error) return r;
+  return Object.assign(new DOMException("The operation was aborted", "AbortError"), { cause: r });
+}
+
+/** Throws the abort reason of `signal` when it is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortReason(signal);
+}
+
+/**
+ * `promise`, or the abort reason of `signal` when it aborts first; `onLate` receives the value if
+ * it comes after the abort (to give back a slot taken too late, say).
+ */
+export function abortable<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  onLate: (value: T) => void,
+): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.then(onLate, () => {});
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      reject(abortReason(signal));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then((v) => {
+      signal.removeEventListener("abort", onAbort);
+      if (aborted) onLate(v);
+      else resolve(v);
+    }, (e) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+  });
+}
+
+/** Waits `ms`, or rejects with the abort reason as soon as `signal` aborts. */
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  throwIfAborted(signal);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** A slot of `limit`, given up at once (or given back when it comes late) if `signal` aborts. */
+function acquire(limit: Semaphore, signal: AbortSignal | undefined): Promise<() => void> {
+  return abortable(limit.acquire(), signal, (release) => release());
 }
 
 async function readCertsDirs(host: string, dirs: readonly string[]): Promise<string[]> {
