@@ -37,7 +37,7 @@ export async function startHostile(handler: HostileHandler): Promise<Hostile> {
   const ac = new AbortController();
   const stopping = new AbortController();
   const log: SeenRequest[] = [];
-  let me!: Hostile;
+  const holder: { me?: Hostile } = {};
   const { promise: ready, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
     hostname: "127.0.0.1",
@@ -53,7 +53,7 @@ export async function startHostile(handler: HostileHandler): Promise<Hostile> {
       headers: new Headers(req.headers),
     };
     log.push(seen);
-    return await handler(req, seen, me);
+    return await handler(req, seen, holder.me!);
   });
   const addr = await ready;
   const host = `127.0.0.1:${addr.port}`;
@@ -66,7 +66,7 @@ export async function startHostile(handler: HostileHandler): Promise<Hostile> {
     })();
     return stopped;
   };
-  me = {
+  const me: Hostile = {
     host,
     url: `http://${host}`,
     log,
@@ -74,6 +74,7 @@ export async function startHostile(handler: HostileHandler): Promise<Hostile> {
     stop,
     [Symbol.asyncDispose]: stop,
   };
+  holder.me = me;
   return me;
 }
 
