@@ -10,10 +10,11 @@
  */
 
 import { AuthError } from "../errors.ts";
-import { isLoopbackRegistry } from "../reference.ts";
+import { isLoopbackRegistry, registryApiHost } from "../reference.ts";
 import { LIMITS, readCapped } from "../content.ts";
 import type { Credential, CredentialStore } from "./credentials.ts";
 import { encodeBase64 } from "../base64.ts";
+import { isHeaderToken } from "./credential_check.ts";
 import {
   abortable,
   printable,
@@ -170,7 +171,36 @@ export class Authenticator {
     // Concurrent first requests to a host are not held back to learn its challenge one at a
     // time: that would cost a round trip on every registry to save a few 401s on some. Their
     // token requests are shared instead (see #authorization).
+    if (!this.#atRegistry(req)) return await this.#fetchElsewhere(req);
     return await this.#fetch(req, this.#state(req.registry));
+  }
+
+  /**
+   * Whether `req` goes to the registry's own origin (scheme, host and port, as the transport will
+   * talk to them). An upload `Location` may point anywhere: credentials are scoped to the registry,
+   * as docker and containerd scope them per host.
+   */
+  #atRegistry(req: AuthRequest): boolean {
+    const own = new URL(this.#transport.displayUrl(`https://${registryApiHost(req.registry)}/`));
+    return new URL(this.#transport.displayUrl(req.url)).origin === own.origin;
+  }
+
+  /**
+   * Sends a request for `req.registry` that goes to another origin (an upload URL the registry
+   * handed out) without any credential; a 401 there is an error, never answered with them.
+   */
+  async #fetchElsewhere(req: AuthRequest): Promise<Response> {
+    const headers = new Headers(req.headers);
+    headers.delete("authorization");
+    const res = await this.#transport.fetch({ ...req, headers });
+    if (res.status !== 401) return res;
+    await res.body?.cancel().catch(() => {});
+    const where = new URL(this.#transport.displayUrl(req.url));
+    throw new AuthError(
+      `${req.method} ${where.origin}${where.pathname}: ${req.registry} sent us to another origin, ` +
+        `which asks for credentials: those of ${req.registry} are not sent there`,
+      { host: req.registry, status: 401 },
+    );
   }
 
   async #fetch(req: AuthRequest, state: HostState): Promise<Response> {
@@ -333,7 +363,9 @@ export class Authenticator {
       this.tokenRequests++;
       res = await this.#transport.fetch({ method: "GET", url, headers });
     }
-    const body = await readCapped(res.body, LIMITS.token, "token response");
+    const body = await readCapped(res.body, LIMITS.token, "token response", {
+      deadlineMs: this.#transport.documentDeadlineMs,
+    });
     if (res.status === 401 || res.status === 403) {
       throw new AuthError(
         `${res.status} ${
@@ -371,6 +403,13 @@ export class Authenticator {
       throw new AuthError(`Token server ${realmUrl.host} for ${registry} sent no token`, {
         host: registry,
       });
+    }
+    if (!isHeaderToken(value)) {
+      // Said before it reaches a header: the runtime's own error would quote it.
+      throw new AuthError(
+        `Token server ${realmUrl.host} for ${registry} sent a token that is not a valid header value`,
+        { host: registry },
+      );
     }
     // distribution token.md: expires_in defaults to 60 s; keep a margin for clock and latency.
     const expiresIn = typeof doc.expires_in === "number" && doc.expires_in > 0

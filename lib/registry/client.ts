@@ -158,9 +158,21 @@ export class UploadSession {
   ): Promise<Descriptor> {
     if (this.#done) throw new Error("Upload session already used");
     this.#done = true;
-    const opts = mergeOptions(this.#options, options);
+    // A download its body streams from, on this registry, shares the upload's slot.
+    return await this.#repo.transport.streamingUpload(
+      registryApiHost(this.#repo.registry),
+      () => this.#upload(body, mergeOptions(this.#options, options), expected, options.chunkSize),
+    );
+  }
+
+  async #upload(
+    body: RequestBody,
+    opts: RequestOptions,
+    expected?: { digest: string; size?: number },
+    chunkSize?: number,
+  ): Promise<Descriptor> {
     try {
-      if (expected && !options.chunkSize) {
+      if (expected && !chunkSize) {
         const url = withQuery(this.#location, "digest", expected.digest);
         const res = await this.#repo.send("PUT", url, ["push"], {
           body: verifiedBody(body, expected),
@@ -186,7 +198,7 @@ export class UploadSession {
       const algorithm = expected ? parseDigest(expected.digest).algorithm : "sha256";
       const d = digestingStream(algorithm);
       const hashed = stream.pipeThrough(d.stream);
-      if (options.chunkSize) await this.#patchChunks(hashed, options.chunkSize, opts);
+      if (chunkSize) await this.#patchChunks(hashed, chunkSize, opts);
       else {
         const res = await this.#repo.send("PATCH", this.#location, ["push"], {
           body: hashed,
@@ -309,6 +321,11 @@ export class Repository {
     );
   }
 
+  /** The transport requests go through. */
+  get transport(): Transport {
+    return this.#auth.transport;
+  }
+
   /** `registry/name`. */
   toString(): string {
     return `${this.registry}/${this.name}`;
@@ -334,6 +351,7 @@ export class Repository {
       const byDigest = isDigest(reference) ? reference : expected?.digest;
       const { bytes, digest } = await readVerified(res.body, {
         cap: LIMITS.manifest,
+        deadlineMs: this.#auth.transport.documentDeadlineMs,
         what,
         expected: byDigest ? { digest: byDigest, size: expected?.size, what } : undefined,
       });
@@ -471,6 +489,7 @@ export class Repository {
       await this.expect(res, "GET", url, [200]);
       const { bytes } = await readVerified(res.body, {
         cap: options.cap ?? LIMITS.config,
+        deadlineMs: this.#auth.transport.documentDeadlineMs,
         expected: { digest: descriptor.digest, size: descriptor.size, what },
       });
       return bytes;
@@ -527,7 +546,7 @@ export class Repository {
     for (let page = 0; url && page < 10_000; page++) {
       const res = await this.send("GET", url, ["pull"], {}, options);
       await this.expect(res, "GET", url, [200]);
-      const body = await readCapped(res.body, LIMITS.manifest, "tag list");
+      const body = await readCapped(res.body, LIMITS.manifest, "tag list", this.#deadline());
       const doc = JSON.parse(new TextDecoder().decode(body)) as { tags?: string[] | null };
       tags.push(...(doc.tags ?? []));
       const link = res.headers.get("link");
@@ -552,7 +571,7 @@ export class Repository {
     const type = res.headers.get("content-type") ?? "";
     let entries: Descriptor[];
     if (res.status === 200 && type.includes(OCI_INDEX)) {
-      const body = await readCapped(res.body, LIMITS.manifest, "referrers");
+      const body = await readCapped(res.body, LIMITS.manifest, "referrers", this.#deadline());
       entries = (JSON.parse(new TextDecoder().decode(body)) as Index).manifests ?? [];
     } else {
       await res.body?.cancel().catch(() => {});
@@ -595,6 +614,11 @@ export class Repository {
     });
   }
 
+  /** The deadline of a document read whole (see {@link Transport.documentDeadlineMs}). */
+  #deadline(): { deadlineMs: number } {
+    return { deadlineMs: this.#auth.transport.documentDeadlineMs };
+  }
+
   /** The signal a call runs under: its own combined with this view's. */
   #signal(options: RequestOptions): AbortSignal | undefined {
     return mergeOptions(this.#defaults, options).signal;
@@ -603,9 +627,8 @@ export class Repository {
   /** Throws a {@link RegistryError} built from the response unless its status is in `ok`. */
   async expect(res: Response, method: string, url: string | URL, ok: number[]): Promise<void> {
     if (ok.includes(res.status)) return;
-    const body = await readCapped(res.body, LIMITS.errorBody, "error body").catch(() =>
-      new Uint8Array()
-    );
+    const body = await readCapped(res.body, LIMITS.errorBody, "error body", this.#deadline())
+      .catch(() => new Uint8Array());
     let codes: RegistryErrorCode[] = [];
     try {
       const doc = JSON.parse(new TextDecoder().decode(body)) as { errors?: RegistryErrorCode[] };

@@ -8,7 +8,9 @@
  * @module
  */
 
-import { RegistryError } from "../errors.ts";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { RegistryError, SizeMismatchError, TimeoutError } from "../errors.ts";
+import { CA_FILE_CAP, readTextFileCapped } from "../files.ts";
 import { isLoopbackRegistry } from "../reference.ts";
 import { Semaphore } from "../pool.ts";
 import { insecureFetch } from "./insecure_fetch.ts";
@@ -58,8 +60,16 @@ export interface TransportOptions {
    * fails instead of hanging. Default: `timeoutMs`.
    */
   idleTimeoutMs?: number;
-  /** Requests in flight per host (until headers arrive). Default 16. */
+  /**
+   * Requests in flight per host (`--concurrency`): a request counts from its start until its
+   * response body is consumed, cancelled or fails. Default 8.
+   */
   maxConcurrencyPerHost?: number;
+  /**
+   * Minimum rate of a response body, in bytes per second of waiting, checked over each
+   * `timeoutMs` spent waiting for data. Default 1024.
+   */
+  minBytesPerSecond?: number;
   /** Diagnostics. */
   logger?: Logger;
   /** User-Agent header. */
@@ -95,6 +105,11 @@ export interface TransportRequest {
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const DEFAULT_CONCURRENCY = 8;
+/** A body slower than this (per second of waiting, over a window of --timeout) fails. */
+const MIN_BYTES_PER_SECOND = 1024;
+/** The upload, if any, whose body the current async context is reading (see Transport.#slot). */
+const UPLOADS = new AsyncLocalStorage<{ host: string }>();
 const MAX_REDIRECTS = 5;
 const SAFE_QUERY = new Set([
   "digest",
@@ -340,7 +355,8 @@ export class Transport {
     }
     const insecure = scheme === "https" && this.#opts.insecure?.includes(target.host) === true;
     const client = insecure ? undefined : await this.#client(target.host, scheme);
-    const release = await acquire(this.#limit(target.host), signal);
+    const release = await this.#slot(method, target.host, signal);
+    let handedOver = false;
     const timeoutMs = this.#opts.timeoutMs ?? 60_000;
     const clock = new Deadline(timeoutMs);
     const raw = typeof body === "function" ? body() : body;
@@ -366,12 +382,16 @@ export class Transport {
           Math.round(performance.now() - started)
         } ms)`,
       );
-      return withIdleTimeout(res, {
-        ms: this.#opts.idleTimeoutMs ?? timeoutMs,
+      handedOver = true;
+      return meteredResponse(res, {
+        idleMs: this.#opts.idleTimeoutMs ?? timeoutMs,
+        windowMs: timeoutMs,
+        minBytesPerSecond: this.#opts.minBytesPerSecond ?? MIN_BYTES_PER_SECOND,
         method,
         url: target,
         abort: clock.controller,
         signal,
+        release,
       });
     } catch (e) {
       sending?.dispose();
@@ -379,7 +399,7 @@ export class Transport {
     } finally {
       signal?.removeEventListener("abort", onAbort);
       clock.clear();
-      release();
+      if (!handedOver) release();
     }
   }
 
@@ -432,34 +452,68 @@ export class Transport {
     const root = ctx.sending?.failure instanceof Error ? ctx.sending.failure : rootCause(e);
     if (root) return root;
     if (ctx.clock.expired) {
-      return mark(
-        new RegistryError({
-          method,
-          url: redact(target),
-          status: 0,
-          message: `${what}: no response within ${ctx.clock.ms} ms (see --timeout)`,
-        }, { cause: e }),
-        TIMEOUT,
+      return new TimeoutError(
+        `${what}: no response within ${ctx.clock.ms} ms (see --timeout)`,
+        { method, url: redact(target), timeoutMs: ctx.clock.ms },
+        { cause: e },
       );
     }
+    // The runtime quotes a refused header value in its message, and that may be a credential.
+    const text = /invalid header/i.test(causeText(e))
+      ? "a request header value was refused (not shown: it may hold a credential)"
+      : connectionHint(e, target, scheme);
     const err = new RegistryError({
       method,
       url: redact(target),
       status: 0,
-      message: `${what}: ${connectionHint(e, target, scheme)}`,
-    }, { cause: e });
+      message: `${what}: ${text}`,
+    }, { cause: /invalid header/i.test(causeText(e)) ? undefined : e });
     // A request the runtime refuses to send (a blocked port, an invalid URL) fails the same way
     // every time: not worth a retry.
     return PERMANENT.test(causeText(e)) ? err : mark(err, CONNECTION_LOST);
   }
 
-  #limit(host: string): Semaphore {
+  /**
+   * A slot among the requests in flight to `host`, held until the response body is consumed,
+   * cancelled or fails. A download (GET, HEAD) made while an upload to the same host streams its
+   * body (see {@link streamingUpload}) rides on that upload's slot: the blob it reads is the body
+   * of the upload, so the pair counts as one, and a copy within one registry cannot wait for a
+   * slot its own upload holds.
+   */
+  #slot(method: string, host: string, signal: AbortSignal | undefined): Promise<() => void> {
+    if ((method === "GET" || method === "HEAD") && UPLOADS.getStore()?.host === host) {
+      throwIfAborted(signal);
+      return Promise.resolve(() => {});
+    }
     let s = this.#hostLimits.get(host);
     if (!s) {
-      s = new Semaphore(this.#opts.maxConcurrencyPerHost ?? 16);
+      s = new Semaphore(this.#opts.maxConcurrencyPerHost ?? DEFAULT_CONCURRENCY);
       this.#hostLimits.set(host, s);
     }
-    return s;
+    return acquire(s, signal);
+  }
+
+  /**
+   * Runs `upload` (the requests of one blob upload to `host`, and whatever reads its body) so that
+   * downloads its body streams from on the same host share its slot (see {@link #slot}).
+   */
+  streamingUpload<T>(host: string, upload: () => Promise<T>): Promise<T> {
+    return UPLOADS.run({ host }, upload);
+  }
+
+  /** The `--timeout` of this transport, in ms. */
+  get timeoutMs(): number {
+    return this.#opts.timeoutMs ?? 60_000;
+  }
+
+  /**
+   * How long a document read whole (manifest, config, token, error body, tag list) may take from
+   * its headers to its last byte: twice `--timeout`. A stall is reported first as "no data" (after
+   * --timeout) and a trickle fails the minimum rate after --timeout of waiting; this bounds the
+   * rest (a 4 MiB manifest sent just above the minimum rate).
+   */
+  get documentDeadlineMs(): number {
+    return 2 * this.timeoutMs;
   }
 
   async #client(host: string, scheme: "https" | "http"): Promise<Deno.HttpClient | undefined> {
@@ -477,13 +531,16 @@ export class Transport {
   #globalCas(): Promise<string[]> {
     this.#caPems ??= Promise.all((this.#opts.caFiles ?? []).map(async (f) => {
       try {
-        return await Deno.readTextFile(f);
+        return await readTextFileCapped(f, CA_FILE_CAP, `CA file "${f}"`);
       } catch (e) {
+        const why = e instanceof SizeMismatchError
+          ? `larger than ${CA_FILE_CAP / 1024 / 1024} MiB`
+          : errorText(e);
         throw new RegistryError({
           method: "READ",
           url: f,
           status: 0,
-          message: `Cannot read CA file "${f}": ${errorText(e)}`,
+          message: `Cannot read CA file "${f}": ${why}`,
         }, { cause: e });
       }
     }));
@@ -512,7 +569,6 @@ export class Transport {
   }
 }
 
-const TIMEOUT = Symbol("timeout");
 const CONNECTION_LOST = Symbol("connectionLost");
 const BODY_BROKEN = Symbol("bodyBroken");
 
@@ -533,7 +589,7 @@ export function isConnectionLost(e: unknown): boolean {
 
 /** True for a request that got no response, or a body that got no data, within the timeout. */
 export function isTimeout(e: unknown): boolean {
-  return e instanceof RegistryError && (e as unknown as Record<symbol, unknown>)[TIMEOUT] === true;
+  return e instanceof TimeoutError;
 }
 
 function checkScheme(method: string, url: string | URL): void {
@@ -618,26 +674,53 @@ function tracked(
   };
 }
 
+/** What {@link meteredResponse} watches, and the slot it gives back. */
+interface Meter {
+  /** Longest pause within the body, ms. */
+  idleMs: number;
+  /** Window of waiting time over which the minimum rate is checked, ms. */
+  windowMs: number;
+  /** Minimum rate, bytes per second of waiting. */
+  minBytesPerSecond: number;
+  method: string;
+  url: URL;
+  /** Closes the connection when the body fails. */
+  abort: AbortController;
+  /** The caller's signal. */
+  signal?: AbortSignal;
+  /** Gives back the request's slot: called once, when the body ends, fails or is cancelled. */
+  release: () => void;
+}
+
 /**
- * A response whose body fails with a {@link RegistryError} (status 0) when no data arrives for
- * `ms` (a timeout) or the connection breaks (connection lost), and closes the connection: a
- * stalled transfer must fail, not hang, and a broken one must say so in one line. An aborted
- * `signal` errors the body with its reason and closes the connection too.
+ * A response whose body fails with a {@link TimeoutError} when no data arrives for `idleMs`, or
+ * when, over each `windowMs` spent waiting for data, fewer than `minBytesPerSecond` per second
+ * came (a trickle must fail near --timeout, not keep a download alive for ever; only time spent
+ * waiting counts, so a reader slowed by its own consumer is never blamed); with a
+ * {@link RegistryError} (connection lost) when the connection breaks; with the abort reason when
+ * `signal` aborts. Any of these closes the connection. The slot is given back when the body ends,
+ * fails or is cancelled: a request counts as in flight until then.
  */
-function withIdleTimeout(
-  res: Response,
-  o: { ms: number; method: string; url: URL; abort: AbortController; signal?: AbortSignal },
-): Response {
-  if (!res.body) return res;
-  const what = `${o.method} ${redact(o.url)}`;
+function meteredResponse(res: Response, m: Meter): Response {
+  if (!res.body) {
+    m.release();
+    return res;
+  }
+  const what = `${m.method} ${redact(m.url)}`;
   const reader = res.body.getReader();
   let ctrl!: ReadableStreamDefaultController<Uint8Array>;
   let settled = false;
+  let waited = 0;
+  let got = 0;
+  const finish = () => {
+    settled = true;
+    m.signal?.removeEventListener("abort", onAbort);
+    m.release();
+  };
   const stop = (err: unknown) => {
     if (settled) return;
-    settled = true;
-    o.signal?.removeEventListener("abort", onAbort);
-    o.abort.abort(err);
+    finish();
+    m.abort.abort(err);
     reader.cancel(err).catch(() => {});
     try {
       ctrl.error(err);
@@ -645,8 +728,14 @@ function withIdleTimeout(
       // Already closed.
     }
   };
-  const onAbort = () => stop(abortReason(o.signal!));
-  o.signal?.addEventListener("abort", onAbort, { once: true });
+  const onAbort = () => stop(abortReason(m.signal!));
+  m.signal?.addEventListener("abort", onAbort, { once: true });
+  const timeout = (message: string, ms: number) =>
+    new TimeoutError(`${what}: ${message} (see --timeout)`, {
+      method: m.method,
+      url: redact(m.url),
+      timeoutMs: ms,
+    });
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       ctrl = c;
@@ -654,49 +743,51 @@ function withIdleTimeout(
     async pull(controller) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const idle = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(mark(
-              new RegistryError({
-                method: o.method,
-                url: redact(o.url),
-                status: 0,
-                message: `${what}: no data for ${o.ms} ms (see --timeout)`,
-              }),
-              TIMEOUT,
-            )),
-          o.ms,
-        );
+        timer = setTimeout(() => reject(timeout(`no data for ${m.idleMs} ms`, m.idleMs)), m.idleMs);
       });
+      const started = performance.now();
       try {
         const r = await Promise.race([reader.read(), idle]);
         if (settled) return;
         if (r.done) {
-          settled = true;
-          o.signal?.removeEventListener("abort", onAbort);
-          controller.close();
-        } else controller.enqueue(r.value);
+          finish();
+          return controller.close();
+        }
+        waited += performance.now() - started;
+        got += r.value.byteLength;
+        if (waited >= m.windowMs) {
+          if (got < (m.minBytesPerSecond * waited) / 1000) {
+            throw timeout(
+              `${got} bytes in ${Math.round(waited)} ms, under ${m.minBytesPerSecond} bytes/s`,
+              m.windowMs,
+            );
+          }
+          waited = 0;
+          got = 0;
+        }
+        controller.enqueue(r.value);
       } catch (e) {
         if (settled) return;
-        if (o.signal?.aborted) return stop(abortReason(o.signal));
-        const err = e instanceof RegistryError ? e : mark(
-          new RegistryError({
-            method: o.method,
-            url: redact(o.url),
-            status: 0,
-            message: `${what}: connection lost while reading the response: ${errorText(e)}`,
-          }, { cause: e }),
-          CONNECTION_LOST,
-        );
-        if (!(e instanceof RegistryError)) mark(err, BODY_BROKEN);
-        stop(err);
+        if (m.signal?.aborted) return stop(abortReason(m.signal));
+        if (e instanceof RegistryError) return stop(e);
+        stop(mark(
+          mark(
+            new RegistryError({
+              method: m.method,
+              url: redact(m.url),
+              status: 0,
+              message: `${what}: connection lost while reading the response: ${errorText(e)}`,
+            }, { cause: e }),
+            CONNECTION_LOST,
+          ),
+          BODY_BROKEN,
+        ));
       } finally {
         clearTimeout(timer);
       }
     },
     cancel(reason) {
-      settled = true;
-      o.signal?.removeEventListener("abort", onAbort);
+      if (!settled) finish();
       return reader.cancel(reason);
     },
   });
@@ -705,7 +796,7 @@ function withIdleTimeout(
     statusText: res.statusText,
     headers: res.headers,
   });
-  Object.defineProperty(out, "url", { value: res.url || o.url.href });
+  Object.defineProperty(out, "url", { value: res.url || m.url.href });
   return out;
 }
 
@@ -809,11 +900,21 @@ async function readCertsDirs(host: string, dirs: readonly string[]): Promise<str
     try {
       for await (const e of Deno.readDir(d)) {
         if (e.isFile && e.name.endsWith(".crt")) {
-          out.push(await Deno.readTextFile(`${d}/${e.name}`));
+          out.push(await readTextFileCapped(`${d}/${e.name}`, CA_FILE_CAP, `CA file ${e.name}`));
         }
       }
-    } catch {
-      // Absent or unreadable directories are normal.
+    } catch (e) {
+      // Absent or unreadable directories are normal; a bundle over the cap is not.
+      if (e instanceof SizeMismatchError) {
+        throw new RegistryError({
+          method: "READ",
+          url: d,
+          status: 0,
+          message: `Cannot read CA files in "${d}": one is larger than ${
+            CA_FILE_CAP / 1024 / 1024
+          } MiB`,
+        }, { cause: e });
+      }
     }
   }
   return out;
