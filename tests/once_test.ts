@@ -16,7 +16,11 @@ Deno.test("Once.run() retries a key whose first run failed, and shares the failu
   await assert.rejects(a, /transient/);
   await assert.rejects(b, /transient/);
   assert.equal(calls, 1, "waiters share the one failed run");
-  assert.equal(await once.run("k", () => Promise.resolve(++calls)), 2, "a later caller runs it again");
+  assert.equal(
+    await once.run("k", () => Promise.resolve(++calls)),
+    2,
+    "a later caller runs it again",
+  );
   assert.equal(await once.run("k", () => Promise.resolve(++calls)), 2, "a success is kept");
   assert.equal(calls, 2);
 });

@@ -306,71 +306,15 @@ export class Authenticator {
     want: Set<string>,
     cred: Credential | undefined,
   ): Promise<Token> {
-    const realm = c.params.realm;
-    if (!realm) {
-      throw new AuthError(`${registry} sent a Bearer challenge without a realm`, {
-        host: registry,
-      });
-    }
-    let realmUrl: URL;
-    try {
-      realmUrl = new URL(realm);
-    } catch {
-      throw new AuthError(
-        `${registry} sent a Bearer challenge with an invalid realm "${printable(realm, 200)}"`,
-        {
-          host: registry,
-        },
-      );
-    }
-    if (realmUrl.protocol !== "https:" && realmUrl.protocol !== "http:") {
-      // Never let a registry point us at a local file or another protocol.
-      throw new AuthError(
-        `${registry} sent a Bearer challenge with a realm that is not an HTTP URL: "${
-          redact(realmUrl)
-        }"`,
-        { host: registry },
-      );
-    }
-    if (realmUrl.protocol === "http:" && cred && !isLoopbackRegistry(realmUrl.host)) {
-      // Credentials in clear text to a host the registry named: refuse the downgrade.
-      throw new AuthError(
-        `${registry} asks for credentials at ${realmUrl.origin} over plain HTTP: refusing to send them`,
-        { host: registry },
-      );
-    }
-    const scopes = scopesOf(want);
-    let res: Response | undefined;
-    if (cred?.identityToken) {
-      res = await this.#postToken(realmUrl, c, scopes, {
-        grant_type: "refresh_token",
-        refresh_token: cred.identityToken,
-      });
-      // GCR answers 404 and ACR 400 to the OAuth2 POST: those fall back to GET.
-      if (res.status === 404 || res.status === 400 || res.status === 405) {
-        await res.body?.cancel().catch(() => {});
-        res = undefined;
-      }
-    }
-    if (!res) {
-      const url = new URL(realmUrl);
-      if (c.params.service) url.searchParams.set("service", c.params.service);
-      for (const s of scopes) url.searchParams.append("scope", s);
-      const headers = new Headers();
-      const user = cred?.identityToken ? "<token>" : cred?.username;
-      const pass = cred?.identityToken ?? cred?.password;
-      if (user !== undefined || pass !== undefined) headers.set("authorization", basic(user, pass));
-      this.tokenRequests++;
-      res = await this.#transport.fetch({ method: "GET", url, headers });
-    }
+    const realmUrl = checkRealm(registry, c, cred);
+    const res = await this.#requestToken(realmUrl, c, scopesOf(want), cred);
     const body = await readCapped(res.body, LIMITS.token, "token response", {
       deadlineMs: this.#transport.documentDeadlineMs,
     });
+    const server = `token server ${realmUrl.host} for ${registry}`;
     if (res.status === 401 || res.status === 403) {
       throw new AuthError(
-        `${res.status} ${
-          res.status === 401 ? "Unauthorized" : "Forbidden"
-        } from token server ${realmUrl.host} for ${registry}: ` +
+        `${res.status} ${res.status === 401 ? "Unauthorized" : "Forbidden"} from ${server}: ` +
           (cred
             ? "check --username/--password or docker login"
             : "log in with --username/--password or docker login"),
@@ -383,44 +327,40 @@ export class Authenticator {
         status: res.status,
       });
     }
-    let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
-    try {
-      doc = JSON.parse(new TextDecoder().decode(body));
-    } catch {
-      throw new AuthError(
-        `Token server ${realmUrl.host} for ${registry} sent a response that is not JSON`,
-        {
-          host: registry,
-        },
-      );
-    }
-    const value = typeof doc.token === "string" && doc.token
-      ? doc.token
-      : typeof doc.access_token === "string" && doc.access_token
-      ? doc.access_token
-      : undefined;
-    if (!value) {
-      throw new AuthError(`Token server ${realmUrl.host} for ${registry} sent no token`, {
-        host: registry,
-      });
-    }
-    if (!isHeaderToken(value)) {
-      // Said before it reaches a header: the runtime's own error would quote it.
-      throw new AuthError(
-        `Token server ${realmUrl.host} for ${registry} sent a token that is not a valid header value`,
-        { host: registry },
-      );
-    }
-    // distribution token.md: expires_in defaults to 60 s; keep a margin for clock and latency.
-    const expiresIn = typeof doc.expires_in === "number" && doc.expires_in > 0
-      ? doc.expires_in
-      : 60;
     return {
+      ...parseToken(body, `Token server ${realmUrl.host} for ${registry}`, registry),
       atoms: want,
-      value,
-      expiresAt: Date.now() + Math.max(0, expiresIn - 10) * 1000,
-      seq: 0,
     };
+  }
+
+  /**
+   * Asks the realm for a token: the OAuth2 refresh grant (`POST`) for an identity token, else
+   * (or when the `POST` is refused) a `GET` with Basic credentials when there are any.
+   */
+  async #requestToken(
+    realmUrl: URL,
+    c: Challenge,
+    scopes: string[],
+    cred: Credential | undefined,
+  ): Promise<Response> {
+    if (cred?.identityToken) {
+      const res = await this.#postToken(realmUrl, c, scopes, {
+        grant_type: "refresh_token",
+        refresh_token: cred.identityToken,
+      });
+      // GCR answers 404 and ACR 400 to the OAuth2 POST: those fall back to GET.
+      if (res.status !== 404 && res.status !== 400 && res.status !== 405) return res;
+      await res.body?.cancel().catch(() => {});
+    }
+    const url = new URL(realmUrl);
+    if (c.params.service) url.searchParams.set("service", c.params.service);
+    for (const s of scopes) url.searchParams.append("scope", s);
+    const headers = new Headers();
+    const user = cred?.identityToken ? "<token>" : cred?.username;
+    const pass = cred?.identityToken ?? cred?.password;
+    if (user !== undefined || pass !== undefined) headers.set("authorization", basic(user, pass));
+    this.tokenRequests++;
+    return await this.#transport.fetch({ method: "GET", url, headers });
   }
 
   #postToken(
@@ -461,6 +401,59 @@ export class Authenticator {
       { host: req.registry, status },
     );
   }
+}
+
+/**
+ * The realm of a Bearer challenge, refused when it is missing, not an HTTP URL (a registry must not
+ * point us at a local file), or plain HTTP to another host while there are credentials to send.
+ */
+function checkRealm(registry: string, c: Challenge, cred: Credential | undefined): URL {
+  const realm = c.params.realm;
+  const fail = (why: string) => new AuthError(`${registry} ${why}`, { host: registry });
+  if (!realm) throw fail("sent a Bearer challenge without a realm");
+  let realmUrl: URL;
+  try {
+    realmUrl = new URL(realm);
+  } catch {
+    throw fail(`sent a Bearer challenge with an invalid realm "${printable(realm, 200)}"`);
+  }
+  if (realmUrl.protocol !== "https:" && realmUrl.protocol !== "http:") {
+    throw fail(
+      `sent a Bearer challenge with a realm that is not an HTTP URL: "${redact(realmUrl)}"`,
+    );
+  }
+  if (realmUrl.protocol === "http:" && cred && !isLoopbackRegistry(realmUrl.host)) {
+    // Credentials in clear text to a host the registry named: refuse the downgrade.
+    throw fail(
+      `asks for credentials at ${realmUrl.origin} over plain HTTP: refusing to send them`,
+    );
+  }
+  return realmUrl;
+}
+
+/**
+ * The token in a token server's answer (`token`, or OAuth2's `access_token`) and its expiry
+ * (distribution token.md: `expires_in` defaults to 60 s; a margin is kept for clock and latency).
+ * A token that could not go into a header as is is refused, naming the server, never quoted.
+ */
+function parseToken(body: Uint8Array, server: string, host: string): Omit<Token, "atoms"> {
+  let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+  try {
+    doc = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    throw new AuthError(`${server} sent a response that is not JSON`, { host });
+  }
+  const value = typeof doc?.token === "string" && doc.token
+    ? doc.token
+    : typeof doc?.access_token === "string" && doc.access_token
+    ? doc.access_token
+    : undefined;
+  if (!value) throw new AuthError(`${server} sent no token`, { host });
+  if (!isHeaderToken(value)) {
+    throw new AuthError(`${server} sent a token that is not a valid header value`, { host });
+  }
+  const expiresIn = typeof doc.expires_in === "number" && doc.expires_in > 0 ? doc.expires_in : 60;
+  return { value, expiresAt: Date.now() + Math.max(0, expiresIn - 10) * 1000, seq: 0 };
 }
 
 /** The `Authorization` value of Basic credentials (RFC 7617, UTF-8). */

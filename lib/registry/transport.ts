@@ -706,91 +706,7 @@ function meteredResponse(res: Response, m: Meter): Response {
     m.release();
     return res;
   }
-  const what = `${m.method} ${redact(m.url)}`;
-  const reader = res.body.getReader();
-  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
-  let settled = false;
-  let waited = 0;
-  let got = 0;
-  const finish = () => {
-    settled = true;
-    m.signal?.removeEventListener("abort", onAbort);
-    m.release();
-  };
-  const stop = (err: unknown) => {
-    if (settled) return;
-    finish();
-    m.abort.abort(err);
-    reader.cancel(err).catch(() => {});
-    try {
-      ctrl.error(err);
-    } catch {
-      // Already closed.
-    }
-  };
-  const onAbort = () => stop(abortReason(m.signal!));
-  m.signal?.addEventListener("abort", onAbort, { once: true });
-  const timeout = (message: string, ms: number) =>
-    new TimeoutError(`${what}: ${message} (see --timeout)`, {
-      method: m.method,
-      url: redact(m.url),
-      timeoutMs: ms,
-    });
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      ctrl = c;
-    },
-    async pull(controller) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const idle = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(timeout(`no data for ${m.idleMs} ms`, m.idleMs)), m.idleMs);
-      });
-      const started = performance.now();
-      try {
-        const r = await Promise.race([reader.read(), idle]);
-        if (settled) return;
-        if (r.done) {
-          finish();
-          return controller.close();
-        }
-        waited += performance.now() - started;
-        got += r.value.byteLength;
-        if (waited >= m.windowMs) {
-          if (got < (m.minBytesPerSecond * waited) / 1000) {
-            throw timeout(
-              `${got} bytes in ${Math.round(waited)} ms, under ${m.minBytesPerSecond} bytes/s`,
-              m.windowMs,
-            );
-          }
-          waited = 0;
-          got = 0;
-        }
-        controller.enqueue(r.value);
-      } catch (e) {
-        if (settled) return;
-        if (m.signal?.aborted) return stop(abortReason(m.signal));
-        if (e instanceof RegistryError) return stop(e);
-        stop(mark(
-          mark(
-            new RegistryError({
-              method: m.method,
-              url: redact(m.url),
-              status: 0,
-              message: `${what}: connection lost while reading the response: ${errorText(e)}`,
-            }, { cause: e }),
-            CONNECTION_LOST,
-          ),
-          BODY_BROKEN,
-        ));
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    cancel(reason) {
-      if (!settled) finish();
-      return reader.cancel(reason);
-    },
-  });
+  const body = new MeteredBody(res.body, m).stream;
   const out = new Response(body, {
     status: res.status,
     statusText: res.statusText,
@@ -798,6 +714,118 @@ function meteredResponse(res: Response, m: Meter): Response {
   });
   Object.defineProperty(out, "url", { value: res.url || m.url.href });
   return out;
+}
+
+/** The body stream of {@link meteredResponse}. */
+class MeteredBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly #m: Meter;
+  readonly #what: string;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  #settled = false;
+  /** Time spent waiting for data, and bytes received, in the current window. */
+  #waited = 0;
+  #got = 0;
+  readonly #onAbort = () => this.#stop(abortReason(this.#m.signal!));
+
+  constructor(source: ReadableStream<Uint8Array>, m: Meter) {
+    this.#m = m;
+    this.#what = `${m.method} ${redact(m.url)}`;
+    this.#reader = source.getReader();
+    m.signal?.addEventListener("abort", this.#onAbort, { once: true });
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.#ctrl = c;
+      },
+      pull: (c) => this.#pull(c),
+      cancel: (reason) => {
+        if (!this.#settled) this.#finish();
+        return this.#reader.cancel(reason);
+      },
+    });
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    const m = this.#m;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(this.#timeout(`no data for ${m.idleMs} ms`, m.idleMs)),
+        m.idleMs,
+      );
+    });
+    const started = performance.now();
+    try {
+      const r = await Promise.race([this.#reader.read(), idle]);
+      if (this.#settled) return;
+      if (r.done) {
+        this.#finish();
+        return controller.close();
+      }
+      this.#checkRate(performance.now() - started, r.value.byteLength);
+      controller.enqueue(r.value);
+    } catch (e) {
+      if (this.#settled) return;
+      if (m.signal?.aborted) return this.#stop(abortReason(m.signal));
+      this.#stop(e instanceof RegistryError ? e : this.#broken(e));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Counts a read; throws when a full window of waiting brought less than the minimum rate. */
+  #checkRate(waitedMs: number, bytes: number): void {
+    this.#waited += waitedMs;
+    this.#got += bytes;
+    if (this.#waited < this.#m.windowMs) return;
+    const rate = this.#m.minBytesPerSecond;
+    if (this.#got < (rate * this.#waited) / 1000) {
+      throw this.#timeout(
+        `${this.#got} bytes in ${Math.round(this.#waited)} ms, under ${rate} bytes/s`,
+        this.#m.windowMs,
+      );
+    }
+    this.#waited = 0;
+    this.#got = 0;
+  }
+
+  #timeout(message: string, ms: number): TimeoutError {
+    return new TimeoutError(`${this.#what}: ${message} (see --timeout)`, {
+      method: this.#m.method,
+      url: redact(this.#m.url),
+      timeoutMs: ms,
+    });
+  }
+
+  /** A connection that broke mid-body: worth reading again (see Transport.retryingReads). */
+  #broken(e: unknown): RegistryError {
+    const err = new RegistryError({
+      method: this.#m.method,
+      url: redact(this.#m.url),
+      status: 0,
+      message: `${this.#what}: connection lost while reading the response: ${errorText(e)}`,
+    }, { cause: e });
+    return mark(mark(err, CONNECTION_LOST), BODY_BROKEN);
+  }
+
+  #finish(): void {
+    this.#settled = true;
+    this.#m.signal?.removeEventListener("abort", this.#onAbort);
+    this.#m.release();
+  }
+
+  #stop(err: unknown): void {
+    if (this.#settled) return;
+    this.#finish();
+    this.#m.abort.abort(err);
+    this.#reader.cancel(err).catch(() => {});
+    try {
+      this.#ctrl.error(err);
+    } catch {
+      // Already closed.
+    }
+  }
 }
 
 /** A timer that aborts a request when nothing progressed for `ms`; re-armed on progress. */
