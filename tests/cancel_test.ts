@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { RegistryClient } from "../lib/registry/client.ts";
 import { digestOf } from "../lib/digest.ts";
 import { startHostile, trickle } from "./_helpers/hostile.ts";
+import { makeServerTls } from "../scripts/harness/mod.ts";
 
 function clientFor(host: string): RegistryClient {
   return new RegistryClient({ plainHttp: [host], noConfig: true, retryBaseMs: 1 });
@@ -96,4 +97,54 @@ Deno.test("uploadBlob() aborted mid-upload cancels its source stream and throws 
   ac.abort(why);
   await assert.rejects(call, (e) => e === why);
   await until(() => cancelled !== undefined);
+});
+
+Deno.test("--insecure (node:https) requests stop on abort too, mid-body included", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mt-tls-" });
+  const tls = await makeServerTls(dir);
+  const stop = new AbortController();
+  let seen = 0;
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await Deno.readTextFile(tls.certFile),
+    key: await Deno.readTextFile(tls.keyFile),
+    signal: stop.signal,
+    onListen() {},
+  }, async (req) => {
+    seen++;
+    if (new URL(req.url).pathname.includes("/blobs/")) {
+      return new Response(trickle("x", 20, stop.signal, true));
+    }
+    await new Promise((r) => stop.signal.addEventListener("abort", r, { once: true }));
+    return new Response(null, { status: 503 });
+  });
+  const host = `127.0.0.1:${server.addr.port}`;
+  try {
+    await using client = new RegistryClient({ insecure: [host], noConfig: true });
+    const repo = client.repository(host, "a/b");
+    const ac = new AbortController();
+    const call = repo.getManifest("latest", undefined, { signal: ac.signal });
+    await until(() => seen === 1);
+    ac.abort();
+    await assert.rejects(call, { name: "AbortError" });
+
+    const ac2 = new AbortController();
+    const stream = await repo.fetchBlob({ digest: "sha256:" + "c".repeat(64) }, {
+      signal: ac2.signal,
+    });
+    const reader = stream.getReader();
+    await reader.read();
+    ac2.abort();
+    await assert.rejects(
+      (async () => {
+        for (let i = 0; i < 1000; i++) if ((await reader.read()).done) return;
+      })(),
+      { name: "AbortError" },
+    );
+  } finally {
+    stop.abort();
+    await server.finished;
+    await Deno.remove(dir, { recursive: true });
+  }
 });
