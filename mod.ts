@@ -32,6 +32,7 @@ export {
   type FetchedManifest,
   RegistryClient,
   Repository,
+  type RequestOptions,
   UploadSession,
 } from "./lib/registry/client.ts";
 export {

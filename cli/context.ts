@@ -30,6 +30,8 @@ export interface GlobalOptions {
   debug: boolean;
   /** `--timeout` in seconds. */
   timeout?: number;
+  /** `--concurrency`: requests in flight to any one registry. */
+  concurrency?: number;
 }
 
 /** Option definitions of the global flags, for `node:util` parseArgs. */
@@ -42,6 +44,7 @@ export const GLOBAL_OPTIONS: NonNullable<ParseArgsConfig["options"]> = {
   "ca-file": { type: "string", multiple: true },
   debug: { type: "boolean" },
   timeout: { type: "string" },
+  concurrency: { type: "string" },
 };
 
 /** Text of the global flags for help screens. */
@@ -52,7 +55,8 @@ export const GLOBAL_HELP = `Global flags (before or after the command):
   --insecure             skip TLS verification for the registries named, and allow HTTP for them
   --plain-http           talk plain HTTP to the registries named
   --ca-file FILE         trust the CA certificates in FILE (repeatable)
-  --timeout SECONDS      time to wait for a registry to answer (default 60)
+  --timeout SECONDS      time to wait for a registry to answer (default 60, 1 to 86400)
+  --concurrency N        at most N requests in flight to any one registry (default 8, 1 to 256)
   --debug                log every request line and status (never credentials) and show stack traces
   -h, --help             help
   -v, --version          version`;
@@ -145,15 +149,36 @@ function takesValue(flag: string | undefined): boolean {
   return def?.type === "string";
 }
 
-function mergeGlobals(base: GlobalOptions | undefined, v: Record<string, unknown>): GlobalOptions {
-  const timeout = v.timeout as string | undefined;
-  let seconds = base?.timeout;
-  if (timeout !== undefined) {
-    seconds = Number(timeout);
-    if (!Number.isFinite(seconds) || seconds <= 0) {
-      throw new UsageError(`Invalid --timeout "${timeout}": expected a positive number of seconds`);
-    }
+/** `--timeout` bounds, seconds: past 24 h a timer overflows, and under 1 s nothing answers. */
+const TIMEOUT_RANGE = { min: 1, max: 86_400 } as const;
+/** `--concurrency` bounds. */
+const CONCURRENCY_RANGE = { min: 1, max: 256 } as const;
+
+/** `--timeout`: integer or decimal seconds within {@link TIMEOUT_RANGE}. */
+function parseTimeout(text: string | undefined, base: number | undefined): number | undefined {
+  if (text === undefined) return base;
+  const seconds = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(seconds >= TIMEOUT_RANGE.min && seconds <= TIMEOUT_RANGE.max)) {
+    throw new UsageError(
+      `Invalid --timeout "${text}": expected a positive number of seconds from ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`,
+    );
   }
+  return seconds;
+}
+
+/** `--concurrency`: an integer within {@link CONCURRENCY_RANGE}. */
+function parseConcurrency(text: string | undefined, base: number | undefined): number | undefined {
+  if (text === undefined) return base;
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(n >= CONCURRENCY_RANGE.min && n <= CONCURRENCY_RANGE.max)) {
+    throw new UsageError(
+      `Invalid --concurrency "${text}": expected a whole number from ${CONCURRENCY_RANGE.min} to ${CONCURRENCY_RANGE.max}`,
+    );
+  }
+  return n;
+}
+
+function mergeGlobals(base: GlobalOptions | undefined, v: Record<string, unknown>): GlobalOptions {
   return {
     username: (v.username as string | undefined) ?? base?.username,
     password: (v.password as string | undefined) ?? base?.password,
@@ -162,7 +187,8 @@ function mergeGlobals(base: GlobalOptions | undefined, v: Record<string, unknown
     plainHttp: v["plain-http"] === true || (base?.plainHttp ?? false),
     caFiles: [...(base?.caFiles ?? []), ...((v["ca-file"] as string[] | undefined) ?? [])],
     debug: v.debug === true || (base?.debug ?? false),
-    timeout: seconds,
+    timeout: parseTimeout(v.timeout as string | undefined, base?.timeout),
+    concurrency: parseConcurrency(v.concurrency as string | undefined, base?.concurrency),
   };
 }
 
@@ -200,7 +226,8 @@ export function makeClient(
     insecure: globals.insecure ? registries : undefined,
     plainHttp: globals.plainHttp ? registries : undefined,
     caFiles: globals.caFiles,
-    timeoutMs: globals.timeout !== undefined ? globals.timeout * 1000 : undefined,
+    timeoutMs: globals.timeout !== undefined ? Math.round(globals.timeout * 1000) : undefined,
+    maxConcurrencyPerHost: globals.concurrency,
     logger,
     userAgent: `manifest-tool-deno/${VERSION}`,
   };

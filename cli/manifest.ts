@@ -10,7 +10,7 @@
  * @module
  */
 
-import { encodeBase64 } from "./_base64.ts";
+import { encodeBase64 } from "../lib/base64.ts";
 import { RegistryError, UsageError } from "../lib/errors.ts";
 import { entryName, inspect, platformOfConfig } from "../lib/inspect.ts";
 import {

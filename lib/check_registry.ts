@@ -168,12 +168,16 @@ export async function checkRegistry(client: RegistryClient, target: string): Pro
   const ref = parseReference(`${target.replace(/\/+$/, "")}/mt-check-${run}`, {
     defaultTag: false,
   });
-  const repo = client.repositoryOf(ref);
-  const mountRepo = client.repository(ref.registry, `${ref.repository}-mount`);
-  client.auth.addScopes(ref.registry, [
-    `repository:${repo.name}:pull,push,delete`,
-    `repository:${mountRepo.name}:pull,push,delete`,
-  ]);
+  const mountName = `${ref.repository}-mount`;
+  // One token for every check: the scopes travel with each request as hints.
+  const hints = {
+    scopes: [
+      `repository:${ref.repository}:pull,push,delete`,
+      `repository:${mountName}:pull,push,delete`,
+    ],
+  };
+  const repo = client.repositoryOf(ref).withOptions(hints);
+  const mountRepo = client.repository(ref.registry, mountName).withOptions(hints);
   const results: CheckResult[] = [];
   const pushed: { repo: Repository; digest: string }[] = [];
   const ok = new Map<string, boolean>();

@@ -9,7 +9,7 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
-import { DigestMismatchError, SizeMismatchError } from "./errors.ts";
+import { DigestMismatchError, SizeMismatchError, TimeoutError } from "./errors.ts";
 import { type Algorithm, parseDigest } from "./digest.ts";
 
 /** Caps on what is read into memory (bytes), after oras-go. */
@@ -160,7 +160,9 @@ export function digestingStream(
 
 /**
  * Reads a stream into memory, refusing more than `cap` bytes (the stream is cancelled and a
- * {@link SizeMismatchError} thrown as soon as the cap is passed).
+ * {@link SizeMismatchError} thrown as soon as the cap is passed). With `deadlineMs`, the whole
+ * document must arrive within that time, else the stream is cancelled and a
+ * {@link TimeoutError} thrown: a server trickling a document cannot hold a run for ever.
  *
  * @example
  * ```ts
@@ -174,14 +176,29 @@ export async function readCapped(
   stream: ReadableStream<Uint8Array> | null,
   cap: number,
   what = "content",
+  options: { deadlineMs?: number } = {},
 ): Promise<Uint8Array> {
   if (!stream) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = stream.getReader();
+  const ms = options.deadlineMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = ms === undefined ? undefined : new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new TimeoutError(`${what}: not read whole within ${ms} ms (see --timeout)`, {
+        timeoutMs: ms,
+      });
+      reader.cancel(err).catch(() => {});
+      reject(err);
+    }, ms);
+  });
+  late?.catch(() => {});
   try {
     while (true) {
-      const { done, value } = await reader.read();
+      const { done, value } = late
+        ? await Promise.race([reader.read(), late])
+        : await reader.read();
       if (done) break;
       total += value.byteLength;
       if (total > cap) {
@@ -191,6 +208,7 @@ export async function readCapped(
       chunks.push(value);
     }
   } finally {
+    clearTimeout(timer);
     reader.releaseLock();
   }
   if (chunks.length === 1) return chunks[0];
@@ -206,7 +224,8 @@ export async function readCapped(
 /**
  * Reads a stream into memory (capped) and verifies it against `expected`, or, when no digest is
  * expected, computes it. Used for manifests and configs, the only documents held whole. Content
- * whose expected size is over `cap` is refused before a byte is read.
+ * whose expected size is over `cap` is refused before a byte is read; `deadlineMs` bounds the
+ * read as in {@link readCapped}.
  *
  * @example
  * ```ts
@@ -218,7 +237,7 @@ export async function readCapped(
  */
 export async function readVerified(
   stream: ReadableStream<Uint8Array> | null,
-  options: { cap: number; expected?: Expected; what?: string },
+  options: { cap: number; expected?: Expected; what?: string; deadlineMs?: number },
 ): Promise<{ bytes: Uint8Array; digest: string }> {
   const what = options.expected?.what ?? options.what ?? "content";
   const size = options.expected?.size;
@@ -234,7 +253,9 @@ export async function readVerified(
     throw e;
   }
   // Past the expected size the content is wrong already: stop reading there.
-  const bytes = await readCapped(stream, size ?? options.cap, what);
+  const bytes = await readCapped(stream, size ?? options.cap, what, {
+    deadlineMs: options.deadlineMs,
+  });
   const d = new Digester(algorithm);
   d.update(bytes);
   const digest = d.digest();

@@ -355,3 +355,32 @@ export class InterruptedError extends Error {
     this.committed = committed;
   }
 }
+
+/**
+ * A registry took too long: no response, no data, a transfer slower than the minimum rate, or a
+ * document not read whole within its deadline (see `--timeout`). A {@link RegistryError} with
+ * status 0, so callers that handle registry failures handle it too; never retried by the
+ * transport (it has already waited).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RegistryError, TimeoutError } from "./errors.ts";
+ * const err = new TimeoutError("GET https://r/v2/: no response within 1000 ms", { timeoutMs: 1000 });
+ * assert.ok(err instanceof RegistryError && err.status === 0 && err.timeoutMs === 1000);
+ * ```
+ */
+export class TimeoutError extends RegistryError {
+  /** The limit that was passed, in ms. */
+  readonly timeoutMs: number;
+  /** Creates the error with a one-line message. */
+  constructor(
+    message: string,
+    init: { method?: string; url?: string; timeoutMs: number },
+    options?: ErrorOptions,
+  ) {
+    super({ method: init.method ?? "", url: init.url ?? "", status: 0, message }, options);
+    this.name = "TimeoutError";
+    this.timeoutMs = init.timeoutMs;
+  }
+}

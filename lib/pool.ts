@@ -84,25 +84,35 @@ export async function mapConcurrent<T, R>(
 
 /**
  * Runs an async computation once per key and shares its promise, e.g. so one blob is mounted or
- * copied once even when several images name it.
+ * copied once even when several images name it. A computation that fails is forgotten once it
+ * has failed: the callers already waiting share its error, and the next caller starts it anew (a
+ * transient failure is not cached for the rest of the run).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Once } from "./pool.ts";
  * const once = new Once<string, number>();
  * let calls = 0;
  * await Promise.all([once.run("a", async () => ++calls), once.run("a", async () => ++calls)]);
- * console.assert(calls === 1);
+ * assert.equal(calls, 1);
+ * await assert.rejects(once.run("b", () => Promise.reject(new Error("flaky"))));
+ * assert.equal(await once.run("b", async () => 2), 2);
  * ```
  */
 export class Once<K, V> {
   #map = new Map<K, Promise<V>>();
-  /** Returns the shared promise for `key`, starting `fn` the first time. */
+  /** Returns the shared promise for `key`, starting `fn` the first time (or after a failure). */
   run(key: K, fn: () => Promise<V>): Promise<V> {
     let p = this.#map.get(key);
     if (!p) {
       p = fn();
-      this.#map.set(key, p);
+      const mine = p;
+      this.#map.set(key, mine);
+      mine.catch(() => {
+        // Only this attempt is forgotten: a retry already started keeps its place.
+        if (this.#map.get(key) === mine) this.#map.delete(key);
+      });
     }
     return p;
   }

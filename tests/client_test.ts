@@ -181,7 +181,7 @@ Deno.test("uploads: monolithic, chunked PATCH and streamed with the digest compu
   const wrong = await repo.uploadBlob(new Blob([third]).stream(), { digest, size: third.length })
     .catch((e) => e);
   assert.ok(wrong instanceof Error, "uploading bytes under another digest must fail");
-  const back = await repo.fetchBlobBytes({ digest: c.digest, size: c.size }, 1 << 20);
+  const back = await repo.fetchBlobBytes({ digest: c.digest, size: c.size }, { cap: 1 << 20 });
   assert.deepEqual(back, third);
 });
 
@@ -248,12 +248,9 @@ Deno.test("auth: anonymous, Basic and Bearer with one multi-repository token", a
       flagRegistries: [reg.host],
       noConfig: true,
     });
-    client.auth.addScopes(reg.host, [
-      "repository:t/dst:pull,push",
-      "repository:t/a:pull",
-      "repository:t/b:pull",
-    ]);
-    const dst = client.repository(reg.host, "t/dst");
+    const dst = client.repository(reg.host, "t/dst").withOptions({
+      scopes: ["repository:t/dst:pull,push", "repository:t/a:pull", "repository:t/b:pull"],
+    });
     const before = reg.tokenServer!.requests;
     assert.equal(await dst.mountBlob(a.images[0].layers[0].digest, "t/a"), undefined);
     assert.equal(await dst.mountBlob(b.images[0].layers[0].digest, "t/b"), undefined);

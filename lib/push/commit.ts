@@ -12,7 +12,8 @@ import type { Repository } from "../registry/client.ts";
 import type { AssembledIndex } from "./assemble.ts";
 
 /**
- * Writes `assembled` to `target` under `tags` (the first one first).
+ * Writes `assembled` to `target` under `tags` (the first one first); `rest` is the view of `target`
+ * the other tags are written through (one without the run's signal, so they all follow).
  *
  * @example
  * ```ts ignore
@@ -23,7 +24,7 @@ export async function commitIndex(
   target: Repository,
   tags: readonly string[],
   assembled: AssembledIndex,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; rest?: Repository } = {},
 ): Promise<void> {
   const { bytes, descriptor } = assembled;
   options.signal?.throwIfAborted();
@@ -33,5 +34,6 @@ export async function commitIndex(
   }
   // The first tag is written: the rest follow even if the run is aborted now, so the index is
   // never left under some of its tags only.
-  await Promise.all(tags.slice(1).map((t) => target.putManifest(t, bytes, descriptor.mediaType)));
+  const rest = options.rest ?? target;
+  await Promise.all(tags.slice(1).map((t) => rest.putManifest(t, bytes, descriptor.mediaType)));
 }

@@ -10,16 +10,13 @@
 import type { ImageConfig } from "../manifest.ts";
 import type { Descriptor } from "../manifest.ts";
 import { Once } from "../pool.ts";
-import type { FetchedManifest, RegistryClient, Repository } from "../registry/client.ts";
+import type {
+  FetchedManifest,
+  RegistryClient,
+  Repository,
+  RequestOptions,
+} from "../registry/client.ts";
 import { parseImageConfig } from "../image_config.ts";
-
-/** Per-request options the graph hands to the registry client. */
-export interface GraphRequestOptions {
-  /** Aborts the request. */
-  signal?: AbortSignal;
-  /** Token scope hints for the request's registry (the whole run's, so one token serves all). */
-  scopes?: readonly string[];
-}
 
 /** Platform fields of an image config: all a push keeps of one. */
 export type ConfigPlatform = Pick<
@@ -49,20 +46,36 @@ export class Graph {
     return this.#options.signal;
   }
 
-  /** Options for a request to `registry`: the run's signal and its scopes there. */
-  requestOptions(registry: string): GraphRequestOptions {
+  /**
+   * Options for a request to `registry`: the run's signal and its token scopes there (the whole
+   * run's, so one token per registry serves every request).
+   */
+  requestOptions(registry: string): RequestOptions {
     return { signal: this.#options.signal, scopes: this.#options.scopes?.[registry] };
   }
 
-  /** One {@link Repository} object per repository of the run. */
+  /**
+   * One {@link Repository} view per repository of the run, carrying the run's signal and its
+   * token scopes for that registry on every call.
+   */
   repository(registry: string, name: string): Repository {
     const key = `${registry}/${name}`;
     let repo = this.#repos.get(key);
     if (!repo) {
-      repo = this.#client.repository(registry, name);
+      repo = this.#client.repository(registry, name).withOptions(this.requestOptions(registry));
       this.#repos.set(key, repo);
     }
     return repo;
+  }
+
+  /**
+   * The same view without the run's signal: for the writes that must finish once begun (the
+   * other tags of an index whose first tag is written).
+   */
+  unstoppable(registry: string, name: string): Repository {
+    return this.#client.repository(registry, name).withOptions({
+      scopes: this.#options.scopes?.[registry],
+    });
   }
 
   /** A manifest of `repo` by tag or digest (verified), fetched once per run. */

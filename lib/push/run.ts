@@ -56,10 +56,6 @@ export class PushRun {
     this.#client = client;
     this.#options = options;
     this.#graph = new Graph(client, { signal: options.signal, scopes: plan.scopes });
-    // One token per registry for the whole run: target push scopes first, every source's pull.
-    for (const [registry, list] of Object.entries(plan.scopes)) {
-      client.auth.addScopes(registry, list);
-    }
     this.#transfer = new Transfer(this.#graph, {
       dryRun: options.dryRun,
       chunkSize: options.chunkSize,

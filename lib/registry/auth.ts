@@ -10,10 +10,18 @@
  */
 
 import { AuthError } from "../errors.ts";
-import { isLoopbackRegistry } from "../reference.ts";
+import { isLoopbackRegistry, registryApiHost } from "../reference.ts";
 import { LIMITS, readCapped } from "../content.ts";
 import type { Credential, CredentialStore } from "./credentials.ts";
-import { printable, redact, type Transport, type TransportRequest } from "./transport.ts";
+import { encodeBase64 } from "../base64.ts";
+import { isHeaderToken } from "./credential_check.ts";
+import {
+  abortable,
+  printable,
+  redact,
+  type Transport,
+  type TransportRequest,
+} from "./transport.ts";
 
 /** A parsed `WWW-Authenticate` challenge. */
 export interface Challenge {
@@ -103,8 +111,6 @@ interface Token {
 interface HostState {
   challenge?: Challenge;
   tokens: Token[];
-  /** Scopes added to every token request for the host (see {@link Authenticator.addScopes}). */
-  extra: Set<string>;
 }
 
 /** A request plus the scopes it needs (Bearer registries). */
@@ -113,6 +119,13 @@ export interface AuthRequest extends TransportRequest {
   registry: string;
   /** Scopes the request needs, e.g. `repository:x:pull,push`. */
   scopes: readonly string[];
+  /**
+   * More scopes to ask for if a token must be fetched for this request: those the rest of the
+   * operation will need (push to the target, pull from every mount source), so that one token
+   * serves it whole. They travel with each request of the operation (as oras-go passes scope
+   * hints per call); a cached token is reused when it covers {@link scopes} alone.
+   */
+  scopeHints?: readonly string[];
 }
 
 /**
@@ -158,21 +171,43 @@ export class Authenticator {
     // Concurrent first requests to a host are not held back to learn its challenge one at a
     // time: that would cost a round trip on every registry to save a few 401s on some. Their
     // token requests are shared instead (see #authorization).
+    if (!this.#atRegistry(req)) return await this.#fetchElsewhere(req);
     return await this.#fetch(req, this.#state(req.registry));
   }
 
   /**
-   * Adds scopes to every token requested for `registry` from now on, so that one token serves a
-   * whole operation (e.g. push to the target and pull from every mount source).
+   * Whether `req` goes to the registry's own origin (scheme, host and port, as the transport will
+   * talk to them). An upload `Location` may point anywhere: credentials are scoped to the registry,
+   * as docker and containerd scope them per host.
    */
-  addScopes(registry: string, scopes: readonly string[]): void {
-    for (const a of atoms(scopes)) this.#state(registry).extra.add(a);
+  #atRegistry(req: AuthRequest): boolean {
+    const own = new URL(this.#transport.displayUrl(`https://${registryApiHost(req.registry)}/`));
+    return new URL(this.#transport.displayUrl(req.url)).origin === own.origin;
+  }
+
+  /**
+   * Sends a request for `req.registry` that goes to another origin (an upload URL the registry
+   * handed out) without any credential; a 401 there is an error, never answered with them.
+   */
+  async #fetchElsewhere(req: AuthRequest): Promise<Response> {
+    const headers = new Headers(req.headers);
+    headers.delete("authorization");
+    const res = await this.#transport.fetch({ ...req, headers });
+    if (res.status !== 401) return res;
+    await res.body?.cancel().catch(() => {});
+    const where = new URL(this.#transport.displayUrl(req.url));
+    throw new AuthError(
+      `${req.method} ${where.origin}${where.pathname}: ${req.registry} sent us to another origin, ` +
+        `which asks for credentials: those of ${req.registry} are not sent there`,
+      { host: req.registry, status: 401 },
+    );
   }
 
   async #fetch(req: AuthRequest, state: HostState): Promise<Response> {
     const needed = atoms(req.scopes);
     const headers = new Headers(req.headers);
-    const first = await this.#authorization(req.registry, state, needed);
+    const hints = atoms(req.scopeHints ?? []);
+    const first = await this.#authorization(req, state, needed, hints);
     if (first) headers.set("authorization", first);
     const sentWith = this.#seq;
     const res = await this.#transport.fetch({ ...req, headers });
@@ -204,7 +239,7 @@ export class Authenticator {
     state.challenge = challenge;
     for (const a of atoms(challenge.params.scope ? [challenge.params.scope] : [])) needed.add(a);
     // A token obtained since this request left (by a concurrent one) is as good as a new one.
-    const second = await this.#authorization(req.registry, state, needed, sentWith);
+    const second = await this.#authorization(req, state, needed, hints, sentWith);
     if (!second) throw this.#unauthorized(req, 401, challenge);
     headers.set("authorization", second);
     const again = await this.#transport.fetch({ ...req, headers });
@@ -219,29 +254,26 @@ export class Authenticator {
   #state(registry: string): HostState {
     let s = this.#hosts.get(registry);
     if (!s) {
-      s = { tokens: [], extra: new Set() };
+      s = { tokens: [] };
       this.#hosts.set(registry, s);
     }
     return s;
   }
 
   async #authorization(
-    registry: string,
+    req: AuthRequest,
     state: HostState,
     needed: Set<string>,
+    hints: Set<string>,
     newerThan?: number,
   ): Promise<string | undefined> {
     const c = state.challenge;
     if (!c) return undefined;
+    const registry = req.registry;
     const cred = await this.#credentials.get(registry);
     if (c.scheme === "basic") {
       if (!cred?.username && !cred?.password) return undefined;
-      return "Basic " +
-        btoa(
-          String.fromCharCode(
-            ...new TextEncoder().encode(`${cred.username ?? ""}:${cred.password ?? ""}`),
-          ),
-        );
+      return basic(cred.username, cred.password);
     }
     if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
     const now = Date.now();
@@ -250,14 +282,17 @@ export class Authenticator {
       [...needed].every((a) => t.atoms.has(a))
     );
     if (hit) return `Bearer ${hit.value}`;
-    const want = new Set([...needed, ...state.extra]);
+    const want = new Set([...needed, ...hints]);
     const key = `${registry} ${[...want].sort().join(" ")}`;
     let p = this.#inflight.get(key);
     if (!p) {
+      // Shared by every request that wants the same scopes, so it runs on no request's signal
+      // (the transport's timeouts bound it); each waiter stops waiting when its own aborts.
       p = this.#fetchToken(registry, c, want, cred).finally(() => this.#inflight.delete(key));
+      p.catch(() => {});
       this.#inflight.set(key, p);
     }
-    const token = await p;
+    const token = await abortable(p, req.signal, () => {});
     if (!state.tokens.includes(token)) {
       token.seq = ++this.#seq;
       state.tokens = [token, ...state.tokens.filter((t) => t.expiresAt > now)];
@@ -271,75 +306,15 @@ export class Authenticator {
     want: Set<string>,
     cred: Credential | undefined,
   ): Promise<Token> {
-    const realm = c.params.realm;
-    if (!realm) {
-      throw new AuthError(`${registry} sent a Bearer challenge without a realm`, {
-        host: registry,
-      });
-    }
-    let realmUrl: URL;
-    try {
-      realmUrl = new URL(realm);
-    } catch {
-      throw new AuthError(
-        `${registry} sent a Bearer challenge with an invalid realm "${printable(realm, 200)}"`,
-        {
-          host: registry,
-        },
-      );
-    }
-    if (realmUrl.protocol !== "https:" && realmUrl.protocol !== "http:") {
-      // Never let a registry point us at a local file or another protocol.
-      throw new AuthError(
-        `${registry} sent a Bearer challenge with a realm that is not an HTTP URL: "${
-          redact(realmUrl)
-        }"`,
-        { host: registry },
-      );
-    }
-    if (realmUrl.protocol === "http:" && cred && !isLoopbackRegistry(realmUrl.host)) {
-      // Credentials in clear text to a host the registry named: refuse the downgrade.
-      throw new AuthError(
-        `${registry} asks for credentials at ${realmUrl.origin} over plain HTTP: refusing to send them`,
-        { host: registry },
-      );
-    }
-    const scopes = scopesOf(want);
-    let res: Response | undefined;
-    if (cred?.identityToken) {
-      res = await this.#postToken(realmUrl, c, scopes, {
-        grant_type: "refresh_token",
-        refresh_token: cred.identityToken,
-      });
-      // GCR answers 404 and ACR 400 to the OAuth2 POST: those fall back to GET.
-      if (res.status === 404 || res.status === 400 || res.status === 405) {
-        await res.body?.cancel().catch(() => {});
-        res = undefined;
-      }
-    }
-    if (!res) {
-      const url = new URL(realmUrl);
-      if (c.params.service) url.searchParams.set("service", c.params.service);
-      for (const s of scopes) url.searchParams.append("scope", s);
-      const headers = new Headers();
-      const user = cred?.identityToken ? "<token>" : cred?.username;
-      const pass = cred?.identityToken ?? cred?.password;
-      if (user !== undefined || pass !== undefined) {
-        headers.set(
-          "authorization",
-          "Basic " +
-            btoa(String.fromCharCode(...new TextEncoder().encode(`${user ?? ""}:${pass ?? ""}`))),
-        );
-      }
-      this.tokenRequests++;
-      res = await this.#transport.fetch({ method: "GET", url, headers });
-    }
-    const body = await readCapped(res.body, LIMITS.token, "token response");
+    const realmUrl = checkRealm(registry, c, cred);
+    const res = await this.#requestToken(realmUrl, c, scopesOf(want), cred);
+    const body = await readCapped(res.body, LIMITS.token, "token response", {
+      deadlineMs: this.#transport.documentDeadlineMs,
+    });
+    const server = `token server ${realmUrl.host} for ${registry}`;
     if (res.status === 401 || res.status === 403) {
       throw new AuthError(
-        `${res.status} ${
-          res.status === 401 ? "Unauthorized" : "Forbidden"
-        } from token server ${realmUrl.host} for ${registry}: ` +
+        `${res.status} ${res.status === 401 ? "Unauthorized" : "Forbidden"} from ${server}: ` +
           (cred
             ? "check --username/--password or docker login"
             : "log in with --username/--password or docker login"),
@@ -352,37 +327,40 @@ export class Authenticator {
         status: res.status,
       });
     }
-    let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
-    try {
-      doc = JSON.parse(new TextDecoder().decode(body));
-    } catch {
-      throw new AuthError(
-        `Token server ${realmUrl.host} for ${registry} sent a response that is not JSON`,
-        {
-          host: registry,
-        },
-      );
-    }
-    const value = typeof doc.token === "string" && doc.token
-      ? doc.token
-      : typeof doc.access_token === "string" && doc.access_token
-      ? doc.access_token
-      : undefined;
-    if (!value) {
-      throw new AuthError(`Token server ${realmUrl.host} for ${registry} sent no token`, {
-        host: registry,
-      });
-    }
-    // distribution token.md: expires_in defaults to 60 s; keep a margin for clock and latency.
-    const expiresIn = typeof doc.expires_in === "number" && doc.expires_in > 0
-      ? doc.expires_in
-      : 60;
     return {
+      ...parseToken(body, `Token server ${realmUrl.host} for ${registry}`, registry),
       atoms: want,
-      value,
-      expiresAt: Date.now() + Math.max(0, expiresIn - 10) * 1000,
-      seq: 0,
     };
+  }
+
+  /**
+   * Asks the realm for a token: the OAuth2 refresh grant (`POST`) for an identity token, else
+   * (or when the `POST` is refused) a `GET` with Basic credentials when there are any.
+   */
+  async #requestToken(
+    realmUrl: URL,
+    c: Challenge,
+    scopes: string[],
+    cred: Credential | undefined,
+  ): Promise<Response> {
+    if (cred?.identityToken) {
+      const res = await this.#postToken(realmUrl, c, scopes, {
+        grant_type: "refresh_token",
+        refresh_token: cred.identityToken,
+      });
+      // GCR answers 404 and ACR 400 to the OAuth2 POST: those fall back to GET.
+      if (res.status !== 404 && res.status !== 400 && res.status !== 405) return res;
+      await res.body?.cancel().catch(() => {});
+    }
+    const url = new URL(realmUrl);
+    if (c.params.service) url.searchParams.set("service", c.params.service);
+    for (const s of scopes) url.searchParams.append("scope", s);
+    const headers = new Headers();
+    const user = cred?.identityToken ? "<token>" : cred?.username;
+    const pass = cred?.identityToken ?? cred?.password;
+    if (user !== undefined || pass !== undefined) headers.set("authorization", basic(user, pass));
+    this.tokenRequests++;
+    return await this.#transport.fetch({ method: "GET", url, headers });
   }
 
   #postToken(
@@ -423,6 +401,64 @@ export class Authenticator {
       { host: req.registry, status },
     );
   }
+}
+
+/**
+ * The realm of a Bearer challenge, refused when it is missing, not an HTTP URL (a registry must not
+ * point us at a local file), or plain HTTP to another host while there are credentials to send.
+ */
+function checkRealm(registry: string, c: Challenge, cred: Credential | undefined): URL {
+  const realm = c.params.realm;
+  const fail = (why: string) => new AuthError(`${registry} ${why}`, { host: registry });
+  if (!realm) throw fail("sent a Bearer challenge without a realm");
+  let realmUrl: URL;
+  try {
+    realmUrl = new URL(realm);
+  } catch {
+    throw fail(`sent a Bearer challenge with an invalid realm "${printable(realm, 200)}"`);
+  }
+  if (realmUrl.protocol !== "https:" && realmUrl.protocol !== "http:") {
+    throw fail(
+      `sent a Bearer challenge with a realm that is not an HTTP URL: "${redact(realmUrl)}"`,
+    );
+  }
+  if (realmUrl.protocol === "http:" && cred && !isLoopbackRegistry(realmUrl.host)) {
+    // Credentials in clear text to a host the registry named: refuse the downgrade.
+    throw fail(
+      `asks for credentials at ${realmUrl.origin} over plain HTTP: refusing to send them`,
+    );
+  }
+  return realmUrl;
+}
+
+/**
+ * The token in a token server's answer (`token`, or OAuth2's `access_token`) and its expiry
+ * (distribution token.md: `expires_in` defaults to 60 s; a margin is kept for clock and latency).
+ * A token that could not go into a header as is is refused, naming the server, never quoted.
+ */
+function parseToken(body: Uint8Array, server: string, host: string): Omit<Token, "atoms"> {
+  let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+  try {
+    doc = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    throw new AuthError(`${server} sent a response that is not JSON`, { host });
+  }
+  const value = typeof doc?.token === "string" && doc.token
+    ? doc.token
+    : typeof doc?.access_token === "string" && doc.access_token
+    ? doc.access_token
+    : undefined;
+  if (!value) throw new AuthError(`${server} sent no token`, { host });
+  if (!isHeaderToken(value)) {
+    throw new AuthError(`${server} sent a token that is not a valid header value`, { host });
+  }
+  const expiresIn = typeof doc.expires_in === "number" && doc.expires_in > 0 ? doc.expires_in : 60;
+  return { value, expiresAt: Date.now() + Math.max(0, expiresIn - 10) * 1000, seq: 0 };
+}
+
+/** The `Authorization` value of Basic credentials (RFC 7617, UTF-8). */
+function basic(user: string | undefined, pass: string | undefined): string {
+  return "Basic " + encodeBase64(new TextEncoder().encode(`${user ?? ""}:${pass ?? ""}`));
 }
 
 /** Whether `res` came from another host than `url` (the transport followed a redirect there). */

@@ -27,6 +27,34 @@ import {
 /** Options of a {@link RegistryClient}: transport (TLS, retries, logging) and credentials. */
 export interface ClientOptions extends TransportOptions, CredentialOptions {}
 
+/**
+ * Per-call options of every {@link Repository} method (and of the {@link UploadSession} a method
+ * opens, which keeps them).
+ */
+export interface RequestOptions {
+  /**
+   * Cancels the call: waiting for a slot or a response, and the bodies in flight (a download
+   * returned by {@link Repository.fetchBlob} errors, an upload stops). The call throws the
+   * signal's reason (an `AbortError` by default) and is never retried.
+   */
+  signal?: AbortSignal;
+  /**
+   * Token scopes the rest of the operation will need, e.g. `repository:src:pull` for the mount
+   * sources of a push: asked for whenever a token must be fetched, so one token serves the whole
+   * operation. Hints only: each request still gets the scopes it needs itself.
+   */
+  scopes?: readonly string[];
+}
+
+/** Both option sets, those of the call winning: signals are combined, scopes joined. */
+function mergeOptions(base: RequestOptions, call: RequestOptions): RequestOptions {
+  const signals = [base.signal, call.signal].filter((s): s is AbortSignal => s !== undefined);
+  return {
+    signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+    scopes: [...(base.scopes ?? []), ...(call.scopes ?? [])],
+  };
+}
+
 /** A manifest fetched and verified. */
 export interface FetchedManifest {
   /** Its descriptor (media type, digest of the exact bytes, size). */
@@ -93,13 +121,23 @@ export class RegistryClient {
  */
 export class UploadSession {
   readonly #repo: Repository;
+  readonly #options: RequestOptions;
   #location: URL;
   #done = false;
 
-  /** Wraps a session at `location` (already resolved against the request URL). */
-  constructor(repo: Repository, location: URL) {
+  /**
+   * Wraps a session at `location` (already resolved against the request URL); `options` are those
+   * of the call that opened it, used by every request of the session.
+   */
+  constructor(repo: Repository, location: URL, options: RequestOptions = {}) {
     this.#repo = repo;
     this.#location = location;
+    this.#options = options;
+  }
+
+  /** The options of the call that opened the session. */
+  get options(): RequestOptions {
+    return this.#options;
   }
 
   /** Where the next request of the session goes. */
@@ -111,17 +149,30 @@ export class UploadSession {
    * Uploads `body` and completes the session. With `expected` the upload is one monolithic
    * `PUT ?digest=`; without it, or with `chunkSize`, the body is sent in `PATCH`es while its digest
    * is computed on the way, then completed with a `PUT`. The body is never held whole (a chunked
-   * upload holds at most one chunk).
+   * upload holds at most one chunk). `options` add to those the session was opened with.
    */
   async upload(
     body: RequestBody,
     expected?: { digest: string; size?: number },
-    options: { chunkSize?: number } = {},
+    options: RequestOptions & { chunkSize?: number } = {},
   ): Promise<Descriptor> {
     if (this.#done) throw new Error("Upload session already used");
     this.#done = true;
+    // A download its body streams from, on this registry, shares the upload's slot.
+    return await this.#repo.transport.streamingUpload(
+      registryApiHost(this.#repo.registry),
+      () => this.#upload(body, mergeOptions(this.#options, options), expected, options.chunkSize),
+    );
+  }
+
+  async #upload(
+    body: RequestBody,
+    opts: RequestOptions,
+    expected?: { digest: string; size?: number },
+    chunkSize?: number,
+  ): Promise<Descriptor> {
     try {
-      if (expected && !options.chunkSize) {
+      if (expected && !chunkSize) {
         const url = withQuery(this.#location, "digest", expected.digest);
         const res = await this.#repo.send("PUT", url, ["push"], {
           body: verifiedBody(body, expected),
@@ -130,8 +181,9 @@ export class UploadSession {
           // starts a new session instead (bytes are cheap to resend, and the auth layer still
           // replays a factory after a 401, which the registry answers before reading the body).
           idempotent: body instanceof Uint8Array,
-        });
+        }, opts);
         await this.#repo.expect(res, "PUT", url, [201]);
+        await discard(res);
         return {
           mediaType: "application/octet-stream",
           digest: expected.digest,
@@ -146,14 +198,15 @@ export class UploadSession {
       const algorithm = expected ? parseDigest(expected.digest).algorithm : "sha256";
       const d = digestingStream(algorithm);
       const hashed = stream.pipeThrough(d.stream);
-      if (options.chunkSize) await this.#patchChunks(hashed, options.chunkSize);
+      if (chunkSize) await this.#patchChunks(hashed, chunkSize, opts);
       else {
         const res = await this.#repo.send("PATCH", this.#location, ["push"], {
           body: hashed,
           headers: { "content-type": "application/octet-stream" },
           idempotent: false,
-        });
+        }, opts);
         await this.#repo.expect(res, "PATCH", this.#location, [202, 204]);
+        await discard(res);
         this.#advance(res);
       }
       const { digest, size } = await d.result;
@@ -161,8 +214,9 @@ export class UploadSession {
         throw new DigestMismatchError(expected.digest, digest, "uploaded blob");
       }
       const url = withQuery(this.#location, "digest", digest);
-      const res = await this.#repo.send("PUT", url, ["push"], {});
+      const res = await this.#repo.send("PUT", url, ["push"], {}, opts);
       await this.#repo.expect(res, "PUT", url, [201]);
+      await discard(res);
       return { mediaType: "application/octet-stream", digest, size };
     } catch (e) {
       await this.cancel(true);
@@ -170,19 +224,28 @@ export class UploadSession {
     }
   }
 
-  /** Deletes the session (the spec's way to abandon an upload); errors are ignored. */
+  /**
+   * Deletes the session (the spec's way to abandon an upload); errors are ignored. It runs even
+   * when the operation was aborted (no signal), bounded by the transport's timeout.
+   */
   async cancel(force = false): Promise<void> {
     if (this.#done && !force) return;
     this.#done = true;
     try {
-      const res = await this.#repo.send("DELETE", this.#location, ["push"], {});
+      const res = await this.#repo.send("DELETE", this.#location, ["push"], {}, {
+        scopes: this.#options.scopes,
+      });
       await res.body?.cancel().catch(() => {});
     } catch {
       // Best effort: the registry expires abandoned sessions itself.
     }
   }
 
-  async #patchChunks(stream: ReadableStream<Uint8Array>, chunkSize: number): Promise<void> {
+  async #patchChunks(
+    stream: ReadableStream<Uint8Array>,
+    chunkSize: number,
+    opts: RequestOptions,
+  ): Promise<void> {
     let offset = 0;
     let buf = new Uint8Array(chunkSize);
     let fill = 0;
@@ -196,8 +259,9 @@ export class UploadSession {
           "content-type": "application/octet-stream",
           "content-range": `${offset}-${offset + fill - 1}`,
         },
-      });
+      }, opts);
       await this.#repo.expect(res, "PATCH", this.#location, [202, 204]);
+      await discard(res);
       this.#advance(res);
       offset += fill;
       buf = new Uint8Array(chunkSize);
@@ -229,13 +293,37 @@ export class Repository {
   readonly name: string;
   readonly #auth: Authenticator;
   readonly #base: string;
+  readonly #defaults: RequestOptions;
 
-  /** Use {@link RegistryClient.repository}. */
-  constructor(auth: Authenticator, registry: string, name: string) {
+  /**
+   * Use {@link RegistryClient.repository}. `defaults` apply to every call (see
+   * {@link withOptions}).
+   */
+  constructor(auth: Authenticator, registry: string, name: string, defaults: RequestOptions = {}) {
     this.#auth = auth;
     this.registry = registry;
     this.name = name;
     this.#base = `https://${registryApiHost(registry)}/v2/${name}`;
+    this.#defaults = defaults;
+  }
+
+  /**
+   * The same repository with `options` applied to every call made through it (merged with each
+   * call's own: signals combined, scopes joined): an operation's view, carrying its signal and
+   * scope hints, that leaves the shared client untouched.
+   */
+  withOptions(options: RequestOptions): Repository {
+    return new Repository(
+      this.#auth,
+      this.registry,
+      this.name,
+      mergeOptions(this.#defaults, options),
+    );
+  }
+
+  /** The transport requests go through. */
+  get transport(): Transport {
+    return this.#auth.transport;
   }
 
   /** `registry/name`. */
@@ -248,15 +336,22 @@ export class Repository {
    * (and against `expected.size` when given), else by hashing the exact bytes and checking
    * `Docker-Content-Digest`. Capped at 4 MiB.
    */
-  async getManifest(reference: string, expected?: Descriptor): Promise<FetchedManifest> {
+  async getManifest(
+    reference: string,
+    expected?: Descriptor,
+    options: RequestOptions = {},
+  ): Promise<FetchedManifest> {
     const url = `${this.#base}/manifests/${reference}`;
     const what = `manifest ${this}@${reference}`;
     return await this.#auth.transport.retryingReads(`GET ${redact(url)}`, async () => {
-      const res = await this.send("GET", url, ["pull"], { headers: { accept: MANIFEST_ACCEPT } });
+      const res = await this.send("GET", url, ["pull"], {
+        headers: { accept: MANIFEST_ACCEPT },
+      }, options);
       await this.expect(res, "GET", url, [200]);
       const byDigest = isDigest(reference) ? reference : expected?.digest;
       const { bytes, digest } = await readVerified(res.body, {
         cap: LIMITS.manifest,
+        deadlineMs: this.#auth.transport.documentDeadlineMs,
         what,
         expected: byDigest ? { digest: byDigest, size: expected?.size, what } : undefined,
       });
@@ -273,13 +368,19 @@ export class Repository {
         bytes,
         parsed,
       };
-    });
+    }, this.#signal(options));
   }
 
   /** `HEAD` of a manifest: its descriptor, or undefined when the registry does not have it. */
-  async headManifest(reference: string): Promise<Descriptor | undefined> {
+  async headManifest(
+    reference: string,
+    options: RequestOptions = {},
+  ): Promise<Descriptor | undefined> {
     const url = `${this.#base}/manifests/${reference}`;
-    const res = await this.send("HEAD", url, ["pull"], { headers: { accept: MANIFEST_ACCEPT } });
+    const res = await this.send("HEAD", url, ["pull"], {
+      headers: { accept: MANIFEST_ACCEPT },
+    }, options);
+    await discard(res);
     if (res.status === 404) return undefined;
     await this.expect(res, "HEAD", url, [200]);
     const digest = res.headers.get("docker-content-digest");
@@ -301,13 +402,19 @@ export class Repository {
    * Puts manifest `bytes` under `reference` (a tag, or its digest) with `mediaType` as
    * Content-Type, and returns its descriptor. The digest the registry reports must match.
    */
-  async putManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
+  async putManifest(
+    reference: string,
+    bytes: Uint8Array,
+    mediaType: string,
+    options: RequestOptions = {},
+  ): Promise<Descriptor> {
     const url = `${this.#base}/manifests/${reference}`;
     const res = await this.send("PUT", url, ["pull", "push"], {
       body: bytes,
       headers: { "content-type": mediaType },
-    });
+    }, options);
     await this.expect(res, "PUT", url, [201, 200, 202, 204]);
+    await discard(res);
     const digest = digestOf(bytes);
     const header = res.headers.get("docker-content-digest");
     if (header && isDigest(header) && header.split(":")[0] === "sha256" && header !== digest) {
@@ -320,16 +427,18 @@ export class Repository {
   }
 
   /** Deletes a manifest by digest (tags cannot be deleted on distribution 2.8). */
-  async deleteManifest(digest: string): Promise<void> {
+  async deleteManifest(digest: string, options: RequestOptions = {}): Promise<void> {
     const url = `${this.#base}/manifests/${digest}`;
-    const res = await this.send("DELETE", url, ["delete"], {});
+    const res = await this.send("DELETE", url, ["delete"], {}, options);
     await this.expect(res, "DELETE", url, [202, 200, 204]);
+    await discard(res);
   }
 
   /** `HEAD` of a blob: its size, or undefined when absent. */
-  async headBlob(digest: string): Promise<Descriptor | undefined> {
+  async headBlob(digest: string, options: RequestOptions = {}): Promise<Descriptor | undefined> {
     const url = `${this.#base}/blobs/${digest}`;
-    const res = await this.send("HEAD", url, ["pull"], {});
+    const res = await this.send("HEAD", url, ["pull"], {}, options);
+    await discard(res);
     if (res.status === 404) return undefined;
     await this.expect(res, "HEAD", url, [200]);
     return {
@@ -345,9 +454,10 @@ export class Repository {
    */
   async fetchBlob(
     descriptor: { digest: string; size?: number },
+    options: RequestOptions = {},
   ): Promise<ReadableStream<Uint8Array>> {
     const url = `${this.#base}/blobs/${descriptor.digest}`;
-    const res = await this.send("GET", url, ["pull"], {});
+    const res = await this.send("GET", url, ["pull"], {}, options);
     await this.expect(res, "GET", url, [200]);
     if (!res.body) {
       throw new RegistryError({
@@ -364,22 +474,26 @@ export class Repository {
     }));
   }
 
-  /** Downloads a small blob (an image config) whole, verified, capped. */
+  /**
+   * Downloads a small blob (an image config) whole, verified, capped at `options.cap` bytes
+   * (default 4 MiB).
+   */
   async fetchBlobBytes(
     descriptor: { digest: string; size?: number },
-    cap: number = LIMITS.config,
+    options: RequestOptions & { cap?: number } = {},
   ): Promise<Uint8Array> {
     const url = `${this.#base}/blobs/${descriptor.digest}`;
     const what = `blob ${this}@${descriptor.digest}`;
     return await this.#auth.transport.retryingReads(`GET ${redact(url)}`, async () => {
-      const res = await this.send("GET", url, ["pull"], {});
+      const res = await this.send("GET", url, ["pull"], {}, options);
       await this.expect(res, "GET", url, [200]);
       const { bytes } = await readVerified(res.body, {
-        cap,
+        cap: options.cap ?? LIMITS.config,
+        deadlineMs: this.#auth.transport.documentDeadlineMs,
         expected: { digest: descriptor.digest, size: descriptor.size, what },
       });
       return bytes;
-    });
+    }, this.#signal(options));
   }
 
   /**
@@ -387,45 +501,52 @@ export class Repository {
    * mounted (201); when the registry answers 202 it opened an upload session instead (the spec's
    * "cannot mount"), which is returned for the caller to upload into or cancel.
    */
-  async mountBlob(digest: string, from: string): Promise<UploadSession | undefined> {
+  async mountBlob(
+    digest: string,
+    from: string,
+    options: RequestOptions = {},
+  ): Promise<UploadSession | undefined> {
     const url = `${this.#base}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${
       encodeURIComponent(from)
     }`;
     const res = await this.send("POST", url, ["pull", "push"], {
-      extraScopes: [repositoryScope(from, ["pull"])],
+      needs: [repositoryScope(from, ["pull"])],
       idempotent: true,
-    });
+    }, options);
     await this.expect(res, "POST", url, [201, 202]);
-    if (res.status === 201) return undefined;
-    return this.#session(res, url);
+    if (res.status === 201) {
+      await discard(res);
+      return undefined;
+    }
+    return this.#session(res, url, options);
   }
 
-  /** Opens an upload session (`POST /blobs/uploads/`). */
-  async startUpload(): Promise<UploadSession> {
+  /** Opens an upload session (`POST /blobs/uploads/`); it keeps `options`. */
+  async startUpload(options: RequestOptions = {}): Promise<UploadSession> {
     const url = `${this.#base}/blobs/uploads/`;
-    const res = await this.send("POST", url, ["pull", "push"], { idempotent: true });
+    const res = await this.send("POST", url, ["pull", "push"], { idempotent: true }, options);
     await this.expect(res, "POST", url, [202]);
-    return this.#session(res, url);
+    return this.#session(res, url, options);
   }
 
   /** Uploads a blob in a new session; see {@link UploadSession.upload}. */
   async uploadBlob(
     body: RequestBody,
     expected?: { digest: string; size?: number },
-    options: { chunkSize?: number } = {},
+    options: RequestOptions & { chunkSize?: number } = {},
   ): Promise<Descriptor> {
-    const session = await this.startUpload();
-    return await session.upload(body, expected, options);
+    const session = await this.startUpload(options);
+    return await session.upload(body, expected, { chunkSize: options.chunkSize });
   }
 
   /** All tags, following `Link` pagination (bounded to 10,000 pages). */
-  async listTags(): Promise<string[]> {
+  async listTags(options: RequestOptions = {}): Promise<string[]> {
     const tags: string[] = [];
     let url: URL | undefined = new URL(`${this.#base}/tags/list`);
     for (let page = 0; url && page < 10_000; page++) {
-      const res = await this.send("GET", url, ["pull"], {});
+      const res = await this.send("GET", url, ["pull"], {}, options);
       await this.expect(res, "GET", url, [200]);
-      const body = await readCapped(res.body, LIMITS.manifest, "tag list");
+      const body = await readCapped(res.body, LIMITS.manifest, "tag list", this.#deadline());
       const doc = JSON.parse(new TextDecoder().decode(body)) as { tags?: string[] | null };
       tags.push(...(doc.tags ?? []));
       const link = res.headers.get("link");
@@ -439,27 +560,34 @@ export class Repository {
    * Manifests that refer to `digest` (OCI 1.1 referrers API), else from the tag-schema fallback
    * (`<alg>-<hex>` tag holding an index).
    */
-  async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
+  async referrers(
+    digest: string,
+    artifactType?: string,
+    options: RequestOptions = {},
+  ): Promise<Descriptor[]> {
     const url = new URL(`${this.#base}/referrers/${digest}`);
     if (artifactType) url.searchParams.set("artifactType", artifactType);
-    const res = await this.send("GET", url, ["pull"], { headers: { accept: OCI_INDEX } });
+    const res = await this.send("GET", url, ["pull"], { headers: { accept: OCI_INDEX } }, options);
     const type = res.headers.get("content-type") ?? "";
     let entries: Descriptor[];
     if (res.status === 200 && type.includes(OCI_INDEX)) {
-      const body = await readCapped(res.body, LIMITS.manifest, "referrers");
+      const body = await readCapped(res.body, LIMITS.manifest, "referrers", this.#deadline());
       entries = (JSON.parse(new TextDecoder().decode(body)) as Index).manifests ?? [];
     } else {
       await res.body?.cancel().catch(() => {});
       if (res.status !== 404 && res.status !== 200) await this.expect(res, "GET", url, [200, 404]);
       const tag = digest.replace(":", "-");
-      if (!(await this.headManifest(tag))) return [];
-      const m = await this.getManifest(tag);
+      if (!(await this.headManifest(tag, options))) return [];
+      const m = await this.getManifest(tag, undefined, options);
       entries = m.parsed.kind === "index" ? m.parsed.index.manifests : [];
     }
     return artifactType ? entries.filter((d) => d.artifactType === artifactType) : entries;
   }
 
-  /** Sends a request for this repository with the scopes its actions need. */
+  /**
+   * Sends a request for this repository with the scopes its actions need (plus `init.needs`),
+   * and the signal and scope hints of `options` and of this view's defaults.
+   */
   send(
     method: string,
     url: string | URL,
@@ -467,10 +595,12 @@ export class Repository {
     init: {
       body?: RequestBody;
       headers?: HeadersInit;
-      extraScopes?: string[];
+      needs?: string[];
       idempotent?: boolean;
     },
+    options: RequestOptions = {},
   ): Promise<Response> {
+    const o = mergeOptions(this.#defaults, options);
     return this.#auth.fetch({
       registry: this.registry,
       method,
@@ -478,16 +608,27 @@ export class Repository {
       headers: init.headers,
       body: init.body,
       idempotent: init.idempotent,
-      scopes: [repositoryScope(this.name, actions), ...(init.extraScopes ?? [])],
+      scopes: [repositoryScope(this.name, actions), ...(init.needs ?? [])],
+      scopeHints: o.scopes,
+      signal: o.signal,
     });
+  }
+
+  /** The deadline of a document read whole (see {@link Transport.documentDeadlineMs}). */
+  #deadline(): { deadlineMs: number } {
+    return { deadlineMs: this.#auth.transport.documentDeadlineMs };
+  }
+
+  /** The signal a call runs under: its own combined with this view's. */
+  #signal(options: RequestOptions): AbortSignal | undefined {
+    return mergeOptions(this.#defaults, options).signal;
   }
 
   /** Throws a {@link RegistryError} built from the response unless its status is in `ok`. */
   async expect(res: Response, method: string, url: string | URL, ok: number[]): Promise<void> {
     if (ok.includes(res.status)) return;
-    const body = await readCapped(res.body, LIMITS.errorBody, "error body").catch(() =>
-      new Uint8Array()
-    );
+    const body = await readCapped(res.body, LIMITS.errorBody, "error body", this.#deadline())
+      .catch(() => new Uint8Array());
     let codes: RegistryErrorCode[] = [];
     try {
       const doc = JSON.parse(new TextDecoder().decode(body)) as { errors?: RegistryErrorCode[] };
@@ -513,7 +654,7 @@ export class Repository {
     });
   }
 
-  #session(res: Response, url: string | URL): UploadSession {
+  #session(res: Response, url: string | URL, options: RequestOptions): UploadSession {
     const loc = res.headers.get("location");
     res.body?.cancel().catch(() => {});
     if (!loc) {
@@ -525,8 +666,13 @@ export class Repository {
       });
     }
     // Location may be relative: resolve it against the request URL.
-    return new UploadSession(this, new URL(loc, url));
+    return new UploadSession(this, new URL(loc, url), options);
   }
+}
+
+/** Gives up the body of a response whose headers say it all (it frees the connection's slot). */
+async function discard(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => {});
 }
 
 function withQuery(url: URL, key: string, value: string): URL {

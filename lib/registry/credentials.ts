@@ -8,10 +8,14 @@
  * @module
  */
 
-import { AuthError } from "../errors.ts";
+import { AuthError, SizeMismatchError } from "../errors.ts";
 import { credentialKeys, normalizeConfigKey } from "../reference.ts";
+import { decodeBase64 } from "../base64.ts";
+import { CONFIG_FILE_CAP, readTextFileCapped } from "../files.ts";
+import { runHelper } from "./credential_helper.ts";
+import { checkCredential } from "./credential_check.ts";
 
-/** How long a `docker-credential-*` helper may take to answer. */
+/** How long a `docker-credential-*` helper may take to answer, by default. */
 const HELPER_TIMEOUT_MS = 30_000;
 
 /** Credentials for one registry. */
@@ -40,6 +44,8 @@ export interface CredentialOptions {
   env?: (name: string) => string | undefined;
   /** Consult no file or helper, only the flags. */
   noConfig?: boolean;
+  /** How long a credential helper may take, ms (default 30000). */
+  helperTimeoutMs?: number;
 }
 
 interface ConfigFile {
@@ -97,7 +103,9 @@ export class CredentialStore {
       (o.username !== undefined || o.password !== undefined) &&
       (o.flagRegistries ?? []).includes(registry)
     ) {
-      return { username: o.username ?? "", password: o.password ?? "" };
+      const c = { username: o.username ?? "", password: o.password ?? "" };
+      checkCredential(c, "--username/--password", registry);
+      return c;
     }
     if (o.noConfig) return undefined;
     const keys = credentialKeys(registry);
@@ -106,10 +114,15 @@ export class CredentialStore {
       const helperKey = Object.keys(file.credHelpers).find((k) =>
         wanted.has(normalizeConfigKey(k))
       );
-      if (helperKey) return await runHelper(file.credHelpers[helperKey], keys[0], file.path);
+      const helper = (name: string) =>
+        runHelper(name, keys[0], file.path, {
+          timeoutMs: this.#opts.helperTimeoutMs ?? HELPER_TIMEOUT_MS,
+          path: (this.#opts.env ?? ((n: string) => Deno.env.get(n)))("PATH"),
+        });
+      if (helperKey) return await helper(file.credHelpers[helperKey]);
       const authKey = Object.keys(file.auths).find((k) => wanted.has(normalizeConfigKey(k)));
       if (file.credsStore) {
-        const c = await runHelper(file.credsStore, keys[0], file.path);
+        const c = await helper(file.credsStore);
         if (c) return c;
       }
       if (authKey) return decodeAuth(file.auths[authKey], file.path, authKey);
@@ -157,14 +170,13 @@ export class CredentialStore {
 async function readConfig(path: string, optional: boolean): Promise<ConfigFile | undefined> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readTextFileCapped(path, CONFIG_FILE_CAP, `docker config "${path}"`);
   } catch (e) {
     if (optional && e instanceof Deno.errors.NotFound) return undefined;
-    throw new AuthError(`Cannot read docker config "${path}": ${(e as Error).message}`, {
-      host: "",
-    }, {
-      cause: e,
-    });
+    const why = e instanceof SizeMismatchError
+      ? `larger than ${CONFIG_FILE_CAP / 1024 / 1024} MiB`
+      : (e as Error).message;
+    throw new AuthError(`Cannot read docker config "${path}": ${why}`, { host: "" }, { cause: e });
   }
   let doc: unknown;
   try {
@@ -199,7 +211,7 @@ function decodeAuth(
   if (typeof entry.auth === "string" && entry.auth) {
     let text: string;
     try {
-      text = new TextDecoder().decode(Uint8Array.from(atob(entry.auth), (ch) => ch.charCodeAt(0)));
+      text = new TextDecoder().decode(decodeBase64(entry.auth));
     } catch {
       throw new AuthError(
         `Cannot parse docker config "${path}": auths["${key}"].auth is not base64`,
@@ -226,91 +238,6 @@ function decodeAuth(
   if (typeof entry.registrytoken === "string" && entry.registrytoken) {
     c.registryToken = entry.registrytoken;
   }
+  checkCredential(c, `docker config ${path}`, key);
   return Object.keys(c).length > 0 ? c : undefined;
-}
-
-/**
- * Runs `docker-credential-<helper> get` with the server URL on stdin. A helper that says it has
- * no credentials yields undefined; one that fails otherwise or prints garbage is an error naming
- * it (never its output, which may hold a secret).
- */
-async function runHelper(
-  helper: string,
-  serverUrl: string,
-  configPath: string,
-): Promise<Credential | undefined> {
-  const bin = `docker-credential-${helper}`;
-  let out: Deno.CommandOutput;
-  try {
-    const child = new Deno.Command(bin, {
-      args: ["get"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    // A helper may exit without reading its input: a broken pipe is not its answer.
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(serverUrl)).catch(() => {});
-    await w.close().catch(() => {});
-    // A helper that hangs (waiting for a keychain prompt, say) must not hang the tool.
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    }, HELPER_TIMEOUT_MS);
-    try {
-      out = await child.output();
-    } finally {
-      clearTimeout(timer);
-    }
-    if (out.signal === "SIGKILL") {
-      throw new AuthError(
-        `Credential helper "${bin}" did not answer within ${
-          HELPER_TIMEOUT_MS / 1000
-        } s for ${serverUrl}`,
-        { host: serverUrl },
-      );
-    }
-  } catch (e) {
-    throw new AuthError(
-      `Credential helper "${bin}" named in "${configPath}" cannot be run: ${(e as Error).message}`,
-      { host: serverUrl },
-      { cause: e },
-    );
-  }
-  const stdout = new TextDecoder().decode(out.stdout).trim();
-  if (!out.success) {
-    const stderr = new TextDecoder().decode(out.stdout).trim() +
-      new TextDecoder().decode(out.stderr);
-    if (/credentials not found|not found in native keychain/i.test(stderr)) return undefined;
-    throw new AuthError(
-      `Credential helper "${bin}" failed for ${serverUrl} (exit code ${out.code})`,
-      { host: serverUrl },
-    );
-  }
-  let doc: { Username?: unknown; Secret?: unknown };
-  try {
-    doc = JSON.parse(stdout);
-  } catch {
-    throw new AuthError(
-      `Credential helper "${bin}" printed something that is not JSON for ${serverUrl}`,
-      {
-        host: serverUrl,
-      },
-    );
-  }
-  if (!doc || typeof doc !== "object" || typeof doc.Secret !== "string") {
-    throw new AuthError(
-      `Credential helper "${bin}" printed JSON without a "Secret" for ${serverUrl}`,
-      {
-        host: serverUrl,
-      },
-    );
-  }
-  const username = typeof doc.Username === "string" ? doc.Username : "";
-  // docker: a Username of "<token>" means Secret is an identity (refresh) token.
-  if (username === "<token>") return { identityToken: doc.Secret };
-  return { username, password: doc.Secret };
 }

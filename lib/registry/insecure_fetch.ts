@@ -8,6 +8,7 @@
  */
 
 import * as https from "node:https";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import { Buffer } from "node:buffer";
 
 const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
@@ -39,47 +40,7 @@ export function insecureFetch(
   else if (init.body) headers["transfer-encoding"] = "chunked";
   return new Promise<Response>((resolve, reject) => {
     const req = https.request(u, { method: init.method, headers, agent }, (res) => {
-      const out = new Headers();
-      for (const [k, v] of Object.entries(res.headers)) {
-        if (Array.isArray(v)) v.forEach((x) => out.append(k, x));
-        else if (v !== undefined) out.set(k, String(v));
-      }
-      const status = res.statusCode ?? 0;
-      const noBody = init.method === "HEAD" || status === 204 || status === 304;
-      let ended = false;
-      const body = noBody ? null : new ReadableStream<Uint8Array>({
-        start(controller) {
-          res.on("data", (c: Buffer) => {
-            controller.enqueue(new Uint8Array(c));
-            // Backpressure: a slow reader pauses the socket instead of buffering the body.
-            if ((controller.desiredSize ?? 1) <= 0) res.pause();
-          });
-          res.on("end", () => {
-            if (ended) return;
-            ended = true;
-            controller.close();
-          });
-          const fail = (e: Error) => {
-            if (ended) return;
-            ended = true;
-            controller.error(e);
-          };
-          res.on("error", fail);
-          // A connection that closes before the end of the body must not leave the reader waiting.
-          res.on("close", () => {
-            if (!res.complete) fail(new Error("connection closed before the end of the body"));
-          });
-        },
-        pull() {
-          res.resume();
-        },
-        cancel() {
-          ended = true;
-          res.destroy();
-        },
-      }, { highWaterMark: 4 });
-      if (noBody) res.resume();
-      resolve(new Response(body, { status, statusText: res.statusMessage, headers: out }));
+      resolve(toResponse(res, init.method));
     });
     req.on(
       "error",
@@ -87,27 +48,80 @@ export function insecureFetch(
         reject(new TypeError(`error sending request for url (${u}): ${e.message}`, { cause: e })),
     );
     if (init.signal) {
+      // The caller's signal ends the request and its body, as it does for Deno's fetch.
       if (init.signal.aborted) req.destroy(init.signal.reason);
       init.signal.addEventListener("abort", () => req.destroy(init.signal!.reason), { once: true });
     }
-    const body = init.body;
-    if (!body) req.end();
-    else if (body instanceof Uint8Array) {
-      req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-    } else {
-      (async () => {
-        const reader = body.getReader();
-        try {
-          while (true) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            if (!req.write(value)) await new Promise((r) => req.once("drain", r));
-          }
-          req.end();
-        } catch (e) {
-          req.destroy(e as Error);
-        }
-      })();
-    }
+    sendBody(req, init.body);
   });
+}
+
+/** A Web `Response` whose body streams from `res`, pausing the socket when the reader lags. */
+function toResponse(res: IncomingMessage, method: string): Response {
+  const out = new Headers();
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (Array.isArray(v)) v.forEach((x) => out.append(k, x));
+    else if (v !== undefined) out.set(k, String(v));
+  }
+  const status = res.statusCode ?? 0;
+  const noBody = method === "HEAD" || status === 204 || status === 304;
+  let ended = false;
+  const body = noBody ? null : new ReadableStream<Uint8Array>({
+    start(controller) {
+      res.on("data", (c: Buffer) => {
+        controller.enqueue(new Uint8Array(c));
+        // Backpressure: a slow reader pauses the socket instead of buffering the body.
+        if ((controller.desiredSize ?? 1) <= 0) res.pause();
+      });
+      res.on("end", () => {
+        if (ended) return;
+        ended = true;
+        controller.close();
+      });
+      const fail = (e: Error) => {
+        if (ended) return;
+        ended = true;
+        controller.error(e);
+      };
+      res.on("error", fail);
+      // A connection that closes before the end of the body must not leave the reader waiting.
+      res.on("close", () => {
+        if (!res.complete) fail(new Error("connection closed before the end of the body"));
+      });
+    },
+    pull() {
+      res.resume();
+    },
+    cancel() {
+      ended = true;
+      res.destroy();
+    },
+  }, { highWaterMark: 4 });
+  if (noBody) res.resume();
+  return new Response(body, { status, statusText: res.statusMessage, headers: out });
+}
+
+/** Writes the request body (bytes at once, a stream with backpressure) and ends the request. */
+function sendBody(
+  req: ClientRequest,
+  body: Uint8Array | ReadableStream<Uint8Array> | null | undefined,
+): void {
+  if (!body) req.end();
+  else if (body instanceof Uint8Array) {
+    req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  } else {
+    (async () => {
+      const reader = body.getReader();
+      try {
+        while (true) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (!req.write(value)) await new Promise((r) => req.once("drain", r));
+        }
+        req.end();
+      } catch (e) {
+        req.destroy(e as Error);
+      }
+    })();
+  }
 }

@@ -8,7 +8,9 @@
  * @module
  */
 
-import { RegistryError } from "../errors.ts";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { RegistryError, SizeMismatchError, TimeoutError } from "../errors.ts";
+import { CA_FILE_CAP, readTextFileCapped } from "../files.ts";
 import { isLoopbackRegistry } from "../reference.ts";
 import { Semaphore } from "../pool.ts";
 import { insecureFetch } from "./insecure_fetch.ts";
@@ -58,8 +60,16 @@ export interface TransportOptions {
    * fails instead of hanging. Default: `timeoutMs`.
    */
   idleTimeoutMs?: number;
-  /** Requests in flight per host (until headers arrive). Default 16. */
+  /**
+   * Requests in flight per host (`--concurrency`): a request counts from its start until its
+   * response body is consumed, cancelled or fails. Default 8.
+   */
   maxConcurrencyPerHost?: number;
+  /**
+   * Minimum rate of a response body, in bytes per second of waiting, checked over each
+   * `timeoutMs` spent waiting for data. Default 1024.
+   */
+  minBytesPerSecond?: number;
   /** Diagnostics. */
   logger?: Logger;
   /** User-Agent header. */
@@ -86,9 +96,20 @@ export interface TransportRequest {
   idempotent?: boolean;
   /** Follow redirects (default true; GET and HEAD only). */
   followRedirects?: boolean;
+  /**
+   * Cancels the request: waiting for a slot, for the response, or reading or sending its body.
+   * An aborted request throws the signal's reason (an `AbortError` when it is not an `Error`) and
+   * is never retried.
+   */
+  signal?: AbortSignal;
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const DEFAULT_CONCURRENCY = 8;
+/** A body slower than this (per second of waiting, over a window of --timeout) fails. */
+const MIN_BYTES_PER_SECOND = 1024;
+/** The upload, if any, whose body the current async context is reading (see Transport.#slot). */
+const UPLOADS = new AsyncLocalStorage<{ host: string }>();
 const MAX_REDIRECTS = 5;
 const SAFE_QUERY = new Set([
   "digest",
@@ -145,15 +166,19 @@ export class Transport {
     const idempotent = req.idempotent ?? ["GET", "HEAD", "PUT", "DELETE"].includes(method);
     const replayable = !(req.body instanceof ReadableStream);
     const retries = idempotent && replayable ? (this.#opts.retries ?? 3) : 0;
+    const signal = req.signal;
+    throwIfAborted(signal);
     for (let attempt = 0;; attempt++) {
       let res: Response;
       try {
         res = await this.#followRedirects(method, req);
       } catch (e) {
+        // An abort is the caller's decision, never a reason to try again.
+        throwIfAborted(signal);
         // Only a lost connection is worth another try: a timeout already waited --timeout, and
         // content that failed verification would fail again.
         if (attempt < retries && isConnectionLost(e)) {
-          await this.#sleep(attempt, null, `${method} ${redact(req.url)}: ${errorText(e)}`);
+          await this.#sleep(attempt, null, `${method} ${redact(req.url)}: ${errorText(e)}`, signal);
           continue;
         }
         throw e;
@@ -164,6 +189,7 @@ export class Transport {
           attempt,
           res.headers.get("retry-after"),
           `${method} ${redact(req.url)}: ${res.status}`,
+          signal,
         );
         continue;
       }
@@ -176,15 +202,20 @@ export class Transport {
    * in the middle of the response body, up to the configured retries with the same backoff. For documents read whole
    * (manifests, configs): a reset in the middle of a body costs a new request, not the operation.
    */
-  async retryingReads<T>(what: string, read: () => Promise<T>): Promise<T> {
+  async retryingReads<T>(
+    what: string,
+    read: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const retries = this.#opts.retries ?? 3;
     for (let attempt = 0;; attempt++) {
       try {
         return await read();
       } catch (e) {
+        throwIfAborted(signal);
         // The transport retried what failed before a response; this is for bodies that broke.
         if (attempt >= retries || !(e as Record<symbol, unknown>)?.[BODY_BROKEN]) throw e;
-        await this.#sleep(attempt, null, `${what}: ${errorText(e)}`);
+        await this.#sleep(attempt, null, `${what}: ${errorText(e)}`, signal);
       }
     }
   }
@@ -218,7 +249,7 @@ export class Transport {
     const headers = new Headers(req.headers);
     const follow = (req.followRedirects ?? true) && (method === "GET" || method === "HEAD");
     for (let hop = 0;; hop++) {
-      const res = await this.#send(method, url, headers, req.body);
+      const res = await this.#send(method, url, headers, req.body, req.signal);
       if (!follow || res.status < 300 || res.status >= 400 || res.status === 304) return res;
       const location = res.headers.get("location");
       if (!location) return res;
@@ -252,6 +283,7 @@ export class Transport {
     url: URL,
     headers: Headers,
     body: RequestBody | undefined,
+    signal?: AbortSignal,
   ): Promise<Response> {
     const host = url.host;
     if (
@@ -266,15 +298,18 @@ export class Transport {
         let done!: () => void;
         this.#probes.set(host, new Promise<void>((r) => done = r));
         try {
-          return await this.#sendOnce(method, url, headers, body, "https");
+          return await this.#sendOnce(method, url, headers, body, "https", signal);
         } catch (e) {
           // Fall back only when the server answered TLS with something that is not TLS: a
           // certificate problem must stay an error, not turn into a plain-HTTP request.
-          if (!(e instanceof RegistryError) || e.status !== 0 || !NOT_TLS.test(causeText(e))) {
+          if (
+            signal?.aborted || !(e instanceof RegistryError) || e.status !== 0 ||
+            !NOT_TLS.test(causeText(e))
+          ) {
             throw e;
           }
           this.#logger.debug(`${host}: HTTPS failed (${errorText(e.cause ?? e)}), trying HTTP`);
-          const res = await this.#sendOnce(method, url, headers, body, "http");
+          const res = await this.#sendOnce(method, url, headers, body, "http", signal);
           this.#schemes.set(host, "http");
           return res;
         } finally {
@@ -283,7 +318,7 @@ export class Transport {
         }
       }
     }
-    return await this.#sendOnce(method, url, headers, body, this.#scheme(url));
+    return await this.#sendOnce(method, url, headers, body, this.#scheme(url), signal);
   }
 
   async #probe(host: string): Promise<void> {
@@ -311,109 +346,174 @@ export class Transport {
     headers: Headers,
     body: RequestBody | undefined,
     scheme: "https" | "http",
+    signal?: AbortSignal,
   ): Promise<Response> {
     const target = new URL(url);
     target.protocol = scheme + ":";
-    const what = `${method} ${redact(target)}`;
     if (this.#opts.userAgent && !headers.has("user-agent")) {
       headers.set("user-agent", this.#opts.userAgent);
     }
-    const insecure = scheme === "https" && this.#opts.insecure?.includes(target.host);
+    const insecure = scheme === "https" && this.#opts.insecure?.includes(target.host) === true;
     const client = insecure ? undefined : await this.#client(target.host, scheme);
-    const limit = this.#limit(target.host);
-    const release = await limit.acquire();
-    const controller = new AbortController();
+    const release = await this.#slot(method, target.host, signal);
+    let handedOver = false;
     const timeoutMs = this.#opts.timeoutMs ?? 60_000;
-    let timedOut = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const clock = new Deadline(timeoutMs);
+    const raw = typeof body === "function" ? body() : body;
     // The clock runs from the last sign of progress: the request sent, or a chunk of its body
     // taken. A long upload is not a slow server.
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort(new Error(`no response within ${timeoutMs} ms`));
-      }, timeoutMs);
-    };
-    const raw = typeof body === "function" ? body() : body;
-    const sending = raw instanceof ReadableStream ? tracked(raw, arm) : undefined;
-    const payload = sending?.stream ?? raw as Uint8Array | undefined;
-    arm();
+    const sending = raw instanceof ReadableStream ? tracked(raw, () => clock.arm()) : undefined;
+    const onAbort = () => sending?.dispose(abortReason(signal!));
+    signal?.addEventListener("abort", onAbort, { once: true });
     const started = performance.now();
     this.requests++;
     try {
-      let res: Response;
-      if (insecure) {
-        res = await insecureFetch(target, {
-          method,
-          headers,
-          body: payload ?? null,
-          signal: controller.signal,
-        });
-      } else {
-        res = await fetch(target, {
-          method,
-          headers,
-          body: (payload ?? null) as BodyInit | null,
-          redirect: "manual",
-          signal: controller.signal,
-          ...(client ? { client } : {}),
-        });
-      }
+      const res = await this.#dispatch(method, target, headers, {
+        body: sending?.stream ?? raw as Uint8Array | undefined,
+        insecure,
+        client,
+        signal: signal ? AbortSignal.any([clock.signal, signal]) : clock.signal,
+      }, clock);
       // A server may answer (a 401, a 5xx) before it has read the body: stop sending it, so the
       // source it streams from is closed rather than pumped into a dead request.
       sending?.dispose();
       this.#logger.debug(
-        `${what} -> ${res.status} (${Math.round(performance.now() - started)} ms)`,
+        `${method} ${redact(target)} -> ${res.status} (${
+          Math.round(performance.now() - started)
+        } ms)`,
       );
-      return withIdleTimeout(
-        res,
-        this.#opts.idleTimeoutMs ?? timeoutMs,
+      handedOver = true;
+      return meteredResponse(res, {
+        idleMs: this.#opts.idleTimeoutMs ?? timeoutMs,
+        windowMs: timeoutMs,
+        minBytesPerSecond: this.#opts.minBytesPerSecond ?? MIN_BYTES_PER_SECOND,
         method,
-        target,
-        controller,
-      );
+        url: target,
+        abort: clock.controller,
+        signal,
+        release,
+      });
     } catch (e) {
       sending?.dispose();
-      this.#logger.debug(`${what} -> ${errorText(e)}`);
-      // A body that failed on its way out (content that did not verify, a source download that
-      // broke off or stalled, a source that refused us) is the real cause: say that, not "fetch
-      // failed".
-      const root = sending?.failure instanceof Error ? sending.failure : rootCause(e);
-      if (root) throw root;
-      if (timedOut) {
-        throw mark(
-          new RegistryError({
-            method,
-            url: redact(target),
-            status: 0,
-            message: `${what}: no response within ${timeoutMs} ms (see --timeout)`,
-          }, { cause: e }),
-          TIMEOUT,
-        );
-      }
-      const err = new RegistryError({
-        method,
-        url: redact(target),
-        status: 0,
-        message: `${what}: ${connectionHint(e, target, scheme)}`,
-      }, { cause: e });
-      // A request the runtime refuses to send (a blocked port, an invalid URL) fails the same way
-      // every time: not worth a retry.
-      throw PERMANENT.test(causeText(e)) ? err : mark(err, CONNECTION_LOST);
+      throw this.#failure(e, method, target, scheme, { clock, sending, signal });
     } finally {
-      clearTimeout(timer);
-      release();
+      signal?.removeEventListener("abort", onAbort);
+      clock.clear();
+      if (!handedOver) release();
     }
   }
 
-  #limit(host: string): Semaphore {
+  /** Sends one request over Deno's fetch, or node:https for `--insecure` registries. */
+  #dispatch(
+    method: string,
+    target: URL,
+    headers: Headers,
+    init: {
+      body: Uint8Array | ReadableStream<Uint8Array> | undefined;
+      insecure: boolean;
+      client: Deno.HttpClient | undefined;
+      signal: AbortSignal;
+    },
+    clock: Deadline,
+  ): Promise<Response> {
+    clock.arm();
+    if (init.insecure) {
+      return insecureFetch(target, {
+        method,
+        headers,
+        body: init.body ?? null,
+        signal: init.signal,
+      });
+    }
+    return fetch(target, {
+      method,
+      headers,
+      body: (init.body ?? null) as BodyInit | null,
+      redirect: "manual",
+      signal: init.signal,
+      ...(init.client ? { client: init.client } : {}),
+    });
+  }
+
+  /** The error to throw for a request that got no response. */
+  #failure(
+    e: unknown,
+    method: string,
+    target: URL,
+    scheme: "https" | "http",
+    ctx: { clock: Deadline; sending?: { readonly failure: unknown }; signal?: AbortSignal },
+  ): unknown {
+    const what = `${method} ${redact(target)}`;
+    this.#logger.debug(`${what} -> ${errorText(e)}`);
+    if (ctx.signal?.aborted) return abortReason(ctx.signal);
+    // A body that failed on its way out (content that did not verify, a source download that
+    // broke off or stalled, a source that refused us) is the real cause: say that, not "fetch
+    // failed".
+    const root = ctx.sending?.failure instanceof Error ? ctx.sending.failure : rootCause(e);
+    if (root) return root;
+    if (ctx.clock.expired) {
+      return new TimeoutError(
+        `${what}: no response within ${ctx.clock.ms} ms (see --timeout)`,
+        { method, url: redact(target), timeoutMs: ctx.clock.ms },
+        { cause: e },
+      );
+    }
+    // The runtime quotes a refused header value in its message, and that may be a credential.
+    const text = /invalid header/i.test(causeText(e))
+      ? "a request header value was refused (not shown: it may hold a credential)"
+      : connectionHint(e, target, scheme);
+    const err = new RegistryError({
+      method,
+      url: redact(target),
+      status: 0,
+      message: `${what}: ${text}`,
+    }, { cause: /invalid header/i.test(causeText(e)) ? undefined : e });
+    // A request the runtime refuses to send (a blocked port, an invalid URL) fails the same way
+    // every time: not worth a retry.
+    return PERMANENT.test(causeText(e)) ? err : mark(err, CONNECTION_LOST);
+  }
+
+  /**
+   * A slot among the requests in flight to `host`, held until the response body is consumed,
+   * cancelled or fails. A download (GET, HEAD) made while an upload to the same host streams its
+   * body (see {@link streamingUpload}) rides on that upload's slot: the blob it reads is the body
+   * of the upload, so the pair counts as one, and a copy within one registry cannot wait for a
+   * slot its own upload holds.
+   */
+  #slot(method: string, host: string, signal: AbortSignal | undefined): Promise<() => void> {
+    if ((method === "GET" || method === "HEAD") && UPLOADS.getStore()?.host === host) {
+      throwIfAborted(signal);
+      return Promise.resolve(() => {});
+    }
     let s = this.#hostLimits.get(host);
     if (!s) {
-      s = new Semaphore(this.#opts.maxConcurrencyPerHost ?? 16);
+      s = new Semaphore(this.#opts.maxConcurrencyPerHost ?? DEFAULT_CONCURRENCY);
       this.#hostLimits.set(host, s);
     }
-    return s;
+    return acquire(s, signal);
+  }
+
+  /**
+   * Runs `upload` (the requests of one blob upload to `host`, and whatever reads its body) so that
+   * downloads its body streams from on the same host share its slot (see {@link #slot}).
+   */
+  streamingUpload<T>(host: string, upload: () => Promise<T>): Promise<T> {
+    return UPLOADS.run({ host }, upload);
+  }
+
+  /** The `--timeout` of this transport, in ms. */
+  get timeoutMs(): number {
+    return this.#opts.timeoutMs ?? 60_000;
+  }
+
+  /**
+   * How long a document read whole (manifest, config, token, error body, tag list) may take from
+   * its headers to its last byte: twice `--timeout`. A stall is reported first as "no data" (after
+   * --timeout) and a trickle fails the minimum rate after --timeout of waiting; this bounds the
+   * rest (a 4 MiB manifest sent just above the minimum rate).
+   */
+  get documentDeadlineMs(): number {
+    return 2 * this.timeoutMs;
   }
 
   async #client(host: string, scheme: "https" | "http"): Promise<Deno.HttpClient | undefined> {
@@ -431,13 +531,16 @@ export class Transport {
   #globalCas(): Promise<string[]> {
     this.#caPems ??= Promise.all((this.#opts.caFiles ?? []).map(async (f) => {
       try {
-        return await Deno.readTextFile(f);
+        return await readTextFileCapped(f, CA_FILE_CAP, `CA file "${f}"`);
       } catch (e) {
+        const why = e instanceof SizeMismatchError
+          ? `larger than ${CA_FILE_CAP / 1024 / 1024} MiB`
+          : errorText(e);
         throw new RegistryError({
           method: "READ",
           url: f,
           status: 0,
-          message: `Cannot read CA file "${f}": ${errorText(e)}`,
+          message: `Cannot read CA file "${f}": ${why}`,
         }, { cause: e });
       }
     }));
@@ -450,18 +553,22 @@ export class Transport {
     return ["/etc/docker/certs.d", ...(home ? [`${home}/.docker/certs.d`] : [])];
   }
 
-  async #sleep(attempt: number, retryAfter: string | null, why: string): Promise<void> {
+  async #sleep(
+    attempt: number,
+    retryAfter: string | null,
+    why: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const max = this.#opts.retryMaxMs ?? 10_000;
     const base = this.#opts.retryBaseMs ?? 200;
     let ms = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);
     const after = parseRetryAfter(retryAfter);
     if (after !== undefined) ms = Math.min(max, after);
     this.#logger.debug(`${why}; retrying in ${Math.round(ms)} ms`);
-    await new Promise((r) => setTimeout(r, ms));
+    await delay(ms, signal);
   }
 }
 
-const TIMEOUT = Symbol("timeout");
 const CONNECTION_LOST = Symbol("connectionLost");
 const BODY_BROKEN = Symbol("bodyBroken");
 
@@ -482,7 +589,7 @@ export function isConnectionLost(e: unknown): boolean {
 
 /** True for a request that got no response, or a body that got no data, within the timeout. */
 export function isTimeout(e: unknown): boolean {
-  return e instanceof RegistryError && (e as unknown as Record<symbol, unknown>)[TIMEOUT] === true;
+  return e instanceof TimeoutError;
 }
 
 function checkScheme(method: string, url: string | URL): void {
@@ -514,7 +621,11 @@ function rootCause(e: unknown): Error | undefined {
 function tracked(
   source: ReadableStream<Uint8Array>,
   onProgress: () => void,
-): { stream: ReadableStream<Uint8Array>; dispose(): void; readonly failure: unknown } {
+): {
+  stream: ReadableStream<Uint8Array>;
+  dispose(reason?: Error): void;
+  readonly failure: unknown;
+} {
   const reader = source.getReader();
   let finished = false;
   let failure: unknown;
@@ -549,10 +660,10 @@ function tracked(
     get failure() {
       return failure;
     },
-    dispose() {
+    dispose(reason?: Error) {
       if (finished) return;
       finished = true;
-      const why = new Error("the response came before the request body was sent");
+      const why = reason ?? new Error("the response came before the request body was sent");
       reader.cancel(why).catch(() => {});
       try {
         ctrl.error(why);
@@ -563,72 +674,250 @@ function tracked(
   };
 }
 
+/** What {@link meteredResponse} watches, and the slot it gives back. */
+interface Meter {
+  /** Longest pause within the body, ms. */
+  idleMs: number;
+  /** Window of waiting time over which the minimum rate is checked, ms. */
+  windowMs: number;
+  /** Minimum rate, bytes per second of waiting. */
+  minBytesPerSecond: number;
+  method: string;
+  url: URL;
+  /** Closes the connection when the body fails. */
+  abort: AbortController;
+  /** The caller's signal. */
+  signal?: AbortSignal;
+  /** Gives back the request's slot: called once, when the body ends, fails or is cancelled. */
+  release: () => void;
+}
+
 /**
- * A response whose body fails with a {@link RegistryError} (status 0) when no data arrives for
- * `ms` (a timeout) or the connection breaks (connection lost), and closes the connection: a
- * stalled transfer must fail, not hang, and a broken one must say so in one line.
+ * A response whose body fails with a {@link TimeoutError} when no data arrives for `idleMs`, or
+ * when, over each `windowMs` spent waiting for data, fewer than `minBytesPerSecond` per second
+ * came (a trickle must fail near --timeout, not keep a download alive for ever; only time spent
+ * waiting counts, so a reader slowed by its own consumer is never blamed); with a
+ * {@link RegistryError} (connection lost) when the connection breaks; with the abort reason when
+ * `signal` aborts. Any of these closes the connection. The slot is given back when the body ends,
+ * fails or is cancelled: a request counts as in flight until then.
  */
-function withIdleTimeout(
-  res: Response,
-  ms: number,
-  method: string,
-  url: URL,
-  abort: AbortController,
-): Response {
-  if (!res.body) return res;
-  const what = `${method} ${redact(url)}`;
-  const reader = res.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const idle = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(mark(
-              new RegistryError({
-                method,
-                url: redact(url),
-                status: 0,
-                message: `${what}: no data for ${ms} ms (see --timeout)`,
-              }),
-              TIMEOUT,
-            )),
-          ms,
-        );
-      });
-      try {
-        const r = await Promise.race([reader.read(), idle]);
-        if (r.done) controller.close();
-        else controller.enqueue(r.value);
-      } catch (e) {
-        const err = e instanceof RegistryError ? e : mark(
-          new RegistryError({
-            method,
-            url: redact(url),
-            status: 0,
-            message: `${what}: connection lost while reading the response: ${errorText(e)}`,
-          }, { cause: e }),
-          CONNECTION_LOST,
-        );
-        if (!(e instanceof RegistryError)) mark(err, BODY_BROKEN);
-        abort.abort(err);
-        reader.cancel(err).catch(() => {});
-        controller.error(err);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
+function meteredResponse(res: Response, m: Meter): Response {
+  if (!res.body) {
+    m.release();
+    return res;
+  }
+  const body = new MeteredBody(res.body, m).stream;
   const out = new Response(body, {
     status: res.status,
     statusText: res.statusText,
     headers: res.headers,
   });
-  Object.defineProperty(out, "url", { value: res.url || url.href });
+  Object.defineProperty(out, "url", { value: res.url || m.url.href });
   return out;
+}
+
+/** The body stream of {@link meteredResponse}. */
+class MeteredBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly #m: Meter;
+  readonly #what: string;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  #settled = false;
+  /** Time spent waiting for data, and bytes received, in the current window. */
+  #waited = 0;
+  #got = 0;
+  readonly #onAbort = () => this.#stop(abortReason(this.#m.signal!));
+
+  constructor(source: ReadableStream<Uint8Array>, m: Meter) {
+    this.#m = m;
+    this.#what = `${m.method} ${redact(m.url)}`;
+    this.#reader = source.getReader();
+    m.signal?.addEventListener("abort", this.#onAbort, { once: true });
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.#ctrl = c;
+      },
+      pull: (c) => this.#pull(c),
+      cancel: (reason) => {
+        if (!this.#settled) this.#finish();
+        return this.#reader.cancel(reason);
+      },
+    });
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    const m = this.#m;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(this.#timeout(`no data for ${m.idleMs} ms`, m.idleMs)),
+        m.idleMs,
+      );
+    });
+    const started = performance.now();
+    try {
+      const r = await Promise.race([this.#reader.read(), idle]);
+      if (this.#settled) return;
+      if (r.done) {
+        this.#finish();
+        return controller.close();
+      }
+      this.#checkRate(performance.now() - started, r.value.byteLength);
+      controller.enqueue(r.value);
+    } catch (e) {
+      if (this.#settled) return;
+      if (m.signal?.aborted) return this.#stop(abortReason(m.signal));
+      this.#stop(e instanceof RegistryError ? e : this.#broken(e));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Counts a read; throws when a full window of waiting brought less than the minimum rate. */
+  #checkRate(waitedMs: number, bytes: number): void {
+    this.#waited += waitedMs;
+    this.#got += bytes;
+    if (this.#waited < this.#m.windowMs) return;
+    const rate = this.#m.minBytesPerSecond;
+    if (this.#got < (rate * this.#waited) / 1000) {
+      throw this.#timeout(
+        `${this.#got} bytes in ${Math.round(this.#waited)} ms, under ${rate} bytes/s`,
+        this.#m.windowMs,
+      );
+    }
+    this.#waited = 0;
+    this.#got = 0;
+  }
+
+  #timeout(message: string, ms: number): TimeoutError {
+    return new TimeoutError(`${this.#what}: ${message} (see --timeout)`, {
+      method: this.#m.method,
+      url: redact(this.#m.url),
+      timeoutMs: ms,
+    });
+  }
+
+  /** A connection that broke mid-body: worth reading again (see Transport.retryingReads). */
+  #broken(e: unknown): RegistryError {
+    const err = new RegistryError({
+      method: this.#m.method,
+      url: redact(this.#m.url),
+      status: 0,
+      message: `${this.#what}: connection lost while reading the response: ${errorText(e)}`,
+    }, { cause: e });
+    return mark(mark(err, CONNECTION_LOST), BODY_BROKEN);
+  }
+
+  #finish(): void {
+    this.#settled = true;
+    this.#m.signal?.removeEventListener("abort", this.#onAbort);
+    this.#m.release();
+  }
+
+  #stop(err: unknown): void {
+    if (this.#settled) return;
+    this.#finish();
+    this.#m.abort.abort(err);
+    this.#reader.cancel(err).catch(() => {});
+    try {
+      this.#ctrl.error(err);
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** A timer that aborts a request when nothing progressed for `ms`; re-armed on progress. */
+class Deadline {
+  readonly ms: number;
+  readonly controller = new AbortController();
+  expired = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(ms: number) {
+    this.ms = ms;
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  arm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.expired = true;
+      this.controller.abort(new Error(`no response within ${this.ms} ms`));
+    }, this.ms);
+  }
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/**
+ * The error an aborted signal stands for: its reason when that is an `Error` (a `DOMException`
+ * named `AbortError` by default), else an `AbortError` carrying it as cause.
+ */
+export function abortReason(signal: AbortSignal): Error {
+  const r = signal.reason;
+  if (r instanceof Error) return r;
+  return Object.assign(new DOMException("The operation was aborted", "AbortError"), { cause: r });
+}
+
+/** Throws the abort reason of `signal` when it is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortReason(signal);
+}
+
+/**
+ * `promise`, or the abort reason of `signal` when it aborts first; `onLate` receives the value if
+ * it comes after the abort (to give back a slot taken too late, say).
+ */
+export function abortable<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  onLate: (value: T) => void,
+): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.then(onLate, () => {});
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      reject(abortReason(signal));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then((v) => {
+      signal.removeEventListener("abort", onAbort);
+      if (aborted) onLate(v);
+      else resolve(v);
+    }, (e) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+  });
+}
+
+/** Waits `ms`, or rejects with the abort reason as soon as `signal` aborts. */
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  throwIfAborted(signal);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** A slot of `limit`, given up at once (or given back when it comes late) if `signal` aborts. */
+function acquire(limit: Semaphore, signal: AbortSignal | undefined): Promise<() => void> {
+  return abortable(limit.acquire(), signal, (release) => release());
 }
 
 async function readCertsDirs(host: string, dirs: readonly string[]): Promise<string[]> {
@@ -639,11 +928,21 @@ async function readCertsDirs(host: string, dirs: readonly string[]): Promise<str
     try {
       for await (const e of Deno.readDir(d)) {
         if (e.isFile && e.name.endsWith(".crt")) {
-          out.push(await Deno.readTextFile(`${d}/${e.name}`));
+          out.push(await readTextFileCapped(`${d}/${e.name}`, CA_FILE_CAP, `CA file ${e.name}`));
         }
       }
-    } catch {
-      // Absent or unreadable directories are normal.
+    } catch (e) {
+      // Absent or unreadable directories are normal; a bundle over the cap is not.
+      if (e instanceof SizeMismatchError) {
+        throw new RegistryError({
+          method: "READ",
+          url: d,
+          status: 0,
+          message: `Cannot read CA files in "${d}": one is larger than ${
+            CA_FILE_CAP / 1024 / 1024
+          } MiB`,
+        }, { cause: e });
+      }
     }
   }
   return out;

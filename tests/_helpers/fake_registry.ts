@@ -78,6 +78,7 @@ export class FakeRegistries {
       registry,
       name,
       toString: () => key,
+      withOptions: () => repo,
       getManifest(ref: string): Promise<FetchedManifest> {
         log("getManifest", ref);
         const bytes = self.manifests.get(`${key}@${ref}`);

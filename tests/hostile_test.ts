@@ -1,0 +1,270 @@
+// Issue #13: what a hostile registry must not get from us, and how long it may hold us. Each
+// test fails on the code before the fix. Real registries (harness) where they can play the part;
+// the in-process hostile server (tests/_helpers/hostile.ts) or the harness recorder for the rest.
+import assert from "node:assert/strict";
+import {
+  type Fault,
+  pushFixtures,
+  type Recorder,
+  startProxy,
+  startRecorder,
+  startRegistry,
+} from "../scripts/harness/mod.ts";
+import { RegistryClient } from "../lib/registry/client.ts";
+import { digestOf } from "../lib/digest.ts";
+import { runCli } from "./_helpers/cli.ts";
+import { startHostile, trickle } from "./_helpers/hostile.ts";
+
+/** Another origin playing upload storage: PATCH 202 (Location back to itself), PUT 201. */
+function uploadSink(): Promise<Recorder> {
+  return startRecorder({
+    serve: async (req) => {
+      await req.body?.pipeTo(new WritableStream()).catch(() => {});
+      const path = new URL(req.url).pathname;
+      if (req.method === "PATCH") {
+        return new Response(null, { status: 202, headers: { location: path, range: "0-0" } });
+      }
+      if (req.method === "PUT") return new Response(null, { status: 201 });
+      return new Response(null, { status: 204 });
+    },
+  });
+}
+
+/** A proxy fault: every upload POST (mounts too) answers 202 with a Location on `sink`. */
+function sendUploadsTo(sink: Recorder): Fault {
+  return {
+    type: "respond",
+    respond: () =>
+      new Response(null, {
+        status: 202,
+        headers: { location: `${sink.url}/upload/x?_state=abc`, "docker-upload-uuid": "x" },
+      }),
+  };
+}
+
+Deno.test("an upload Location on another origin gets no Authorization (library: monolithic, streamed, chunked)", async () => {
+  await using reg = await startRegistry({ auth: "basic" });
+  await using sink = await uploadSink();
+  await using proxy = await startProxy({
+    upstream: reg.url,
+    faults: [{ method: "POST", kind: "upload", fault: sendUploadsTo(sink) }],
+  });
+  await using client = new RegistryClient({
+    plainHttp: [proxy.host],
+    username: reg.username,
+    password: reg.password,
+    flagRegistries: [proxy.host],
+    noConfig: true,
+  });
+  const repo = client.repository(proxy.host, "a/b");
+  const bytes = new TextEncoder().encode("hello hostile world");
+  const expected = { digest: digestOf(bytes), size: bytes.byteLength };
+  // Learn the registry's challenge first, so that every request to it carries credentials.
+  assert.equal(await repo.headBlob(expected.digest), undefined);
+  await repo.uploadBlob(bytes, expected);
+  await repo.uploadBlob(new Blob([bytes]).stream());
+  await repo.uploadBlob(bytes, expected, { chunkSize: 5 });
+  assert.ok(sink.requests.length >= 6, JSON.stringify(sink.requests));
+  assert.ok(sink.requests.some((r) => r.method === "PATCH"));
+  assert.equal(sink.sawAuthorization(), false, JSON.stringify(sink.requests));
+  assert.ok(proxy.log.some((e) => e.authorization), "the registry itself still gets credentials");
+});
+
+Deno.test("push and check-registry send no credentials to an upload Location on another origin", async () => {
+  await using reg = await startRegistry({ auth: "basic" });
+  const set = await pushFixtures(reg, {
+    repository: "src/app",
+    platforms: [{ os: "linux", architecture: "amd64" }],
+  });
+  await using sink = await uploadSink();
+  await using proxy = await startProxy({
+    upstream: reg.url,
+    faults: [{ method: "POST", kind: "upload", fault: sendUploadsTo(sink) }],
+  });
+  const creds = ["--username", reg.username!, "--password", reg.password!];
+  const push = await runCli([
+    "--plain-http",
+    ...creds,
+    "push",
+    "from-args",
+    "--platforms",
+    "linux/amd64",
+    "--template",
+    `${proxy.host}/${set.images[0].repository}:${set.images[0].tag.replace("amd64", "ARCH")}`,
+    "--target",
+    `${proxy.host}/dst/app:1`,
+  ]);
+  const afterPush = sink.requests.length;
+  assert.ok(afterPush > 0, `the push uploaded to the sink: ${push.stderr}`);
+  const check = await runCli(["--plain-http", ...creds, "check-registry", `${proxy.host}/chk`]);
+  assert.ok(
+    sink.requests.length > afterPush,
+    `check-registry uploaded to the sink: ${check.stderr}`,
+  );
+  assert.equal(sink.sawAuthorization(), false, JSON.stringify(sink.requests));
+  for (const r of [push, check]) {
+    assert.ok(!r.stderr.includes(reg.password!), "no password in messages");
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Runs of the CLI that might never end on a broken build are bounded here: killed after
+// RUN_BOUND_MS, which fails the test instead of hanging it.
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const RUN_BOUND_MS = 45_000;
+
+async function runBounded(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stderr: string; stdout: string; ms: number }> {
+  const home = await Deno.makeTempDir({ prefix: "mt-home-" });
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", `${ROOT}cli.ts`, ...args],
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: home,
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      NO_COLOR: "1",
+      ...env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), RUN_BOUND_MS);
+  const out = await child.output();
+  clearTimeout(timer);
+  await Deno.remove(home, { recursive: true }).catch(() => {});
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+    ms: performance.now() - started,
+  };
+}
+
+const MANIFEST = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: "application/vnd.oci.image.manifest.v1+json",
+  config: {
+    mediaType: "application/vnd.oci.image.config.v1+json",
+    digest: "sha256:" + "a".repeat(64),
+    size: 2,
+  },
+  layers: [],
+});
+
+/** One line on stderr (a trailing newline allowed). */
+function oneLine(stderr: string): boolean {
+  return stderr.trim().split("\n").length === 1;
+}
+
+Deno.test("--timeout 2: a manifest trickling one byte a second fails near the timeout", async () => {
+  await using server = await startHostile((req, _seen, s) => {
+    if (new URL(req.url).pathname === "/v2/") return Response.json({});
+    return new Response(trickle(MANIFEST, 1000, s.stopping, true), {
+      headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+    });
+  });
+  const r = await runBounded(["--plain-http", "--timeout", "2", "inspect", `${server.host}/a/b:1`]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.ok(oneLine(r.stderr), r.stderr);
+  assert.match(r.stderr, /--timeout/);
+  assert.ok(r.ms < 30_000, `took ${Math.round(r.ms)} ms`);
+});
+
+Deno.test("--timeout 2: a token response trickling one byte a second fails near the timeout", async () => {
+  await using server = await startHostile((req, _seen, s) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/token") {
+      return new Response(trickle(`{"token":"${"t".repeat(64)}"}`, 1000, s.stopping, true));
+    }
+    return new Response(null, {
+      status: 401,
+      headers: {
+        "www-authenticate": `Bearer realm="${s.url}/token",service="hostile"`,
+      },
+    });
+  });
+  const r = await runBounded(["--plain-http", "--timeout", "2", "inspect", `${server.host}/a/b:1`]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.ok(oneLine(r.stderr), r.stderr);
+  assert.match(r.stderr, /--timeout/);
+  assert.ok(r.ms < 30_000, `took ${Math.round(r.ms)} ms`);
+});
+
+Deno.test("a blob body trickling one byte a second fails with a TimeoutError near timeoutMs", async () => {
+  await using server = await startHostile((_req, _seen, s) =>
+    new Response(trickle("blob", 1000, s.stopping, true))
+  );
+  await using client = new RegistryClient({
+    plainHttp: [server.host],
+    noConfig: true,
+    timeoutMs: 2000,
+  });
+  const started = performance.now();
+  const stream = await client.repository(server.host, "a/b").fetchBlob({
+    digest: "sha256:" + "b".repeat(64),
+  });
+  const err = await new Response(stream).arrayBuffer().catch((e) => e);
+  assert.equal(err?.name, "TimeoutError", String(err));
+  assert.match(err.message, /bytes\/s/);
+  assert.ok(performance.now() - started < 30_000);
+});
+
+Deno.test("a docker config registrytoken with a line break is refused naming the file, never printed", async () => {
+  await using server = await startHostile((req) => {
+    const auth = req.headers.get("authorization");
+    if (auth) return new Response("{}", { status: 404 });
+    return new Response(null, {
+      status: 401,
+      headers: { "www-authenticate": `Bearer realm="http://127.0.0.1:9/token",service="x"` },
+    });
+  });
+  const dir = await Deno.makeTempDir({ prefix: "mt-cfg-" });
+  const cfg = `${dir}/config.json`;
+  const secret = "SECRET-REGISTRY-TOKEN-TEXT";
+  await Deno.writeTextFile(
+    cfg,
+    JSON.stringify({ auths: { [server.host]: { registrytoken: `ok\n${secret}` } } }),
+  );
+  const r = await runBounded([
+    "--plain-http",
+    "--docker-cfg",
+    cfg,
+    "--debug",
+    "inspect",
+    `${server.host}/a/b:1`,
+  ]);
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(r.code, 1, r.stderr);
+  assert.ok(
+    r.stderr.includes(
+      `docker config ${cfg}: registrytoken for ${server.host} is not a valid header value`,
+    ),
+    r.stderr,
+  );
+  assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), "the token is never shown");
+  assert.ok(server.log.every((e) => !e.headers.has("authorization")), "nor sent");
+});
+
+Deno.test("a token server's token with CR/LF is refused naming the token server, never printed", async () => {
+  const secret = "SECRET-TOKEN-FROM-SERVER";
+  await using server = await startHostile((req, _seen, s) => {
+    if (new URL(req.url).pathname === "/token") {
+      return Response.json({ token: `abc\r\n${secret}` });
+    }
+    return new Response(null, {
+      status: 401,
+      headers: { "www-authenticate": `Bearer realm="${s.url}/token",service="hostile"` },
+    });
+  });
+  const r = await runBounded(["--plain-http", "--debug", "inspect", `${server.host}/a/b:1`]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /Token server 127\.0\.0\.1:\d+ for .* not a valid header value/);
+  assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), "the token is never shown");
+});
