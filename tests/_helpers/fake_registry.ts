@@ -65,81 +65,84 @@ export class FakeRegistries {
   }
 
   #repo(registry: string, name: string): Repository {
-    const self = this;
-    const key = `${registry}/${name}`;
-    const log = (m: string, ref: string) => {
-      const call = `${m} ${key} ${ref}`;
-      self.calls.push(call);
-      self.fault?.(call);
-    };
-    const missing = (ref: string) =>
-      new RegistryError({ method: "GET", url: `http://${key}/${ref}`, status: 404 });
-    const repo = {
-      registry,
-      name,
-      toString: () => key,
-      withOptions: () => repo,
-      getManifest(ref: string): Promise<FetchedManifest> {
-        log("getManifest", ref);
-        const bytes = self.manifests.get(`${key}@${ref}`);
-        if (!bytes) return Promise.reject(missing(ref));
-        const parsed = parseManifest(bytes);
-        return Promise.resolve({
-          descriptor: { mediaType: parsed.mediaType, digest: digestOf(bytes), size: bytes.length },
-          bytes,
-          parsed,
-        });
-      },
-      headManifest(ref: string) {
-        log("headManifest", ref);
-        const bytes = self.manifests.get(`${key}@${ref}`);
-        return Promise.resolve(
-          bytes ? { mediaType: "", digest: digestOf(bytes), size: bytes.length } : undefined,
-        );
-      },
-      putManifest(ref: string, bytes: Uint8Array, mediaType: string) {
-        log("putManifest", ref);
-        self.manifests.set(`${key}@${ref}`, bytes);
-        self.manifests.set(`${key}@${digestOf(bytes)}`, bytes);
-        return Promise.resolve({ mediaType, digest: digestOf(bytes), size: bytes.length });
-      },
-      fetchBlobBytes(d: { digest: string }) {
-        log("fetchBlobBytes", d.digest);
-        const b = self.blobs.get(`${key}@${d.digest}`);
-        return b ? Promise.resolve(b) : Promise.reject(missing(d.digest));
-      },
-      fetchBlob(d: { digest: string }) {
-        log("fetchBlob", d.digest);
-        const b = self.blobs.get(`${key}@${d.digest}`);
-        return b
-          ? Promise.resolve(new Blob([b as Uint8Array<ArrayBuffer>]).stream())
-          : Promise.reject(missing(d.digest));
-      },
-      headBlob(digest: string) {
-        log("headBlob", digest);
-        return Promise.resolve(
-          self.blobs.has(`${key}@${digest}`) ? { mediaType: "", digest, size: 0 } : undefined,
-        );
-      },
-      mountBlob(digest: string, from: string) {
-        log("mountBlob", digest);
-        const b = self.blobs.get(`${registry}/${from}@${digest}`);
-        if (!b) return Promise.reject(new NotFoundError(from, "no such blob to mount"));
-        self.blobs.set(`${key}@${digest}`, b);
-        return Promise.resolve(undefined);
-      },
-      async uploadBlob(body: () => ReadableStream<Uint8Array>, expected: { digest: string }) {
-        log("uploadBlob", expected.digest);
-        const bytes = new Uint8Array(await new Response(body()).arrayBuffer());
-        self.blobs.set(`${key}@${expected.digest}`, bytes);
-        return { mediaType: "", digest: expected.digest, size: bytes.length };
-      },
-    };
-    return repo as unknown as Repository;
+    return fakeRepository(this, registry, name);
   }
 
   /** Calls whose text matches `re`. */
   count(re: RegExp): number {
     return this.calls.filter((c) => re.test(c)).length;
   }
+}
+
+function fakeRepository(self: FakeRegistries, registry: string, name: string): Repository {
+  const key = `${registry}/${name}`;
+  const log = (m: string, ref: string) => {
+    const call = `${m} ${key} ${ref}`;
+    self.calls.push(call);
+    self.fault?.(call);
+  };
+  const missing = (ref: string) =>
+    new RegistryError({ method: "GET", url: `http://${key}/${ref}`, status: 404 });
+  const repo = {
+    registry,
+    name,
+    toString: () => key,
+    withOptions: () => repo,
+    getManifest(ref: string): Promise<FetchedManifest> {
+      log("getManifest", ref);
+      const bytes = self.manifests.get(`${key}@${ref}`);
+      if (!bytes) return Promise.reject(missing(ref));
+      const parsed = parseManifest(bytes);
+      return Promise.resolve({
+        descriptor: { mediaType: parsed.mediaType, digest: digestOf(bytes), size: bytes.length },
+        bytes,
+        parsed,
+      });
+    },
+    headManifest(ref: string) {
+      log("headManifest", ref);
+      const bytes = self.manifests.get(`${key}@${ref}`);
+      return Promise.resolve(
+        bytes ? { mediaType: "", digest: digestOf(bytes), size: bytes.length } : undefined,
+      );
+    },
+    putManifest(ref: string, bytes: Uint8Array, mediaType: string) {
+      log("putManifest", ref);
+      self.manifests.set(`${key}@${ref}`, bytes);
+      self.manifests.set(`${key}@${digestOf(bytes)}`, bytes);
+      return Promise.resolve({ mediaType, digest: digestOf(bytes), size: bytes.length });
+    },
+    fetchBlobBytes(d: { digest: string }) {
+      log("fetchBlobBytes", d.digest);
+      const b = self.blobs.get(`${key}@${d.digest}`);
+      return b ? Promise.resolve(b) : Promise.reject(missing(d.digest));
+    },
+    fetchBlob(d: { digest: string }) {
+      log("fetchBlob", d.digest);
+      const b = self.blobs.get(`${key}@${d.digest}`);
+      return b
+        ? Promise.resolve(new Blob([b as Uint8Array<ArrayBuffer>]).stream())
+        : Promise.reject(missing(d.digest));
+    },
+    headBlob(digest: string) {
+      log("headBlob", digest);
+      return Promise.resolve(
+        self.blobs.has(`${key}@${digest}`) ? { mediaType: "", digest, size: 0 } : undefined,
+      );
+    },
+    mountBlob(digest: string, from: string) {
+      log("mountBlob", digest);
+      const b = self.blobs.get(`${registry}/${from}@${digest}`);
+      if (!b) return Promise.reject(new NotFoundError(from, "no such blob to mount"));
+      self.blobs.set(`${key}@${digest}`, b);
+      return Promise.resolve(undefined);
+    },
+    async uploadBlob(body: () => ReadableStream<Uint8Array>, expected: { digest: string }) {
+      log("uploadBlob", expected.digest);
+      const bytes = new Uint8Array(await new Response(body()).arrayBuffer());
+      self.blobs.set(`${key}@${expected.digest}`, bytes);
+      return { mediaType: "", digest: expected.digest, size: bytes.length };
+    },
+  };
+  return repo as unknown as Repository;
 }
