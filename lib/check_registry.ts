@@ -164,216 +164,253 @@ function answer(e: unknown): string {
  * ```
  */
 export async function checkRegistry(client: RegistryClient, target: string): Promise<CheckReport> {
-  const run = crypto.randomUUID().slice(0, 8);
-  const ref = parseReference(`${target.replace(/\/+$/, "")}/mt-check-${run}`, {
-    defaultTag: false,
-  });
-  const mountName = `${ref.repository}-mount`;
-  // One token for every check: the scopes travel with each request as hints.
-  const hints = {
-    scopes: [
-      `repository:${ref.repository}:pull,push,delete`,
-      `repository:${mountName}:pull,push,delete`,
-    ],
-  };
-  const repo = client.repositoryOf(ref).withOptions(hints);
-  const mountRepo = client.repository(ref.registry, mountName).withOptions(hints);
-  const results: CheckResult[] = [];
-  const pushed: { repo: Repository; digest: string }[] = [];
-  const ok = new Map<string, boolean>();
-  const check = async (
-    name: string,
-    needs: string[],
-    fn: () => Promise<string>,
-  ): Promise<boolean> => {
-    const missing = needs.filter((n) => !ok.get(n));
+  const checks = new RegistryChecks(client, target);
+  await checks.blobs();
+  await checks.images();
+  await checks.indexes();
+  await checks.referrers();
+  return await checks.report();
+}
+
+const UPLOAD = "blob upload (monolithic)";
+const CHUNKED = "blob upload (chunked PATCH)";
+const DOCKER_IMG = "image manifest push (Docker v2.2)";
+const OCI_IMG = "image manifest push (OCI)";
+const LIST = "Docker manifest list push";
+const INDEX = "OCI index push";
+const READ = "read back the exact bytes by tag";
+const SUBJECT = "manifest with subject";
+const ARTIFACT_TYPE = "application/vnd.manifest-tool.check";
+
+/** One check-registry run: its repositories, its images, what passed and what it pushed. */
+class RegistryChecks {
+  readonly run = crypto.randomUUID().slice(0, 8);
+  readonly registry: string;
+  readonly repo: Repository;
+  readonly mountRepo: Repository;
+  readonly results: CheckResult[] = [];
+  readonly pushed: { repo: Repository; digest: string }[] = [];
+  readonly ok = new Map<string, boolean>();
+  readonly docker: Image[];
+  readonly oci: Image[];
+
+  constructor(client: RegistryClient, target: string) {
+    const ref = parseReference(`${target.replace(/\/+$/, "")}/mt-check-${this.run}`, {
+      defaultTag: false,
+    });
+    const mountName = `${ref.repository}-mount`;
+    // One token for every check: the scopes travel with each request as hints.
+    const hints = {
+      scopes: [
+        `repository:${ref.repository}:pull,push,delete`,
+        `repository:${mountName}:pull,push,delete`,
+      ],
+    };
+    this.registry = ref.registry;
+    this.repo = client.repositoryOf(ref).withOptions(hints);
+    this.mountRepo = client.repository(ref.registry, mountName).withOptions(hints);
+    this.docker = PLATFORMS.map((p) => makeImage(p, "docker", this.run));
+    this.oci = PLATFORMS.map((p) => makeImage(p, "oci", this.run));
+  }
+
+  /** Runs `fn` as check `name` unless a check it `needs` did not pass (then SKIP). */
+  async check(name: string, needs: string[], fn: () => Promise<string>): Promise<boolean> {
+    const missing = needs.filter((n) => !this.ok.get(n));
     if (missing.length > 0) {
-      results.push({ name, status: "SKIP", detail: `needs ${missing.join(", ")}` });
-      ok.set(name, false);
+      this.results.push({ name, status: "SKIP", detail: `needs ${missing.join(", ")}` });
+      this.ok.set(name, false);
       return false;
     }
     try {
       const detail = await fn();
-      results.push({ name, status: "PASS", detail });
-      ok.set(name, true);
+      this.results.push({ name, status: "PASS", detail });
+      this.ok.set(name, true);
       return true;
     } catch (e) {
-      results.push({ name, status: "FAIL", detail: answer(e) });
-      ok.set(name, false);
+      this.results.push({ name, status: "FAIL", detail: answer(e) });
+      this.ok.set(name, false);
       return false;
     }
-  };
+  }
 
-  const docker = PLATFORMS.map((p) => makeImage(p, "docker", run));
-  const oci = PLATFORMS.map((p) => makeImage(p, "oci", run));
-  const UPLOAD = "blob upload (monolithic)";
-  const CHUNKED = "blob upload (chunked PATCH)";
-  await check(UPLOAD, [], async () => {
-    for (const img of [...docker, ...oci]) {
-      for (const b of [img.layer, img.config]) {
-        if (b === oci[1].layer) continue; // left for the chunked upload
-        await repo.uploadBlob(b.bytes, { digest: b.desc.digest, size: b.desc.size });
+  /** Monolithic and chunked uploads, and a cross-repository mount. */
+  async blobs(): Promise<void> {
+    const { repo, docker, oci } = this;
+    await this.check(UPLOAD, [], async () => {
+      for (const img of [...docker, ...oci]) {
+        for (const b of [img.layer, img.config]) {
+          if (b === oci[1].layer) continue; // left for the chunked upload
+          await repo.uploadBlob(b.bytes, { digest: b.desc.digest, size: b.desc.size });
+        }
       }
-    }
-    return "201 Created";
-  });
-  await check(CHUNKED, [], async () => {
-    const b = oci[1].layer;
-    const d = await repo.uploadBlob(
-      new Blob([b.bytes as Uint8Array<ArrayBuffer>]).stream(),
-      undefined,
-      {
-        chunkSize: Math.max(1, Math.ceil(b.bytes.length / 3)),
-      },
-    );
-    if (d.digest !== b.desc.digest) {
-      throw new Error(`registry stored ${d.digest}, expected ${b.desc.digest}`);
-    }
-    return "3 PATCHes then PUT: 201 Created";
-  });
-  await check("cross-repository mount", [UPLOAD], async () => {
-    const session = await mountRepo.mountBlob(docker[0].layer.desc.digest, repo.name);
-    if (session) {
-      await session.cancel();
-      throw new Error("202 Accepted: mount refused, pushes will copy blobs instead");
-    }
-    return "201 Created";
-  });
-  const putImages = async (imgs: Image[]) => {
-    for (const img of imgs) {
-      await repo.putManifest(
-        img.manifest.desc.digest,
-        img.manifest.bytes,
-        img.manifest.desc.mediaType,
+      return "201 Created";
+    });
+    await this.check(CHUNKED, [], async () => {
+      const b = oci[1].layer;
+      const d = await repo.uploadBlob(
+        new Blob([b.bytes as Uint8Array<ArrayBuffer>]).stream(),
+        undefined,
+        { chunkSize: Math.max(1, Math.ceil(b.bytes.length / 3)) },
       );
-      pushed.push({ repo, digest: img.manifest.desc.digest });
-    }
-  };
-  const DOCKER_IMG = "image manifest push (Docker v2.2)";
-  const OCI_IMG = "image manifest push (OCI)";
-  await check(DOCKER_IMG, [UPLOAD], async () => (await putImages(docker), "201 Created"));
-  await check(OCI_IMG, [UPLOAD, CHUNKED], async () => (await putImages(oci), "201 Created"));
-
-  const list = serializeIndex({
-    schemaVersion: 2,
-    mediaType: DOCKER_LIST,
-    manifests: docker.map((i) => i.manifest.desc),
-  });
-  const index = serializeIndex({
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: oci.map((i) => i.manifest.desc),
-  });
-  const annotated = serializeIndex({
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: oci.map((i) => ({ ...i.manifest.desc, annotations: { "org.example.check": run } })),
-    annotations: { "org.opencontainers.image.description": "manifest-tool check-registry" },
-  });
-  const putList = async (tag: string, bytes: Uint8Array, mediaType: string) => {
-    const d = await repo.putManifest(tag, bytes, mediaType);
-    pushed.push({ repo, digest: d.digest });
-    return `201 Created (${d.digest.slice(0, 19)}…)`;
-  };
-  const LIST = "Docker manifest list push";
-  const INDEX = "OCI index push";
-  await check(LIST, [DOCKER_IMG], () => putList("list", list, DOCKER_LIST));
-  await check(INDEX, [OCI_IMG], () => putList("index", index, OCI_INDEX));
-  await check(
-    "OCI index with annotations",
-    [OCI_IMG],
-    () => putList("annotated", annotated, OCI_INDEX),
-  );
-  await check("extra tags", [INDEX], async () => {
-    await repo.putManifest("index-extra", index, OCI_INDEX);
-    const d = await repo.headManifest("index-extra");
-    if (d?.digest !== digestOf(index)) throw new Error(`tag points at ${d?.digest ?? "nothing"}`);
-    return "second tag resolves to the same digest";
-  });
-  const READ = "read back the exact bytes by tag";
-  await check(READ, [LIST, INDEX], async () => {
-    for (const [tag, bytes] of [["list", list], ["index", index]] as const) {
-      const m = await repo.getManifest(tag);
-      if (m.descriptor.digest !== digestOf(bytes)) {
-        throw new Error(
-          `${tag}: registry served ${m.descriptor.digest}, pushed ${digestOf(bytes)}`,
-        );
+      if (d.digest !== b.desc.digest) {
+        throw new Error(`registry stored ${d.digest}, expected ${b.desc.digest}`);
       }
-    }
-    return "digests equal";
-  });
+      return "3 PATCHes then PUT: 201 Created";
+    });
+    await this.check("cross-repository mount", [UPLOAD], async () => {
+      const session = await this.mountRepo.mountBlob(docker[0].layer.desc.digest, repo.name);
+      if (session) {
+        await session.cancel();
+        throw new Error("202 Accepted: mount refused, pushes will copy blobs instead");
+      }
+      return "201 Created";
+    });
+  }
 
-  const SUBJECT = "manifest with subject";
-  const empty = enc.encode("{}");
-  const subject = oci[0].manifest.desc;
-  const artifact = enc.encode(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    artifactType: "application/vnd.manifest-tool.check",
-    config: { mediaType: OCI_EMPTY, digest: digestOf(empty), size: 2 },
-    layers: [{ mediaType: OCI_EMPTY, digest: digestOf(empty), size: 2 }],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-  }));
-  const artifactDesc: Descriptor = {
-    mediaType: OCI_MANIFEST,
-    digest: digestOf(artifact),
-    size: artifact.length,
-    artifactType: "application/vnd.manifest-tool.check",
-  };
-  await check(SUBJECT, [OCI_IMG], async () => {
-    await repo.uploadBlob(empty, { digest: digestOf(empty), size: 2 });
-    await repo.putManifest(artifactDesc.digest, artifact, OCI_MANIFEST);
-    pushed.push({ repo, digest: artifactDesc.digest });
-    return "201 Created";
-  });
-  await check("referrers", [SUBJECT], async () => {
-    const found = await repo.referrers(subject.digest, artifactDesc.artifactType);
-    if (found.some((d) => d.digest === artifactDesc.digest)) {
-      return "referrers API lists the artifact";
-    }
+  /** Image manifests of both formats, by digest. */
+  async images(): Promise<void> {
+    const putImages = async (imgs: Image[]) => {
+      for (const img of imgs) {
+        const m = img.manifest;
+        await this.repo.putManifest(m.desc.digest, m.bytes, m.desc.mediaType);
+        this.pushed.push({ repo: this.repo, digest: m.desc.digest });
+      }
+      return "201 Created";
+    };
+    await this.check(DOCKER_IMG, [UPLOAD], () => putImages(this.docker));
+    await this.check(OCI_IMG, [UPLOAD, CHUNKED], () => putImages(this.oci));
+  }
+
+  /** A Docker list, OCI indexes (with annotations), an extra tag, and a read-back. */
+  async indexes(): Promise<void> {
+    const { repo, docker, oci, run } = this;
+    const list = serializeIndex({
+      schemaVersion: 2,
+      mediaType: DOCKER_LIST,
+      manifests: docker.map((i) => i.manifest.desc),
+    });
+    const index = serializeIndex({
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: oci.map((i) => i.manifest.desc),
+    });
+    const annotated = serializeIndex({
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: oci.map((i) => ({
+        ...i.manifest.desc,
+        annotations: { "org.example.check": run },
+      })),
+      annotations: { "org.opencontainers.image.description": "manifest-tool check-registry" },
+    });
+    const putList = async (tag: string, bytes: Uint8Array, mediaType: string) => {
+      const d = await repo.putManifest(tag, bytes, mediaType);
+      this.pushed.push({ repo, digest: d.digest });
+      return `201 Created (${d.digest.slice(0, 19)}…)`;
+    };
+    await this.check(LIST, [DOCKER_IMG], () => putList("list", list, DOCKER_LIST));
+    await this.check(INDEX, [OCI_IMG], () => putList("index", index, OCI_INDEX));
+    await this.check(
+      "OCI index with annotations",
+      [OCI_IMG],
+      () => putList("annotated", annotated, OCI_INDEX),
+    );
+    await this.check("extra tags", [INDEX], async () => {
+      await repo.putManifest("index-extra", index, OCI_INDEX);
+      const d = await repo.headManifest("index-extra");
+      if (d?.digest !== digestOf(index)) throw new Error(`tag points at ${d?.digest ?? "nothing"}`);
+      return "second tag resolves to the same digest";
+    });
+    await this.check(READ, [LIST, INDEX], async () => {
+      for (const [tag, bytes] of [["list", list], ["index", index]] as const) {
+        const m = await repo.getManifest(tag);
+        if (m.descriptor.digest !== digestOf(bytes)) {
+          throw new Error(
+            `${tag}: registry served ${m.descriptor.digest}, pushed ${digestOf(bytes)}`,
+          );
+        }
+      }
+      return "digests equal";
+    });
+  }
+
+  /** A manifest with `subject`, the referrers API (or its tag fallback), delete by digest. */
+  async referrers(): Promise<void> {
+    const { repo } = this;
+    const empty = enc.encode("{}");
+    const subject = this.oci[0].manifest.desc;
+    const artifact = enc.encode(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: ARTIFACT_TYPE,
+      config: { mediaType: OCI_EMPTY, digest: digestOf(empty), size: 2 },
+      layers: [{ mediaType: OCI_EMPTY, digest: digestOf(empty), size: 2 }],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+    }));
+    const artifactDesc: Descriptor = {
+      mediaType: OCI_MANIFEST,
+      digest: digestOf(artifact),
+      size: artifact.length,
+      artifactType: ARTIFACT_TYPE,
+    };
+    await this.check(SUBJECT, [OCI_IMG], async () => {
+      await repo.uploadBlob(empty, { digest: digestOf(empty), size: 2 });
+      await repo.putManifest(artifactDesc.digest, artifact, OCI_MANIFEST);
+      this.pushed.push({ repo, digest: artifactDesc.digest });
+      return "201 Created";
+    });
+    await this.check("referrers", [SUBJECT], () => this.#referrersOf(subject, artifactDesc));
+    await this.check("delete by digest", [SUBJECT], async () => {
+      await repo.deleteManifest(artifactDesc.digest);
+      const idx = this.pushed.findIndex((p) => p.digest === artifactDesc.digest);
+      if (idx >= 0) this.pushed.splice(idx, 1);
+      return "202 Accepted";
+    });
+  }
+
+  async #referrersOf(subject: Descriptor, artifact: Descriptor): Promise<string> {
+    const found = await this.repo.referrers(subject.digest, ARTIFACT_TYPE);
+    if (found.some((d) => d.digest === artifact.digest)) return "referrers API lists the artifact";
     // No referrers API: maintain the tag-schema fallback (`sha256-<hex>`) as OCI 1.1 asks.
     const fallback = serializeIndex({
       schemaVersion: 2,
       mediaType: OCI_INDEX,
-      manifests: [artifactDesc],
+      manifests: [artifact],
     });
     const tag = subject.digest.replace(":", "-");
-    const d = await repo.putManifest(tag, fallback, OCI_INDEX);
-    pushed.push({ repo, digest: d.digest });
-    const again = await repo.referrers(subject.digest, artifactDesc.artifactType);
-    if (!again.some((x) => x.digest === artifactDesc.digest)) {
+    const d = await this.repo.putManifest(tag, fallback, OCI_INDEX);
+    this.pushed.push({ repo: this.repo, digest: d.digest });
+    const again = await this.repo.referrers(subject.digest, ARTIFACT_TYPE);
+    if (!again.some((x) => x.digest === artifact.digest)) {
       throw new Error("artifact not found either way");
     }
     return `no referrers API; tag-schema fallback (${tag.slice(0, 19)}…) works`;
-  });
-  await check("delete by digest", [SUBJECT], async () => {
-    await repo.deleteManifest(artifactDesc.digest);
-    const idx = pushed.findIndex((p) => p.digest === artifactDesc.digest);
-    if (idx >= 0) pushed.splice(idx, 1);
-    return "202 Accepted";
-  });
-
-  // Clean up: indexes before the images they name; tags go with their manifests.
-  const deleted: string[] = [];
-  const leftBehind: { digest: string; reason: string }[] = [];
-  const seen = new Set<string>();
-  for (const p of [...pushed].reverse()) {
-    if (seen.has(p.digest)) continue;
-    seen.add(p.digest);
-    try {
-      await p.repo.deleteManifest(p.digest);
-      deleted.push(p.digest);
-    } catch (e) {
-      leftBehind.push({ digest: p.digest, reason: answer(e) });
-    }
   }
-  const supported = (ok.get(LIST) === true || ok.get(INDEX) === true) && ok.get(READ) === true;
-  return {
-    registry: ref.registry,
-    repository: repo.name,
-    results,
-    deleted,
-    leftBehind,
-    supported,
-  };
+
+  /** Cleans up (indexes before the images they name; tags go with their manifests), reports. */
+  async report(): Promise<CheckReport> {
+    const deleted: string[] = [];
+    const leftBehind: { digest: string; reason: string }[] = [];
+    const seen = new Set<string>();
+    for (const p of [...this.pushed].reverse()) {
+      if (seen.has(p.digest)) continue;
+      seen.add(p.digest);
+      try {
+        await p.repo.deleteManifest(p.digest);
+        deleted.push(p.digest);
+      } catch (e) {
+        leftBehind.push({ digest: p.digest, reason: answer(e) });
+      }
+    }
+    const ok = this.ok;
+    const supported = (ok.get(LIST) === true || ok.get(INDEX) === true) && ok.get(READ) === true;
+    return {
+      registry: this.registry,
+      repository: this.repo.name,
+      results: this.results,
+      deleted,
+      leftBehind,
+      supported,
+    };
+  }
 }
