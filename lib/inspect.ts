@@ -77,6 +77,8 @@ export interface InspectOptions {
   concurrency?: number;
   /** Depth to which nested indexes are followed. Default 2. */
   maxDepth?: number;
+  /** Cancels every request of the inspection. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -163,7 +165,8 @@ export async function inspect(
   ref: Reference,
   options: InspectOptions = {},
 ): Promise<Inspected> {
-  const fetcher = new Fetcher(client.repositoryOf(ref), options.concurrency ?? 8);
+  const repo = client.repositoryOf(ref).withOptions({ signal: options.signal });
+  const fetcher = new Fetcher(repo, options.concurrency ?? 8);
   try {
     const top = await fetcher.node(ref.identifier, undefined);
     if (!options.platform) return await fetcher.expand(top, options, 0);
