@@ -29,7 +29,9 @@ export class Graph {
   readonly #client: RegistryClient;
   readonly #options: { signal?: AbortSignal; scopes?: Record<string, string[]> };
   readonly #repos = new Map<string, Repository>();
-  readonly #manifests = new Once<string, FetchedManifest>();
+  readonly #manifests = new Map<string, Promise<FetchedManifest>>();
+  /** Specs still to finish that name each source document (see {@link retain}). */
+  readonly #holds = new Map<string, number>();
   readonly #configs = new Once<string, ConfigPlatform>();
 
   /** A graph reading through `client`; `scopes` per registry, from the plan. */
@@ -80,15 +82,51 @@ export class Graph {
 
   /** A manifest of `repo` by tag or digest (verified), fetched once per run. */
   manifest(repo: Repository, reference: string, expected?: Descriptor): Promise<FetchedManifest> {
-    return this.#manifests.run(`${repo}@${reference}`, async () => {
+    const key = `${repo}@${reference}`;
+    let p = this.#manifests.get(key);
+    if (p) return p;
+    p = (async () => {
       this.#options.signal?.throwIfAborted();
       const m = await repo.getManifest(reference, expected);
       // By tag: the same document by digest is now known too.
-      if (reference !== m.descriptor.digest) {
-        this.#manifests.run(`${repo}@${m.descriptor.digest}`, () => Promise.resolve(m));
+      const byDigest = `${repo}@${m.descriptor.digest}`;
+      if (byDigest !== key && !this.#manifests.has(byDigest)) {
+        this.#manifests.set(byDigest, Promise.resolve(m));
       }
       return m;
+    })();
+    const mine = p;
+    this.#manifests.set(key, mine);
+    // A failure is not kept: a later spec naming the same source asks again.
+    mine.catch(() => {
+      if (this.#manifests.get(key) === mine) this.#manifests.delete(key);
     });
+    return mine;
+  }
+
+  /**
+   * Notes that one more spec will read source `reference` of `repo`: the document stays cached
+   * until as many {@link release} calls, so memory holds only what unfinished specs need.
+   */
+  retain(registry: string, name: string, reference: string): void {
+    const key = `${registry}/${name}@${reference}`;
+    this.#holds.set(key, (this.#holds.get(key) ?? 0) + 1);
+  }
+
+  /** A spec that named this source is done; the last one drops the document (and its alias). */
+  async release(registry: string, name: string, reference: string): Promise<void> {
+    const key = `${registry}/${name}@${reference}`;
+    const left = (this.#holds.get(key) ?? 1) - 1;
+    if (left > 0) {
+      this.#holds.set(key, left);
+      return;
+    }
+    this.#holds.delete(key);
+    const p = this.#manifests.get(key);
+    this.#manifests.delete(key);
+    const m = await p?.catch(() => undefined);
+    const alias = m && `${registry}/${name}@${m.descriptor.digest}`;
+    if (alias && !this.#holds.has(alias)) this.#manifests.delete(alias);
   }
 
   /** The platform fields of an image config (type-checked; `what` names the image). */

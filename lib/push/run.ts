@@ -63,6 +63,9 @@ export class PushRun {
       onBlob: options.onBlob,
       logger: client.logger,
     });
+    for (const spec of plan.specs) {
+      for (const s of spec.sources) this.#graph.retain(s.registry, s.repository, s.reference);
+    }
   }
 
   /** Runs every spec; outcomes in input order (also reported through `onOutcome`). */
@@ -105,6 +108,11 @@ export class PushRun {
       return { ...base, status: result.dryRun ? "planned" : "pushed", result };
     } catch (e) {
       return { ...base, status: "failed", error: e instanceof Error ? e : new Error(String(e)) };
+    } finally {
+      // Memory stays bounded by the specs in flight: documents no spec still needs are dropped.
+      for (const s of spec.sources) {
+        await this.#graph.release(s.registry, s.repository, s.reference);
+      }
     }
   }
 
