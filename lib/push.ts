@@ -24,7 +24,14 @@ export type {
   PushSpec,
   SpecOutcome,
 } from "./push/types.ts";
-export { planPush, type RunPlan, type SourcePlan, type SpecPlan } from "./push/plan.ts";
+export {
+  planPush,
+  planSources,
+  type RunPlan,
+  type SourcePlan,
+  type SpecPlan,
+} from "./push/plan.ts";
+export { type ResolvedEntry, resolveSources } from "./push/resolve_sources.ts";
 export { pushIndexes, PushRun } from "./push/run.ts";
 export { SourceError } from "./push/source_error.ts";
 

@@ -11,7 +11,7 @@ import {
 } from "../lib/errors.ts";
 import { ManifestFormatError, serializeIndex } from "../lib/manifest.ts";
 import { parseImageConfig } from "../lib/image_config.ts";
-import { planPush, pushIndex, pushIndexes, type PushSpec } from "../lib/push.ts";
+import { planPush, pushIndex, pushIndexes, type PushSpec, resolveSources } from "../lib/push.ts";
 import { FakeRegistries } from "./_helpers/fake_registry.ts";
 
 const R = "reg.test";
@@ -225,4 +225,38 @@ Deno.test("parseImageConfig() treats null fields as absent and rejects other non
   assert.equal(c.variant, undefined);
   assert.throws(() => parseImageConfig(enc({ "os.features": "x" }), "x"), /os.features/);
   assert.throws(() => parseImageConfig(enc([1]), "x"), /not a JSON object/);
+});
+
+Deno.test("resolveSources() flattens an index source into its images, attestations apart", async () => {
+  const f = world();
+  const amd = f.image(`${R}/src/a`, "amd64", { os: "linux", architecture: "amd64" });
+  const arm = f.image(`${R}/src/a`, "arm64", { os: "linux", architecture: "arm64", variant: "v8" });
+  const att = f.image(`${R}/src/a`, "att", { os: "unknown", architecture: "unknown" });
+  f.manifest(
+    `${R}/src/a`,
+    "idx",
+    enc({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        { ...amd, platform: { os: "linux", architecture: "amd64" } },
+        { ...arm },
+        {
+          ...att,
+          platform: { os: "unknown", architecture: "unknown" },
+          annotations: {
+            "vnd.docker.reference.type": "attestation-manifest",
+            "vnd.docker.reference.digest": amd.digest,
+          },
+        },
+      ],
+    }),
+  );
+  const r = await resolveSources(f.client(), [{ image: `${R}/src/a:idx` }]);
+  assert.deepEqual(r.images.map((e) => e.descriptor.platform), [
+    { os: "linux", architecture: "amd64" },
+    { os: "linux", architecture: "arm64", variant: "v8" },
+  ]);
+  assert.deepEqual(r.attestations.map((e) => e.descriptor.digest), [att.digest]);
+  assert.equal(r.images[0].repository, `${R}/src/a`);
 });

@@ -116,8 +116,23 @@ function planSpec(spec: PushSpec, position: number, format: IndexFormat): SpecPl
     annotations,
     format,
     mediaType: indexMediaType(format),
-    sources: spec.manifests.map(planSource),
+    sources: planSources(spec.manifests),
   };
+}
+
+/**
+ * Plans sources alone (checked as a spec's are): what `resolveSources` and a spec's plan take.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planSources } from "./plan.ts";
+ * const [s] = planSources([{ image: "r.example/app@sha256:" + "a".repeat(64) }]);
+ * assert.equal(s.reference, "sha256:" + "a".repeat(64));
+ * ```
+ */
+export function planSources(sources: readonly PushSource[]): SourcePlan[] {
+  return sources.map(planSource);
 }
 
 function planSource(m: PushSource, position: number): SourcePlan {

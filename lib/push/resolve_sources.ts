@@ -1,0 +1,69 @@
+/**
+ * The resolve stage on its own, for callers that read sources without pushing an index (e.g.
+ * `manifest create`, which stores what sources resolve to): the same source reading, index
+ * flattening and platform completion as a push, with no target.
+ *
+ * @module
+ */
+
+import type { RegistryClient } from "../registry/client.ts";
+import { SILENT } from "../registry/transport.ts";
+import { Graph } from "./graph.ts";
+import { planSources } from "./plan.ts";
+import { resolveSpec } from "./resolve.ts";
+import type { PushSource } from "./types.ts";
+import type { Descriptor } from "../manifest.ts";
+
+/** One entry a source resolved to. */
+export interface ResolvedEntry {
+  /** The source as given. */
+  image: string;
+  /** Its repository (`registry/repository`). */
+  repository: string;
+  /** As an index would list it: platform completed, annotations kept. */
+  descriptor: Descriptor;
+}
+
+/**
+ * Resolves `sources` as a push would: images with their platforms (completed from their configs
+ * unless `exactPlatform`), index sources flattened into their images; attestations apart. Throws
+ * as the resolve stage does (`NotFoundError`, `ManifestFormatError`, …).
+ *
+ * @example
+ * ```ts ignore
+ * const { images } = await resolveSources(client, [{ image: "127.0.0.1:5000/app:1" }]);
+ * console.log(images.map((e) => e.descriptor.platform));
+ * ```
+ */
+export async function resolveSources(
+  client: RegistryClient,
+  sources: readonly PushSource[],
+  options: { signal?: AbortSignal; ignoreMissing?: boolean } = {},
+): Promise<{
+  images: ResolvedEntry[];
+  attestations: ResolvedEntry[];
+  skipped: { image: string; reason: string }[];
+}> {
+  const plan = planSources(sources);
+  const graph = new Graph(client, { signal: options.signal });
+  const resolved = await resolveSpec(graph, {
+    position: 0,
+    target: "",
+    registry: "",
+    repository: "",
+    tags: [],
+    format: "oci",
+    mediaType: "",
+    sources: plan,
+  }, { ignoreMissing: options.ignoreMissing, logger: client.logger ?? SILENT });
+  const out = (e: (typeof resolved.images)[number]): ResolvedEntry => ({
+    image: e.sourceName,
+    repository: e.source.toString(),
+    descriptor: e.descriptor,
+  });
+  return {
+    images: resolved.images.map(out),
+    attestations: resolved.attestations.map(out),
+    skipped: resolved.skipped,
+  };
+}
