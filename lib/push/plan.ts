@@ -77,10 +77,10 @@ export interface RunPlan {
  * const plan = planPush([{
  *   image: "r.example/app:1",
  *   tags: ["latest"],
- *   manifests: [{ image: "r.example/app:1-amd64", platform: { os: "linux", architecture: "amd64" } }],
+ *   manifests: [{ image: "r.example/base:amd64", platform: { os: "linux", architecture: "amd64" } }],
  * }]);
  * assert.deepEqual(plan.specs[0].tags, ["1", "latest"]);
- * assert.deepEqual(plan.scopes["r.example"], ["repository:app:pull,push"]);
+ * assert.deepEqual(plan.scopes["r.example"], ["repository:app:pull,push", "repository:base:pull"]);
  * ```
  */
 export function planPush(
