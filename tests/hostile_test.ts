@@ -14,6 +14,7 @@ import { RegistryClient } from "../lib/registry/client.ts";
 import { digestOf } from "../lib/digest.ts";
 import { runCli } from "./_helpers/cli.ts";
 import { startHostile, trickle } from "./_helpers/hostile.ts";
+import { runBounded } from "./_helpers/bounded_cli.ts";
 
 /** Another origin playing upload storage: PATCH 202 (Location back to itself), PUT 201. */
 function uploadSink(): Promise<Recorder> {
@@ -106,46 +107,6 @@ Deno.test("push and check-registry send no credentials to an upload Location on 
     assert.ok(!r.stderr.includes(reg.password!), "no password in messages");
   }
 });
-
-// ---------------------------------------------------------------------------------------------
-// Runs of the CLI that might never end on a broken build are bounded here: killed after
-// RUN_BOUND_MS, which fails the test instead of hanging it.
-
-const ROOT = new URL("../", import.meta.url).pathname;
-const RUN_BOUND_MS = 45_000;
-
-async function runBounded(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stderr: string; stdout: string; ms: number }> {
-  const home = await Deno.makeTempDir({ prefix: "mt-home-" });
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", `${ROOT}cli.ts`, ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: home,
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      NO_COLOR: "1",
-      ...env,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), RUN_BOUND_MS);
-  const out = await child.output();
-  clearTimeout(timer);
-  await Deno.remove(home, { recursive: true }).catch(() => {});
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-    ms: performance.now() - started,
-  };
-}
 
 const MANIFEST = JSON.stringify({
   schemaVersion: 2,

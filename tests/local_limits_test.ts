@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { CredentialStore } from "../lib/registry/credentials.ts";
 import { CONFIG_FILE_CAP, readTextFileCapped } from "../lib/files.ts";
 import { runCli } from "./_helpers/cli.ts";
+import { runBounded } from "./_helpers/bounded_cli.ts";
 import { startHostile } from "./_helpers/hostile.ts";
 
 /** A temp dir holding `docker-credential-<name>` scripts and a config naming `name` for `host`. */
@@ -82,7 +83,7 @@ Deno.test("readTextFileCapped() stops /dev/zero and a FIFO fed for ever at the c
 });
 
 Deno.test("--ca-file /dev/zero and --docker-cfg /dev/zero fail at the cap with one line", async () => {
-  const ca = await runCli(["--ca-file", "/dev/zero", "inspect", "127.0.0.1:9/a/b:1"]);
+  const ca = await runBounded(["--ca-file", "/dev/zero", "inspect", "127.0.0.1:9/a/b:1"]);
   assert.equal(ca.code, 1, ca.stderr);
   assert.match(ca.stderr, /Cannot read CA file "\/dev\/zero": larger than 4 MiB/);
   assert.equal(ca.stderr.trim().split("\n").length, 1, ca.stderr);
@@ -91,7 +92,7 @@ Deno.test("--ca-file /dev/zero and --docker-cfg /dev/zero fail at the cap with o
   await using server = await startHostile(() =>
     new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="x"' } })
   );
-  const cfg = await runCli([
+  const cfg = await runBounded([
     "--plain-http",
     "--docker-cfg",
     "/dev/zero",
@@ -102,8 +103,8 @@ Deno.test("--ca-file /dev/zero and --docker-cfg /dev/zero fail at the cap with o
   assert.match(cfg.stderr, /Cannot read docker config "\/dev\/zero": larger than 1 MiB/);
   assert.equal(cfg.stderr.trim().split("\n").length, 1, cfg.stderr);
 
-  const env = await runCli(["--plain-http", "inspect", `${server.host}/a/b:1`], {
-    env: { REGISTRY_AUTH_FILE: "/dev/zero" },
+  const env = await runBounded(["--plain-http", "inspect", `${server.host}/a/b:1`], {
+    REGISTRY_AUTH_FILE: "/dev/zero",
   });
   assert.equal(env.code, 1, env.stderr);
   assert.match(env.stderr, /Cannot read docker config "\/dev\/zero": larger than 1 MiB/);

@@ -36,9 +36,10 @@ export interface Challenge {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseChallenge } from "./auth.ts";
  * const c = parseChallenge('Bearer realm="https://a/token",service="r",scope="repository:x:pull"');
- * console.assert(c?.scheme === "bearer" && c.params.service === "r");
+ * assert.ok(c?.scheme === "bearer" && c.params.service === "r");
  * ```
  */
 export function parseChallenge(header: string | null): Challenge | undefined {
@@ -60,8 +61,9 @@ export function parseChallenge(header: string | null): Challenge | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { repositoryScope } from "./auth.ts";
- * console.assert(repositoryScope("x", ["pull", "push"]) === "repository:x:pull,push");
+ * assert.ok(repositoryScope("x", ["pull", "push"]) === "repository:x:pull,push");
  * ```
  */
 export function repositoryScope(name: string, actions: readonly string[]): string {

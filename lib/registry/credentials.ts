@@ -69,12 +69,13 @@ interface ConfigFile {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CredentialStore } from "./credentials.ts";
  * const store = new CredentialStore({
  *   username: "u", password: "p", flagRegistries: ["127.0.0.1:5000"], noConfig: true,
  * });
- * console.assert((await store.get("127.0.0.1:5000"))?.username === "u");
- * console.assert((await store.get("ghcr.io")) === undefined);
+ * assert.ok((await store.get("127.0.0.1:5000"))?.username === "u");
+ * assert.ok((await store.get("ghcr.io")) === undefined);
  * ```
  */
 export class CredentialStore {

@@ -962,8 +962,9 @@ function parseRetryAfter(v: string | null): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redact } from "./transport.ts";
- * console.assert(redact("https://r/v2/x/blobs/uploads/u?_state=secret&digest=sha256:aa")
+ * assert.ok(redact("https://r/v2/x/blobs/uploads/u?_state=secret&digest=sha256:aa")
  *   === "https://r/v2/x/blobs/uploads/u?_state=…&digest=sha256:aa");
  * ```
  */
