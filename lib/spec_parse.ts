@@ -38,6 +38,10 @@ export interface ParsedSpecDocument {
   tags: SpecPosition[];
   /** Where each source image is written, in the order of `spec.manifests`. */
   sources: SpecPosition[];
+  /** Where each source's `platform` key is written, when it has one. */
+  platforms: (SpecPosition | undefined)[];
+  /** Where the `annotations` key is written, when there is one. */
+  annotations?: SpecPosition;
 }
 
 const YAML_OPTIONS = {
