@@ -35,6 +35,8 @@ export interface ReadSpec {
   image: SpecPosition;
   tags: SpecPosition[];
   sources: SpecPosition[];
+  platforms: (SpecPosition | undefined)[];
+  annotations?: SpecPosition;
 }
 
 // Nodes that may be visited through aliases beyond the document's own: plenty for anchors shared
@@ -104,6 +106,7 @@ export class SpecReader {
       image: this.#pos(root),
       tags: [],
       sources: [],
+      platforms: [],
     };
     let manifestsAt: Node | null = null;
     for (const { key, pair } of this.#pairs(root, (p) => this.#key(p))) {
@@ -117,6 +120,7 @@ export class SpecReader {
         out.tags = items.map(([, n]) => this.#pos(n));
       } else if (key === "annotations") {
         spec.annotations = this.#strMap(pair.value, "annotations", pair.key);
+        out.annotations = this.#pos(pair.key as Located);
       } else if (key === "manifests") {
         manifestsAt = this.#manifests(pair, spec, out);
       } else {
@@ -147,28 +151,33 @@ export class SpecReader {
     const items = (seq as { items: unknown[] }).items;
     spec.manifests = [];
     out.sources = [];
+    out.platforms = [];
     items.forEach((item, i) => {
-      const [entry, at] = this.#entry(item, i);
+      const [entry, at, platformAt] = this.#entry(item, i);
       spec.manifests.push(entry);
       out.sources.push(at);
+      out.platforms.push(platformAt);
     });
     return seq as Node;
   }
 
-  #entry(item: unknown, i: number): [PushSource, SpecPosition] {
+  #entry(item: unknown, i: number): [PushSource, SpecPosition, SpecPosition | undefined] {
     const node = this.#deref(item);
     if (!isMap(node)) {
       return this.#fail(`manifests[${i}] must be a mapping with image and platform`, node);
     }
     const entry: PushSource = { image: "" };
     let at = this.#pos(node);
+    let platformAt: SpecPosition | undefined;
     for (const { key, pair } of this.#pairs(node, (p) => this.#key(p))) {
       if (key === "image") {
         const [value, valueNode] = this.#strAt(pair.value, `manifests[${i}].image`, pair.key);
         entry.image = value;
         at = this.#pos(valueNode);
-      } else if (key === "platform") entry.platform = this.#platform(pair.value, i, pair.key);
-      else {
+      } else if (key === "platform") {
+        entry.platform = this.#platform(pair.value, i, pair.key);
+        platformAt = this.#pos(pair.key as Located);
+      } else {
         this.#fail(
           `unknown key "${key}" in manifests[${i}]: expected image or platform`,
           this.#deref(pair.key),
@@ -176,7 +185,7 @@ export class SpecReader {
       }
     }
     if (!entry.image) this.#fail(`manifests[${i}] has no image`, node);
-    return [entry, at];
+    return [entry, at, platformAt];
   }
 
   #platform(n: unknown, i: number, near: unknown): Partial<Platform> {

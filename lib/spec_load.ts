@@ -8,6 +8,8 @@
  */
 
 import { InvalidReferenceError, SpecError, UsageError } from "./errors.ts";
+import type { IndexFormat } from "./media_types.ts";
+import { type Platform, validatePlatform } from "./platform.ts";
 import type { PushSpec } from "./push.ts";
 import { parseReference, type Reference } from "./reference.ts";
 import { MAX_SPEC_FILE_BYTES, readSpecText } from "./_spec_file.ts";
@@ -43,6 +45,11 @@ export interface Shard {
 export interface LoadSpecsOptions {
   /** Return only the specs of this shard (all specs are still read and checked). */
   shard?: Shard;
+  /**
+   * The index format the specs will be pushed as: with `docker` (a Docker manifest list) a spec
+   * with annotations is refused, as the push would refuse it. Unchecked when absent.
+   */
+  format?: IndexFormat;
 }
 
 /**
@@ -84,7 +91,8 @@ export function shardSelects(position: number, shard: Shard): boolean {
 /**
  * Reads every spec of `paths`: a FILE may hold several YAML documents separated by `---` (each
  * one spec; empty documents are skipped), a DIR stands for its `*.yaml` and `*.yml` files in name
- * order (not recursive). Every spec is parsed and its references checked before this returns;
+ * order (not recursive). Every spec is parsed, its references and platforms checked (and, given
+ * `options.format`, its annotations) before this returns;
  * the first problem is a {@link SpecError} at `FILE:LINE:COL`. Two specs that push the same tag
  * (their images or extra tags naming the same registry, repository and tag) are a
  * {@link SpecError} naming both places. With `options.shard`, only that shard's specs are
@@ -109,6 +117,8 @@ export async function loadSpecs(
     const text = await readSpecText(file, MAX_SPEC_FILE_BYTES);
     for (const doc of parseSpecDocuments(text, file)) {
       const target = checkReferences(doc, file);
+      checkPlatforms(doc, file);
+      checkFormat(doc, file, options.format);
       claimTags(owners, target, doc, file);
       all.push({
         spec: doc.spec,
@@ -185,6 +195,43 @@ function checkReferences(doc: ParsedSpecDocument, file: string): Reference {
   });
   doc.spec.manifests.forEach((m, i) => parseAt(m.image, file, doc.sources[i]));
   return target;
+}
+
+/**
+ * Checks what the push would refuse in each source's platform: os without architecture (or the
+ * reverse), and names no registry uses (`Linux`, `amd46`); errors point at the `platform` key.
+ */
+function checkPlatforms(doc: ParsedSpecDocument, file: string): void {
+  doc.spec.manifests.forEach((m, i) => {
+    const p = m.platform;
+    const at = doc.platforms[i] ?? doc.sources[i];
+    if (!p || (!p.os && !p.architecture)) return;
+    const fail = (detail: string, cause?: unknown): never => {
+      throw new SpecError(`manifests[${i}].platform: ${detail}`, file, at.line, at.column, {
+        cause,
+      });
+    };
+    if (!p.os || !p.architecture) fail("needs both os and architecture");
+    try {
+      validatePlatform(p as Platform);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      fail(e.message, e);
+    }
+  });
+}
+
+/** With a Docker manifest list as the format, refuses annotations (they have no place there). */
+function checkFormat(doc: ParsedSpecDocument, file: string, format?: IndexFormat): void {
+  const at = doc.annotations;
+  if (format === "docker" && at && Object.keys(doc.spec.annotations ?? {}).length > 0) {
+    throw new SpecError(
+      "a Docker manifest list cannot carry annotations: use --type oci",
+      file,
+      at.line,
+      at.column,
+    );
+  }
 }
 
 function parseAt(reference: string, file: string, at: SpecPosition): Reference {

@@ -16,7 +16,6 @@
  * @module
  */
 
-import process from "node:process";
 import { Composer, type Document, LineCounter, Parser } from "yaml";
 import { SpecError } from "./errors.ts";
 import { MAX_SPEC_BYTES } from "./_spec_file.ts";
@@ -39,6 +38,10 @@ export interface ParsedSpecDocument {
   tags: SpecPosition[];
   /** Where each source image is written, in the order of `spec.manifests`. */
   sources: SpecPosition[];
+  /** Where each source's `platform` key is written, when it has one. */
+  platforms: (SpecPosition | undefined)[];
+  /** Where the `annotations` key is written, when there is one. */
+  annotations?: SpecPosition;
 }
 
 const YAML_OPTIONS = {
@@ -200,6 +203,9 @@ function guardDepth<T>(file: string, fn: () => T): T {
  * code runs while the swap is in place.
  */
 function quietly<T>(fn: () => T): T {
+  // The global, not an import of node:process: a bundler hoists such imports to the top of the
+  // bundle, where every command would pay for loading them.
+  const process = globalThis.process;
   const env = process.env;
   try {
     process.env = {};

@@ -317,3 +317,40 @@ Deno.test("parseSpecDocuments() reports where each spec's references are written
     }], [{ line: 5, column: 12 }, { line: 6, column: 13 }]],
   );
 });
+
+Deno.test("loadSpecs() refuses platforms the push would refuse, at the platform key", async () => {
+  const entry = (platform: string) =>
+    `image: r.io/a:1\nmanifests:\n  - image: r.io/s:1\n  - image: r.io/s:2\n    platform: ${platform}\n`;
+  const cases: [string, RegExp][] = [
+    ["{os: linux}", /^manifests\[1\]\.platform: needs both os and architecture$/],
+    ["{architecture: amd64}", /^manifests\[1\]\.platform: needs both os and architecture$/],
+    ["{os: Linux, architecture: amd64}", /^manifests\[1\]\.platform: Unknown os "Linux"/],
+    ["{os: linux, architecture: amd46}", /^manifests\[1\]\.platform: Unknown architecture "amd46"/],
+    ["{os: linux, architecture: amd64, variant: v9}", /Unknown variant "v9"/],
+  ];
+  for (const [platform, detail] of cases) {
+    await withTree({ "s.yaml": entry(platform) }, async (dir) => {
+      await rejectsAt(loadSpecs([`${dir}/s.yaml`]), `${dir}/s.yaml:5:5`, detail);
+    });
+  }
+  await withTree({
+    "ok.yaml": entry("{os: linux, architecture: arm, variant: v7}") + "---\n" +
+      "image: r.io/b:1\nmanifests:\n  - image: r.io/s:1\n    platform: {}\n",
+  }, async (dir) => {
+    assert.equal((await loadSpecs([`${dir}/ok.yaml`])).length, 2, "valid and empty platforms");
+  });
+});
+
+Deno.test("loadSpecs() with format docker refuses annotations, which only an OCI index carries", async () => {
+  const text = "image: r.io/a:1\nannotations: {a: b}\nmanifests:\n  - image: r.io/s:1\n";
+  await withTree({ "s.yaml": text }, async (dir) => {
+    const file = `${dir}/s.yaml`;
+    await rejectsAt(
+      loadSpecs([file], { format: "docker" }),
+      `${file}:2:1`,
+      /^a Docker manifest list cannot carry annotations: use --type oci$/,
+    );
+    assert.equal((await loadSpecs([file], { format: "oci" })).length, 1);
+    assert.equal((await loadSpecs([file])).length, 1, "unchecked without a format");
+  });
+});
