@@ -110,7 +110,7 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
       throw new UsageError("push from-spec takes YAML files or directories, got none");
     }
     const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
-    const loaded = await loadSpecs(rest, { shard });
+    const loaded = await loadSpecs(rest, { shard, format: type as IndexFormat });
     specs = loaded.map((l) => l.spec);
     // One spec: today's output; several (or a shard of them): one line each and a summary.
     batch = specs.length !== 1 || shard !== undefined;

@@ -100,10 +100,13 @@ Deno.test("the bad-spec corpus: each file is one line naming file:line:column, e
       "source-spaces.yaml",
       /Cannot parse reference "127\.0\.0\.1:9\/a:amd 64": invalid tag "amd 64"/,
     ],
-    ["bad-arch.yaml", /Source "127\.0\.0\.1:9\/a:amd64": Unknown architecture "amd46"/],
+    ["bad-arch.yaml", /bad-arch\.yaml:4:5: manifests\[0\]\.platform: Unknown architecture "amd46"/],
     ["bad-os.yaml", /Unknown os "linuz" in platform "linuz\/amd64"/],
     ["bad-variant.yaml", /Unknown variant "v7 extra" for architecture "arm"/],
-    ["half-platform.yaml", /Platform of "127\.0\.0\.1:9\/a:amd64" needs both os and architecture/],
+    [
+      "half-platform.yaml",
+      /half-platform\.yaml:4:5: manifests\[0\]\.platform: needs both os and architecture/,
+    ],
   ];
   const files = [...Deno.readDirSync(BAD)].filter((e) => e.isFile && e.name.endsWith(".yaml"))
     .map((e) => e.name).sort();
