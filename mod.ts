@@ -59,6 +59,7 @@ export {
 export * from "./lib/push.ts";
 export * from "./lib/inspect.ts";
 export * from "./lib/spec.ts";
+export * from "./lib/spec_parse.ts";
 export * from "./lib/check_registry.ts";
 export * from "./lib/local_store.ts";
 export * from "./lib/format/colors.ts";

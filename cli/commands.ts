@@ -1,16 +1,19 @@
 /**
  * The command table: name → summary and implementation. `cli.ts` dispatches through it and builds
- * the top-level help from it.
+ * the top-level help from it. Each command's module is imported on first use.
  *
  * @module
  */
 
 import type { Command } from "./context.ts";
-import { inspectCommand, platformsCommand } from "./inspect.ts";
-import { pushCommand } from "./push.ts";
-import { completionsCommand } from "./completions.ts";
-import { manifestCommand } from "./manifest.ts";
-import { checkRegistryCommand } from "./check_registry.ts";
+
+/**
+ * A command whose module is imported when it first runs: start-up (`--version`, `--help`, or one
+ * command) then loads only what it uses, not every command's dependencies.
+ */
+function lazy<M>(load: () => Promise<M>, pick: (module: M) => Command): Command {
+  return async (ctx) => await pick(await load())(ctx);
+}
 
 /** One command of the CLI. */
 export interface CommandEntry {
@@ -24,26 +27,26 @@ export interface CommandEntry {
 export const COMMANDS: Record<string, CommandEntry> = {
   inspect: {
     summary: "show an image manifest or a manifest list / OCI index",
-    run: inspectCommand,
+    run: lazy(() => import("./inspect.ts"), (m) => m.inspectCommand),
   },
   push: {
     summary: "push a manifest list / OCI index from a YAML spec or from arguments",
-    run: pushCommand,
+    run: lazy(() => import("./push.ts"), (m) => m.pushCommand),
   },
   platforms: {
     summary: "say whether references are indexes and which platforms they support",
-    run: platformsCommand,
+    run: lazy(() => import("./inspect.ts"), (m) => m.platformsCommand),
   },
   manifest: {
     summary: "create, annotate, push, inspect and rm local lists: a drop-in for docker manifest",
-    run: manifestCommand,
+    run: lazy(() => import("./manifest.ts"), (m) => m.manifestCommand),
   },
   "check-registry": {
     summary: "check that a registry can hold manifest lists and OCI indexes",
-    run: checkRegistryCommand,
+    run: lazy(() => import("./check_registry.ts"), (m) => m.checkRegistryCommand),
   },
   completions: {
     summary: "print a shell completion script (bash, zsh, fish)",
-    run: completionsCommand,
+    run: lazy(() => import("./completions.ts"), (m) => m.completionsCommand),
   },
 };

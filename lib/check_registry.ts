@@ -9,7 +9,6 @@
  * @module
  */
 
-import { gzipSync } from "node:zlib";
 import { digestOf } from "./digest.ts";
 import { AuthError, RegistryError } from "./errors.ts";
 import { type Descriptor, serializeIndex } from "./manifest.ts";
@@ -27,6 +26,9 @@ import {
 import type { Platform } from "./platform.ts";
 import { parseReference } from "./reference.ts";
 import type { RegistryClient, Repository } from "./registry/client.ts";
+
+// node:zlib costs tens of milliseconds at start-up under Deno: checkRegistry loads it on use.
+let gzipSync: (bytes: Uint8Array) => Uint8Array;
 
 /** Outcome of one check. */
 export interface CheckResult {
@@ -164,6 +166,7 @@ function answer(e: unknown): string {
  * ```
  */
 export async function checkRegistry(client: RegistryClient, target: string): Promise<CheckReport> {
+  gzipSync ??= (await import("node:zlib")).gzipSync;
   const run = crypto.randomUUID().slice(0, 8);
   const ref = parseReference(`${target.replace(/\/+$/, "")}/mt-check-${run}`, {
     defaultTag: false,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createHash, type Hash } from "node:crypto";
+import { createSha2, toHex } from "./_sha2.ts";
 import { DigestMismatchError, SizeMismatchError, TimeoutError } from "./errors.ts";
 import { type Algorithm, parseDigest } from "./digest.ts";
 
@@ -35,8 +35,41 @@ export interface Expected {
   what?: string;
 }
 
+/** The part of a `node:crypto` Hash a {@link Digester} uses. */
+type Hash = { update(chunk: Uint8Array): unknown; digest(encoding: "hex"): string };
+
+// node:crypto costs tens of milliseconds at start-up under Deno: it is imported when the first
+// stream is hashed, not when this module loads. Until then a Digester hashes in plain TypeScript.
+let nativeHash: ((algorithm: Algorithm) => Hash) | undefined;
+
 /**
- * A running digest: feed chunks, read the digest at the end.
+ * Loads `node:crypto` so that every {@link Digester} created afterwards hashes natively (about 10×
+ * faster than the plain TypeScript fallback). The streams of this module call it themselves.
+ *
+ * @example
+ * ```ts
+ * import { loadNativeHashing } from "./content.ts";
+ * await loadNativeHashing();
+ * ```
+ */
+export async function loadNativeHashing(): Promise<void> {
+  if (!nativeHash) {
+    const { createHash } = await import("node:crypto");
+    nativeHash = (algorithm) => createHash(algorithm);
+  }
+}
+
+function fallbackHash(algorithm: Algorithm): Hash {
+  const h = createSha2(algorithm);
+  return {
+    update: (chunk) => h.update(chunk),
+    digest: () => toHex(h.digest()),
+  };
+}
+
+/**
+ * A running digest: feed chunks, read the digest at the end. Native (`node:crypto`) once
+ * {@link loadNativeHashing} has run, plain TypeScript before; {@link Digester.create} does both.
  *
  * @example
  * ```ts
@@ -59,7 +92,12 @@ export class Digester {
   /** Starts a digest with `algorithm` (sha256 by default). */
   constructor(algorithm: Algorithm = "sha256") {
     this.algorithm = algorithm;
-    this.#hash = createHash(algorithm);
+    this.#hash = nativeHash ? nativeHash(algorithm) : fallbackHash(algorithm);
+  }
+  /** A native Digester: loads `node:crypto` first. */
+  static async create(algorithm: Algorithm = "sha256"): Promise<Digester> {
+    await loadNativeHashing();
+    return new Digester(algorithm);
   }
   /** Adds a chunk. */
   update(chunk: Uint8Array): void {
@@ -95,9 +133,13 @@ export class Digester {
  */
 export function verifyingStream(expected: Expected): TransformStream<Uint8Array, Uint8Array> {
   const { algorithm } = parseDigest(expected.digest);
-  const d = new Digester(algorithm);
+  let d: Digester;
   const what = expected.what ?? "content";
   return new TransformStream({
+    // No chunk is transformed before start() settles.
+    async start() {
+      d = await Digester.create(algorithm);
+    },
     transform(chunk, controller) {
       d.update(chunk);
       if (expected.size !== undefined && d.size > expected.size) {
@@ -136,13 +178,16 @@ export function digestingStream(
   stream: TransformStream<Uint8Array, Uint8Array>;
   result: Promise<{ digest: string; size: number }>;
 } {
-  const d = new Digester(algorithm);
+  let d: Digester;
   const { promise: result, resolve, reject } = Promise.withResolvers<
     { digest: string; size: number }
   >();
   // A rejection nobody awaits (the pipe failed first) must not crash the process.
   result.catch(() => {});
   const stream = new TransformStream<Uint8Array, Uint8Array>({
+    async start() {
+      d = await Digester.create(algorithm);
+    },
     transform(chunk, controller) {
       d.update(chunk);
       controller.enqueue(chunk);

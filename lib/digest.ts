@@ -14,7 +14,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { createSha2, toHex } from "./_sha2.ts";
 import { UsageError } from "./errors.ts";
 
 /** Digest algorithms this tool verifies and computes. */
@@ -110,7 +110,9 @@ export function isDigest(s: string): boolean {
 }
 
 /**
- * The digest of `bytes`, `algorithm:hex` (sha256 unless told).
+ * The digest of `bytes`, `algorithm:hex` (sha256 unless told). Synchronous and computed in plain
+ * TypeScript: meant for documents held in memory (capped at a few MiB); stream blobs through
+ * `content.ts`, which uses `node:crypto`.
  *
  * @example
  * ```ts
@@ -122,5 +124,7 @@ export function isDigest(s: string): boolean {
  * ```
  */
 export function digestOf(bytes: Uint8Array, algorithm: Algorithm = "sha256"): string {
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
+  const hash = createSha2(algorithm);
+  hash.update(bytes);
+  return `${algorithm}:${toHex(hash.digest())}`;
 }

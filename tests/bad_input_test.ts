@@ -6,7 +6,7 @@
 // to, so anything that parses fails at once without a packet leaving.
 import assert from "node:assert/strict";
 import { main } from "../cli.ts";
-import { parseSpec } from "../lib/spec.ts";
+import { parseSpec } from "../lib/spec_parse.ts";
 import { parseReference } from "../lib/reference.ts";
 import { runCli } from "./_helpers/cli.ts";
 

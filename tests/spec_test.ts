@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { MAX_SPEC_BYTES, parseSpec, readSpecFile } from "../lib/spec.ts";
+import { MAX_SPEC_BYTES, readSpecFile } from "../lib/spec.ts";
+import { parseSpec } from "../lib/spec_parse.ts";
 import { SpecError } from "../lib/errors.ts";
 
 const SPECS = new URL("./testdata/specs/", import.meta.url).pathname;

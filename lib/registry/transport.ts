@@ -13,7 +13,9 @@ import { RegistryError, SizeMismatchError, TimeoutError } from "../errors.ts";
 import { CA_FILE_CAP, readTextFileCapped } from "../files.ts";
 import { isLoopbackRegistry } from "../reference.ts";
 import { Semaphore } from "../pool.ts";
-import { insecureFetch } from "./insecure_fetch.ts";
+// node:https costs tens of milliseconds at start-up under Deno: loaded on the first --insecure request.
+const insecureFetch: typeof import("./insecure_fetch.ts").insecureFetch = async (...args) =>
+  (await import("./insecure_fetch.ts")).insecureFetch(...args);
 
 /** Where the library writes its diagnostics; the CLI decides what to show. */
 export interface Logger {

@@ -27,7 +27,7 @@ function generate(): ReadableStream<Uint8Array> {
 }
 
 // The digest first (streamed too), so the upload can be monolithic.
-const d = new Digester();
+const d = await Digester.create();
 for await (const c of generate()) d.update(c);
 const digest = d.digest();
 
@@ -39,7 +39,7 @@ const repo = client.repository(host, "big/blob");
 await repo.uploadBlob(() => generate(), { digest, size });
 const head = await repo.headBlob(digest);
 // Read it back as a stream too: download is verified as it flows.
-const back = new Digester();
+const back = await Digester.create();
 for await (const c of await repo.fetchBlob({ digest, size })) back.update(c);
 clearInterval(timer);
 peak = Math.max(peak, Deno.memoryUsage().rss);

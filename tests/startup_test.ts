@@ -1,0 +1,72 @@
+// Start-up cost: under Deno, importing node:crypto, node:https, node:zlib or the yaml package
+// costs tens of milliseconds each (Node compatibility and npm start-up), so `--version` and
+// `inspect` must not load them before they are needed. The static import graph (what loads before
+// any code runs) is read from `deno info --json`, whose dependencies mark dynamic imports.
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+
+interface InfoDependency {
+  specifier: string;
+  code?: { specifier: string };
+  isDynamic?: boolean;
+}
+interface Info {
+  roots: string[];
+  modules: { specifier: string; dependencies?: InfoDependency[] }[];
+  redirects: Record<string, string>;
+}
+
+/** The modules `file` loads before its code runs: static imports only, type imports excluded. */
+async function staticGraph(file: string): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", file],
+    cwd: ROOT.pathname,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const info: Info = JSON.parse(new TextDecoder().decode(out.stdout));
+  const modules = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const stack = [...info.roots];
+  while (stack.length > 0) {
+    const raw = stack.pop()!;
+    const specifier = info.redirects[raw] ?? raw;
+    if (seen.has(specifier)) continue;
+    // Both names: the import as written (`npm:yaml@2.9.1`) and where it leads (`npm:/yaml@2.9.1`).
+    seen.add(raw);
+    seen.add(specifier);
+    for (const dep of modules.get(specifier)?.dependencies ?? []) {
+      if (dep.code && !dep.isDynamic) stack.push(dep.code.specifier);
+    }
+  }
+  return new Set([...seen].map((s) => s.startsWith(ROOT.href) ? s.slice(ROOT.href.length) : s));
+}
+
+const EXPENSIVE = [/^npm:\/?yaml@/, /^node:https$/, /^node:zlib$/, /^node:crypto$/];
+
+Deno.test("cli.ts (--version, --help) and the inspect command statically load no yaml, node:https, node:zlib or node:crypto", async () => {
+  for (const file of ["cli.ts", "cli/inspect.ts"]) {
+    const graph = await staticGraph(file);
+    assert.ok(graph.has(file), `${file}: ${[...graph].join(", ")}`);
+    for (const re of EXPENSIVE) {
+      const hits = [...graph].filter((s) => re.test(s));
+      assert.deepEqual(hits, [], `${file} loads ${hits.join(", ")} at start-up`);
+    }
+  }
+});
+
+Deno.test("cli.ts imports each command's module only when the command runs", async () => {
+  const graph = await staticGraph("cli.ts");
+  const commands = [...graph].filter((s) => /^cli\/(?!context|commands)[a-z_]+\.ts$/.test(s));
+  assert.deepEqual(commands, []);
+});
+
+Deno.test("the yaml package loads with the spec parser only, never with lib/spec.ts itself", async () => {
+  const graph = await staticGraph("lib/spec.ts");
+  assert.deepEqual([...graph].filter((s) => /yaml/.test(s) || s === "lib/spec_parse.ts"), []);
+  const parser = await staticGraph("lib/spec_parse.ts");
+  assert.ok([...parser].some((s) => /^npm:\/?yaml@/.test(s)), "the guard sees the yaml package");
+});
