@@ -11,6 +11,7 @@ import { pushCommand } from "./push.ts";
 import { completionsCommand } from "./completions.ts";
 import { manifestCommand } from "./manifest.ts";
 import { checkRegistryCommand } from "./check_registry.ts";
+import { verifyCommand } from "./verify.ts";
 
 /** One command of the CLI. */
 export interface CommandEntry {
@@ -33,6 +34,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
   platforms: {
     summary: "say whether references are indexes and which platforms they support",
     run: platformsCommand,
+  },
+  verify: {
+    summary: "check that an index is whole and honest: children, digests, sizes, platforms",
+    run: verifyCommand,
   },
   manifest: {
     summary: "create, annotate, push, inspect and rm local lists: a drop-in for docker manifest",
