@@ -114,7 +114,9 @@ function blobsMode(args: string[]): "head" | "full" | undefined {
     if (!a.startsWith("--blobs=")) continue;
     const v = a.slice("--blobs=".length);
     if (v !== "full" && v !== "head") {
-      throw new UsageError(`Invalid --blobs "${v}": expected --blobs, --blobs=head or --blobs=full`);
+      throw new UsageError(
+        `Invalid --blobs "${v}": expected --blobs, --blobs=head or --blobs=full`,
+      );
     }
     mode = v;
   }

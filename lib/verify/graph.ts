@@ -236,10 +236,11 @@ async function verifyBlob(run: VerifyRun, d: Descriptor, what: string): Promise<
   } catch (e) {
     return run.failed(e, d.digest, "blob", what);
   }
-  if (!head) run.report(problem("error", "blob-missing", `${what} not in ${run.repo}`, {
-    digest: d.digest,
-  }));
-  else if (head.size >= 0 && head.size !== d.size) {
+  if (!head) {
+    run.report(problem("error", "blob-missing", `${what} not in ${run.repo}`, {
+      digest: d.digest,
+    }));
+  } else if (head.size >= 0 && head.size !== d.size) {
     run.report(sizeProblem("blob-size-mismatch", d, head.size, what));
   }
 }

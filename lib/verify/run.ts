@@ -126,9 +126,14 @@ export class VerifyRun {
     } else if (e instanceof SizeMismatchError) {
       const got = e.actual > e.expected ? `more than ${e.expected}` : String(e.actual);
       this.report(
-        problem("error", kind("size-mismatch"), `${name}: descriptor says ${e.expected} bytes, got ${got}`, {
-          digest,
-        }),
+        problem(
+          "error",
+          kind("size-mismatch"),
+          `${name}: descriptor says ${e.expected} bytes, got ${got}`,
+          {
+            digest,
+          },
+        ),
       );
     } else if (e instanceof ManifestFormatError) {
       const k = target === "config" ? "config-invalid" : "manifest-invalid";
