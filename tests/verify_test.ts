@@ -21,6 +21,8 @@ import {
   type VerifyResult,
 } from "../lib/verify.ts";
 import { formatVerifyText } from "../lib/format/verify.ts";
+import { makeClient, makeLogger } from "../cli/context.ts";
+import { verifyPushed } from "../cli/verify.ts";
 import type { Descriptor } from "../lib/manifest.ts";
 
 const sha256 = (b: Uint8Array) => "sha256:" + createHash("sha256").update(b).digest("hex");
@@ -614,4 +616,61 @@ Deno.test("formatVerifyText() escapes registry text and counts in words", () => 
       "warning: r/app:1: sha256:b: m\n" +
       "r/app:1: 1 error, 1 warning\n",
   );
+});
+
+Deno.test("verify works through token auth, and a registry it cannot read is exit 1 on stderr", async () => {
+  await using reg = await startRegistry({ auth: "token" });
+  const H = reg.host;
+  await pushFixtures(reg, {
+    repository: "auth/app",
+    platforms: PLATFORMS.slice(0, 2),
+    index: { tag: "idx" },
+  });
+  const creds = ["--username", reg.username!, "--password", reg.password!];
+  const ok = await runCli([
+    ...creds,
+    "--plain-http",
+    "verify",
+    "--blobs",
+    `${H}/auth/app:idx`,
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, `OK ${H}/auth/app:idx (3 manifests, 5 blobs checked)\n`);
+  assert.ok(!ok.stderr.includes(reg.password!));
+  const denied = await runCli(["--plain-http", "verify", `${H}/auth/app:idx`]);
+  assert.equal(denied.code, 1, denied.stderr);
+  assert.equal(denied.stdout, "");
+  assert.equal(denied.stderr.trimEnd().split("\n").length, 1, denied.stderr);
+  assert.ok(denied.stderr.startsWith(`manifest-tool: `), denied.stderr);
+});
+
+Deno.test("push --verify's check fails with the problems on stderr when what was pushed is broken", async () => {
+  await using reg = await startRegistry();
+  const H = reg.host;
+  const set = await pushFixtures(reg, { repository: "pv/app", platforms: PLATFORMS.slice(0, 2) });
+  const [amd64, arm64] = set.images;
+  const { digest } = await putIndex(reg, "pv/app", "1", [
+    entry(amd64),
+    entry(arm64, { platform: amd64.platform }),
+  ]);
+  let stdout = "";
+  let stderr = "";
+  const ctx = {
+    args: [],
+    globals: { insecure: false, plainHttp: true, caFiles: [], debug: false },
+    out: (s: string) => stdout += s,
+    err: (s: string) => stderr += s,
+    isTerminal: false,
+    env: () => undefined,
+  };
+  await using client = makeClient(ctx, ctx.globals, [H], makeLogger(ctx, ctx.globals));
+  const code = await verifyPushed(ctx, client, `${H}/pv/app:1`, digest);
+  assert.equal(code, 1);
+  assert.equal(stdout, "", "nothing on stdout: push prints no Digest line after a failed check");
+  assert.match(stderr, new RegExp(`^error: ${H}/pv/app:1: linux/amd64: entries `, "m"));
+  assert.match(
+    stderr,
+    new RegExp(`^error: ${H}/pv/app:1: ${arm64.digest}: index says linux/amd64`, "m"),
+  );
+  assert.ok(stderr.endsWith(`${H}/pv/app:1: 2 errors, 0 warnings\n`), stderr);
 });
