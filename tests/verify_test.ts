@@ -122,21 +122,28 @@ Deno.test("verify reports each hand-broken index with the digest or platform, ex
     const r = await cli(["verify", `${H}/${repo}:idx`]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.deepEqual(errorLines(r.stdout), [
-      `error: ${H}/${repo}:idx: ${own.images[1].digest}: manifest not in ${H}/${repo}`,
+      `error: ${H}/${repo}:idx: ${
+        own.images[1].digest
+      }: manifest (linux/arm64/v8) not in ${H}/${repo}`,
     ]);
     assert.ok(r.stdout.endsWith(`${H}/${repo}:idx: 1 error, 0 warnings\n`), r.stdout);
     // Through a nested index too.
     const nested = await cli(["verify", `${H}/${repo}:outer`]);
     assert.equal(nested.code, 1, nested.stdout);
     assert.deepEqual(errorLines(nested.stdout), [
-      `error: ${H}/${repo}:outer: ${own.images[1].digest}: manifest not in ${H}/${repo}`,
+      `error: ${H}/${repo}:outer: ${
+        own.images[1].digest
+      }: manifest (linux/arm64/v8) not in ${H}/${repo}`,
     ]);
     // Only the entries for the platforms asked for are followed.
     const amd = await cli(["verify", "--platform", "linux/amd64", `${H}/${repo}:idx`]);
     assert.equal(amd.code, 0, amd.stdout);
     const arm = await cli(["verify", "--platform", "linux/arm64", `${H}/${repo}:idx`]);
     assert.equal(arm.code, 1, arm.stdout);
-    assert.match(arm.stdout, new RegExp(`: ${own.images[1].digest}: manifest not in`));
+    assert.match(
+      arm.stdout,
+      new RegExp(`: ${own.images[1].digest}: manifest \\(linux/arm64/v8\\) not in`),
+    );
   });
 
   await t.step("an entry whose platform disagrees with its config", async () => {
@@ -168,7 +175,7 @@ Deno.test("verify reports each hand-broken index with the digest or platform, ex
     const r = await cli(["verify", `${H}/v/app:size`]);
     assert.equal(r.code, 1, r.stdout);
     assert.deepEqual(errorLines(r.stdout), [
-      `error: ${H}/v/app:size: ${amd64.digest}: descriptor says ${
+      `error: ${H}/v/app:size: ${amd64.digest}: manifest (linux/amd64): descriptor says ${
         amd64.size + 7
       } bytes, registry has ${amd64.size}`,
     ]);
@@ -183,7 +190,9 @@ Deno.test("verify reports each hand-broken index with the digest or platform, ex
     assert.equal(r.code, 1, r.stdout);
     assert.ok(
       errorLines(r.stdout).some((l) =>
-        l.startsWith(`error: ${H}/v/app:type: ${amd64.digest}: descriptor says `) &&
+        l.startsWith(
+          `error: ${H}/v/app:type: ${amd64.digest}: manifest (linux/amd64): descriptor says `,
+        ) &&
         l.endsWith(`manifest is ${OCI_MANIFEST}`)
       ),
       r.stdout,

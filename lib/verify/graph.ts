@@ -22,7 +22,7 @@ import {
   isNonDistributable,
   OCI_CONFIG,
 } from "../media_types.ts";
-import { type Platform, platformMatches } from "../platform.ts";
+import { formatPlatform, type Platform, platformMatches } from "../platform.ts";
 import type { FetchedManifest } from "../registry/client.ts";
 import {
   configPlatformProblems,
@@ -101,9 +101,9 @@ async function verifyEntry(
   try {
     m = await run.manifest(d.digest);
   } catch (e) {
-    return run.failed(e, d.digest, "manifest");
+    return run.failed(e, d.digest, "manifest", entryWhat(d), entryPlatform(d));
   }
-  run.report(...descriptorProblems(d, m));
+  run.report(...descriptorProblems(d, m, entryWhat(d)));
   await verifyDocument(run, m, d, parentMediaType, depth);
 }
 
@@ -113,30 +113,51 @@ async function verifyOpaqueEntry(run: VerifyRun, d: Descriptor): Promise<void> {
   try {
     head = await run.headManifest(d.digest);
   } catch (e) {
-    return run.failed(e, d.digest, "manifest");
+    return run.failed(e, d.digest, "manifest", entryWhat(d));
   }
   run.manifests.add(d.digest);
   if (!head) {
-    run.report(problem("error", "manifest-missing", `manifest not in ${run.repo}`, {
+    run.report(problem("error", "manifest-missing", `${entryWhat(d)} not in ${run.repo}`, {
       digest: d.digest,
     }));
   } else if (head.size >= 0 && head.size !== d.size) {
-    run.report(sizeProblem("manifest-size-mismatch", d, head.size));
+    run.report(sizeProblem("manifest-size-mismatch", d, head.size, entryWhat(d)));
   }
 }
 
-/** A manifest's bytes against the descriptor that names it: size and media type. */
-export function descriptorProblems(d: Descriptor, m: FetchedManifest): VerifyProblem[] {
+/**
+ * How an entry is named in messages: `manifest (linux/arm64/v8)`, `attestation manifest`, `index`.
+ */
+export function entryWhat(d: Descriptor): string {
+  if (isAttestation(d)) return "attestation manifest";
+  const platform = entryPlatform(d);
+  const noun = isIndexMediaType(d.mediaType) ? "index" : "manifest";
+  return platform ? `${noun} (${platform})` : noun;
+}
+
+/** The platform of an entry as text, for messages and {@link VerifyProblem.platform}. */
+function entryPlatform(d: Descriptor): string | undefined {
+  return d.platform && !isAttestation(d)
+    ? formatPlatform(d.platform, { osVersion: true })
+    : undefined;
+}
+
+/** A manifest's bytes against the descriptor that names it (as `what`): size and media type. */
+export function descriptorProblems(
+  d: Descriptor,
+  m: FetchedManifest,
+  what: string,
+): VerifyProblem[] {
   const out: VerifyProblem[] = [];
   if (m.bytes.byteLength !== d.size) {
-    out.push(sizeProblem("manifest-size-mismatch", d, m.bytes.byteLength));
+    out.push(sizeProblem("manifest-size-mismatch", d, m.bytes.byteLength, what));
   }
   if (m.parsed.mediaType !== d.mediaType) {
     out.push(problem(
       "error",
       "manifest-media-type-mismatch",
-      `descriptor says ${d.mediaType}, manifest is ${m.parsed.mediaType}`,
-      { digest: d.digest },
+      `${what}: descriptor says ${d.mediaType}, manifest is ${m.parsed.mediaType}`,
+      { digest: d.digest, platform: entryPlatform(d) },
     ));
   }
   return out;
@@ -151,6 +172,7 @@ function sizeProblem(
   const of = what ? `${what}: ` : "";
   return problem("error", kind, `${of}descriptor says ${d.size} bytes, registry has ${actual}`, {
     digest: d.digest,
+    platform: kind === "manifest-size-mismatch" ? entryPlatform(d) : undefined,
   });
 }
 

@@ -35,7 +35,7 @@ async function verifyReferrer(run: VerifyRun, subject: string, d: Descriptor): P
     return run.failed(e, d.digest, "manifest", `referrer of ${subject}`);
   }
   run.manifests.add(d.digest);
-  run.report(...descriptorProblems(d, m));
+  run.report(...descriptorProblems(d, m, `referrer of ${subject}`));
   const named = m.parsed.kind === "index"
     ? m.parsed.index.subject?.digest
     : m.parsed.manifest.subject?.digest;

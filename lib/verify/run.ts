@@ -110,34 +110,27 @@ export class VerifyRun {
   }
 
   /**
-   * Records what a failed fetch of `digest` says about the content as a problem; keeps any other
-   * failure to be thrown by {@link rethrow}.
+   * Records what a failed fetch of `digest` (named `what` in messages, of `platform` when it is an
+   * index entry) says about the content as a problem; keeps any other failure to be thrown by
+   * {@link rethrow}.
    */
-  failed(e: unknown, digest: string, target: Target, what?: string): void {
+  failed(e: unknown, digest: string, target: Target, what?: string, platform?: string): void {
     const name = what ?? target;
+    const about = { digest, platform };
     const kind = (suffix: string) =>
       `${target === "manifest" ? "manifest" : "blob"}-${suffix}` as VerifyProblemKind;
     if (isNotFound(e)) {
-      this.report(problem("error", kind("missing"), `${name} not in ${this.repo}`, { digest }));
+      this.report(problem("error", kind("missing"), `${name} not in ${this.repo}`, about));
     } else if (e instanceof DigestMismatchError) {
-      this.report(problem("error", kind("digest-mismatch"), `${name} bytes hash to ${e.actual}`, {
-        digest,
-      }));
+      const message = `${name} bytes hash to ${e.actual}`;
+      this.report(problem("error", kind("digest-mismatch"), message, about));
     } else if (e instanceof SizeMismatchError) {
       const got = e.actual > e.expected ? `more than ${e.expected}` : String(e.actual);
-      this.report(
-        problem(
-          "error",
-          kind("size-mismatch"),
-          `${name}: descriptor says ${e.expected} bytes, got ${got}`,
-          {
-            digest,
-          },
-        ),
-      );
+      const message = `${name}: descriptor says ${e.expected} bytes, got ${got}`;
+      this.report(problem("error", kind("size-mismatch"), message, about));
     } else if (e instanceof ManifestFormatError) {
       const k = target === "config" ? "config-invalid" : "manifest-invalid";
-      this.report(problem("error", k, e.message, { digest }));
+      this.report(problem("error", k, e.message, about));
     } else {
       this.#fatal.push(e);
     }
