@@ -10,6 +10,7 @@ import {
   PLATFORMS,
   pushFixtures,
   type RunningRegistry,
+  startProxy,
   startRegistry,
 } from "../scripts/harness/mod.ts";
 import { main } from "../cli.ts";
@@ -288,6 +289,20 @@ Deno.test("verify reports each hand-broken index with the digest or platform, ex
         } not in ${H}/${repo}`,
       ], flag);
     }
+  });
+
+  await t.step("a platform asked for that the index does not have", async () => {
+    const r = await cli(["verify", "--platform", "linux/riscv64,linux/arm64", `${H}/v/app:size`]);
+    assert.equal(r.code, 1, r.stdout);
+    // The amd64 entry (with the wrong size) is not followed.
+    assert.deepEqual(errorLines(r.stdout), [
+      `error: ${H}/v/app:size: linux/riscv64: no entry for linux/riscv64`,
+    ]);
+    const image = await cli(["verify", "--platform", "linux/arm64", `${H}/v/app:linux-amd64`]);
+    assert.equal(image.code, 1, image.stdout);
+    assert.deepEqual(errorLines(image.stdout), [
+      `error: ${H}/v/app:linux-amd64: linux/arm64: no entry for linux/arm64`,
+    ]);
   });
 
   await t.step("--json: one record per reference, problems as objects", async () => {
@@ -682,4 +697,44 @@ Deno.test("push --verify's check fails with the problems on stderr when what was
     new RegExp(`^error: ${H}/pv/app:1: ${arm64.digest}: index says linux/amd64`, "m"),
   );
   assert.ok(stderr.endsWith(`${H}/pv/app:1: 2 errors, 0 warnings\n`), stderr);
+});
+
+Deno.test("verify reports bytes that do not hash to their digest, served through a tampering proxy", async () => {
+  // A real registry cannot serve wrong bytes for a digest: the proxy changes one byte on the way.
+  await using reg = await startRegistry();
+  const set = await pushFixtures(reg, {
+    repository: "tamper/app",
+    platforms: PLATFORMS.slice(0, 2),
+    index: { tag: "idx" },
+  });
+  const [amd64, arm64] = set.images;
+  const layer = amd64.layers[1];
+  await using proxy = await startProxy({
+    upstream: reg.url,
+    faults: [
+      { method: "GET", path: new RegExp(`/manifests/${arm64.digest}$`), fault: { type: "tamper" } },
+      { method: "GET", path: new RegExp(`/blobs/${layer.digest}$`), fault: { type: "tamper" } },
+    ],
+  });
+  const ref = `${proxy.host}/tamper/app:idx`;
+  const head = await cli(["verify", "--blobs", ref]);
+  assert.equal(head.code, 1, head.stdout + head.stderr);
+  const manifestLine = errorLines(head.stdout).find((l) => l.includes(arm64.digest));
+  assert.ok(
+    manifestLine?.startsWith(
+      `error: ${ref}: ${arm64.digest}: manifest (linux/arm64/v8) bytes hash to sha256:`,
+    ),
+    head.stdout,
+  );
+  // HEAD cannot see the layer's bytes; the other image is still verified in full.
+  assert.equal(errorLines(head.stdout).length, 1, head.stdout);
+  const full = await cli(["verify", "--blobs=full", ref]);
+  assert.equal(full.code, 1, full.stdout + full.stderr);
+  assert.ok(
+    errorLines(full.stdout).some((l) =>
+      l.startsWith(`error: ${ref}: ${layer.digest}: layer of ${amd64.digest} bytes hash to sha256:`)
+    ),
+    full.stdout,
+  );
+  assert.equal(errorLines(full.stdout).length, 2, full.stdout);
 });
