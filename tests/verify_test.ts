@@ -160,7 +160,7 @@ Deno.test("verify reports each hand-broken index with the digest or platform, ex
   });
 
   await t.step(
-    "a config variant that differs from the entry's is an error, a missing one not",
+    "a config variant that differs from the entry's is an error",
     async () => {
       await putIndex(reg, "v/app", "variant", [
         entry(arm64, { platform: { os: "linux", architecture: "arm64", variant: "v9" } }),
@@ -345,20 +345,36 @@ Deno.test("verify passes what push and the fixtures publish, warnings allowed", 
   await t.step("a fixture index with attestations, with and without --blobs", async () => {
     const n = oci.images.length;
     const manifests = 1 + 2 * n;
-    for (
-      const [flag, blobs] of [[[], n], [["--blobs"], 3 * n + 2], [["--blobs=full"], 3 * n + 2]]
-    ) {
-      const r = await cli(["verify", ...flag as string[], `${H}/ok/oci:multi`]);
+    // Without --blobs: the n image configs. With it, also the shared base layer, n own layers,
+    // the attestations' empty config and their n statements.
+    const cases: [string[], number][] = [[[], n], [["--blobs"], 3 * n + 2], [
+      ["--blobs=full"],
+      3 * n + 2,
+    ]];
+    for (const [flags, blobs] of cases) {
+      const r = await cli(["verify", ...flags, `${H}/ok/oci:multi`]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      // Configs of n images; with blobs also the shared base, n own layers, the attestations'
-      // empty config and their n statements (the windows image's layers are in the registry).
       assert.equal(
         r.stdout,
-        `OK ${H}/ok/oci:multi (${manifests} manifests, ${
-          blobs === n ? n : 1 + n + n + 1 + n
-        } blobs checked)\n`,
+        `OK ${H}/ok/oci:multi (${manifests} manifests, ${blobs} blobs checked)\n`,
+        flags.join(" "),
       );
     }
+  });
+
+  await t.step("--blobs=full streams a large layer through the hash", async () => {
+    const big = await pushFixtures(reg, {
+      repository: "ok/big",
+      platforms: PLATFORMS.slice(0, 1),
+      largeLayerBytes: 24 * 1024 * 1024,
+      index: { tag: "idx" },
+    });
+    const r = await cli(["verify", "--blobs=full", `${H}/ok/big:idx`]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(
+      r.stdout,
+      `OK ${H}/ok/big:idx (2 manifests, ${1 + big.images[0].layers.length} blobs checked)\n`,
+    );
   });
 
   await t.step("a Docker list, a single image and several references at once", async () => {
