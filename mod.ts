@@ -67,3 +67,5 @@ export * from "./lib/format/human.ts";
 export * from "./lib/format/raw.ts";
 export * from "./lib/format/platforms.ts";
 export * from "./lib/format/check.ts";
+export * from "./lib/verify.ts";
+export * from "./lib/format/verify.ts";

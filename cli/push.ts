@@ -19,6 +19,7 @@ import {
   parseCommandArgs,
 } from "./context.ts";
 import { progressReporter } from "./progress.ts";
+import { verifyPushed } from "./verify.ts";
 
 /** Help of `push`. */
 export const PUSH_HELP = `Usage:
@@ -35,6 +36,8 @@ Flags:
   --ignore-missing        warn about and skip sources that cannot be read
   --dry-run               resolve and print the index and the plan, write nothing
   --json                  print a JSON description of what was pushed
+  --verify                verify what was pushed (as the verify command) before the Digest line;
+                          problems go to stderr, exit 1 on an error
 from-args flags:
   --platforms LIST        comma-separated os/arch[/variant] (repeatable)
   --template T            source pattern; OS, ARCH and VARIANT are replaced per platform
@@ -57,6 +60,7 @@ const OPTIONS = {
   "ignore-missing": { type: "boolean" },
   "dry-run": { type: "boolean" },
   json: { type: "boolean" },
+  verify: { type: "boolean" },
   platforms: { type: "string", multiple: true },
   template: { type: "string" },
   target: { type: "string" },
@@ -112,6 +116,11 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     dryRun: values["dry-run"] === true,
     onProgress: ctx.isTerminal && !values.json ? progressReporter(ctx) : undefined,
   });
+  // push --verify (issue 17): check what was pushed before anything claims success.
+  if (values.verify && !result.dryRun) {
+    const code = await verifyPushed(ctx, client, result.target, result.descriptor.digest);
+    if (code !== 0) return code;
+  }
   if (values.json) {
     ctx.out(JSON.stringify(resultJson(result), null, 2) + "\n");
     return 0;
