@@ -10,6 +10,7 @@ import { entryName, inspect } from "../lib/inspect.ts";
 import { ANSI, PLAIN } from "../lib/format/colors.ts";
 import { formatHuman } from "../lib/format/human.ts";
 import { formatRaw } from "../lib/format/raw.ts";
+import { errorLine, jsonText } from "../lib/format/escape.ts";
 import {
   formatPlatformSummary,
   type PlatformSummary,
@@ -102,7 +103,7 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
     : positionals[0];
   if (values.raw || values["expand-config"]) {
     ctx.out(
-      JSON.stringify(formatRaw(name, result, values["expand-config"] === true), null, 4) + "\n",
+      jsonText(formatRaw(name, result, values["expand-config"] === true), 4) + "\n",
     );
     return 0;
   }
@@ -137,7 +138,7 @@ export async function platformsCommand(ctx: CommandContext): Promise<number> {
   });
   const summaries = outcomes.filter((o): o is PlatformSummary => !("error" in o));
   if (values.json) {
-    ctx.out(JSON.stringify(summaries, null, 2) + "\n");
+    ctx.out(jsonText(summaries, 2) + "\n");
   } else if (summaries.length > 0) {
     ctx.out(summaries.map(formatPlatformSummary).join("\n"));
   }
@@ -145,9 +146,7 @@ export async function platformsCommand(ctx: CommandContext): Promise<number> {
   for (const o of outcomes) {
     if (!("error" in o)) continue;
     const e = o.error;
-    ctx.err(
-      `manifest-tool: ${(e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ")}\n`,
-    );
+    ctx.err(`manifest-tool: ${errorLine(e)}\n`);
     if (globals.debug && e instanceof Error && e.stack) ctx.err(`${e.stack}\n`);
     code = 1;
   }

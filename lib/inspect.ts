@@ -27,6 +27,7 @@ import { formatPlatform, type Platform, platformMatches } from "./platform.ts";
 import { Once, Semaphore } from "./pool.ts";
 import type { Reference } from "./reference.ts";
 import type { FetchedManifest, RegistryClient, Repository } from "./registry/client.ts";
+import { printable } from "./registry/transport.ts";
 
 /** An image: its manifest and (when fetched) its config. */
 export interface InspectedImage {
@@ -107,8 +108,9 @@ export class PlatformNotFoundError extends Error {
     isIndex: boolean,
     options?: ErrorOptions,
   ) {
-    const want = formatPlatform(platform, { osVersion: true });
-    const have = available.map((p) => formatPlatform(p, { osVersion: true }));
+    // Platforms read from a registry are escaped: this message is printed.
+    const want = printable(formatPlatform(platform, { osVersion: true }));
+    const have = available.map((p) => printable(formatPlatform(p, { osVersion: true })));
     super(
       isIndex
         ? `"${reference}" has no entry for platform ${want}: it has ${have.join(", ") || "none"}`

@@ -12,6 +12,7 @@ import { entryName, type Inspected, type InspectedImage, type InspectedIndex } f
 import { isAttestation, REFERENCE_DIGEST_ANNOTATION } from "../manifest.ts";
 import { isManifestMediaType } from "../media_types.ts";
 import { type Colors, PLAIN } from "./colors.ts";
+import { esc } from "./escape.ts";
 
 /**
  * Renders an inspect result for people.
@@ -35,9 +36,19 @@ import { type Colors, PLAIN } from "./colors.ts";
  * ```
  */
 export function formatHuman(name: string, result: Inspected, colors: Colors = PLAIN): string {
-  return result.kind === "index"
-    ? formatIndex(name, result, colors)
-    : formatImage(name, result, colors);
+  // Every value shown goes through a colour function: escaping there covers each one.
+  const c = escaping(colors);
+  return result.kind === "index" ? formatIndex(name, result, c) : formatImage(name, result, c);
+}
+
+/** The colours, each escaping registry text (control characters, bidi) before colouring it. */
+function escaping(colors: Colors): Colors {
+  return {
+    green: (s) => colors.green(esc(s)),
+    yellow: (s) => colors.yellow(esc(s)),
+    red: (s) => colors.red(esc(s)),
+    blue: (s) => colors.blue(esc(s)),
+  };
 }
 
 function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): string {
@@ -100,7 +111,7 @@ function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): s
       // Known type, not fetched: an index nested deeper than inspect follows.
       lines.push(`${n} (not fetched: nested too deep)`);
     } else {
-      lines.push(`${indent}Unknown media type for further display: ${d.mediaType}`);
+      lines.push(`${indent}Unknown media type for further display: ${esc(d.mediaType)}`);
     }
     lines.push("");
   });

@@ -9,6 +9,7 @@
 import { type Inspected, platformOfConfig } from "../inspect.ts";
 import { isAttestation } from "../manifest.ts";
 import { formatPlatform, type Platform } from "../platform.ts";
+import { esc } from "./escape.ts";
 
 /** The platform summary of one reference. */
 export interface PlatformSummary {
@@ -79,10 +80,11 @@ export function summarizePlatforms(reference: string, r: Inspected): PlatformSum
  * ```
  */
 export function formatPlatformSummary(s: PlatformSummary): string {
-  const lines = [`Image: ${s.reference}`];
-  lines.push(` * Manifest List: ${s.isIndex ? "Yes" : "No"} (Image type: ${s.mediaType})`);
-  lines.push(` * Digest: ${s.digest}`);
+  // Registry text (media type, platform fields) is escaped here, at render time.
+  const lines = [`Image: ${esc(s.reference)}`];
+  lines.push(` * Manifest List: ${s.isIndex ? "Yes" : "No"} (Image type: ${esc(s.mediaType)})`);
+  lines.push(` * Digest: ${esc(s.digest)}`);
   lines.push(` * Supported platforms:`);
-  for (const p of s.platforms) lines.push(`   - ${p}`);
+  for (const p of s.platforms) lines.push(`   - ${esc(p)}`);
   return lines.join("\n") + "\n";
 }
