@@ -57,6 +57,7 @@ export {
 } from "./lib/registry/transport.ts";
 export * from "./lib/push.ts";
 export * from "./lib/inspect.ts";
+export * from "./lib/referrers.ts";
 export * from "./lib/spec.ts";
 export * from "./lib/check_registry.ts";
 export * from "./lib/local_store.ts";
@@ -65,3 +66,4 @@ export * from "./lib/format/human.ts";
 export * from "./lib/format/raw.ts";
 export * from "./lib/format/platforms.ts";
 export * from "./lib/format/check.ts";
+export * from "./lib/format/escape.ts";

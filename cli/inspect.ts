@@ -19,6 +19,7 @@ import {
 import { parsePlatform, validatePlatform } from "../lib/platform.ts";
 import { mapConcurrent } from "../lib/pool.ts";
 import { parseReference } from "../lib/reference.ts";
+import { takeReferrersFlag } from "./_referrers_flag.ts";
 import {
   type CommandContext,
   GLOBAL_HELP,
@@ -40,6 +41,10 @@ Flags:
   --expand-config       embed the image config(s) in the JSON, for an index too (implies --raw)
   --platform P          inspect the entry of an index for platform os/arch[/variant] (a single
                         image is shown when its config matches); exit 1 when there is none
+  --referrers[=TYPES]   also list, for the index and each image, the manifests that refer to it
+                        (signatures, SBOMs, attestations: artifact type, digest, size, created),
+                        and theirs to a depth of 3; TYPES (comma-separated) keeps only those
+                        artifact types. With --raw each entry gets a "referrers" array
 
 Examples:
   manifest-tool inspect alpine:3.20
@@ -47,6 +52,7 @@ Examples:
   manifest-tool inspect --raw registry.example/app:1.0 | jq -r '.manifests[].digest'
   manifest-tool inspect --raw --expand-config registry.example/app:1.0
   manifest-tool inspect --platform linux/arm/v7 registry.example/app:1.0
+  manifest-tool inspect --referrers registry.example/app:1.0
   manifest-tool --plain-http inspect localhost:5000/app:1.0
 
 ${GLOBAL_HELP}
@@ -73,7 +79,8 @@ ${GLOBAL_HELP}
 
 /** Runs `inspect`. */
 export async function inspectCommand(ctx: CommandContext): Promise<number> {
-  const { values, positionals, globals } = parseCommandArgs(ctx, "inspect", {
+  const { args, referrers } = takeReferrersFlag(ctx.args);
+  const { values, positionals, globals } = parseCommandArgs({ ...ctx, args }, "inspect", {
     raw: { type: "boolean" },
     "expand-config": { type: "boolean" },
     platform: { type: "string" },
@@ -96,7 +103,7 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
   if (platform) validatePlatform(platform);
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [ref.registry], logger);
-  const result = await inspect(client, ref, { platform });
+  const result = await inspect(client, ref, { platform, referrers });
   // An entry picked from an index is named by its own digest, so the name pulls what is shown.
   const name = result.pickedFrom
     ? entryName(positionals[0], result.descriptor.digest)

@@ -1,0 +1,392 @@
+// Referrers (issue 18) against real registries: distribution (no referrers API: the tag-schema
+// fallback, the common case) and, when Go is present, go-containerregistry's registry with the
+// referrers API (harness kind `ggcr-referrers`). Artifacts are attached by the tests themselves (a
+// manifest with `subject`, and the fallback index as the OCI 1.1 spec describes) and, where
+// installed, by `oras attach`; `oras discover` judges what `push --referrers` left in the target.
+import assert from "node:assert/strict";
+import { pushFixtures, type RunningRegistry, startRegistry } from "../scripts/harness/mod.ts";
+import { listReferrers } from "../lib/referrers.ts";
+import { RegistryClient } from "../lib/registry/client.ts";
+import { attach, type Desc, fallbackIndex, putManifest } from "./_helpers/oci_push.ts";
+import { runCli } from "./_helpers/cli.ts";
+
+const SBOM = "application/spdx+json";
+const SIG = "application/vnd.dev.cosign.artifact.sig.v1+json";
+const PROV = "application/vnd.in-toto+json";
+const DEEP = "application/vnd.example.too-deep";
+const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+const PLATFORMS = [
+  { os: "linux", architecture: "amd64" },
+  { os: "linux", architecture: "arm64", variant: "v8" },
+];
+const ORAS = [`${Deno.cwd()}/.tools/go/bin/oras`, "oras"].find((p) => {
+  try {
+    return new Deno.Command(p, { args: ["version"], stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+});
+
+/**
+ * Fixture images (and an OCI index of them) in `repo`, with referrers attached through the
+ * fallback: image 0 has an SBOM (created set) signed by a signature that has a provenance that has
+ * one more level (beyond depth 3); image 1 has none; the index has a signature.
+ */
+async function withReferrers(reg: RunningRegistry, repo: string) {
+  const set = await pushFixtures(reg, {
+    repository: repo,
+    platforms: PLATFORMS,
+    index: { tag: "multi" },
+    seed: repo,
+  });
+  const subject = (i: number): Desc => ({
+    mediaType: set.images[i].mediaType,
+    digest: set.images[i].digest,
+    size: set.images[i].size,
+  });
+  const opts = { fallback: true };
+  const sbom = await attach(reg.url, repo, subject(0), SBOM, {
+    ...opts,
+    created: "2026-02-03T04:05:06Z",
+  });
+  const sig = await attach(reg.url, repo, sbom, SIG, opts);
+  const prov = await attach(reg.url, repo, sig, PROV, opts);
+  const deep = await attach(reg.url, repo, prov, DEEP, opts);
+  const idx = set.index!;
+  const indexSig = await attach(
+    reg.url,
+    repo,
+    { mediaType: idx.mediaType, digest: idx.digest, size: idx.size },
+    SIG,
+    opts,
+  );
+  return { set, sbom, sig, prov, deep, indexSig };
+}
+
+/** Every digest in an `oras discover --format json` answer, at any depth. */
+function digestsIn(doc: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(doc)) doc.forEach((x) => digestsIn(x, out));
+  else if (doc && typeof doc === "object") {
+    for (const [k, v] of Object.entries(doc)) {
+      if (k === "digest" && typeof v === "string") out.add(v);
+      else digestsIn(v, out);
+    }
+  }
+  return out;
+}
+
+async function orasDiscover(ref: string): Promise<Set<string>> {
+  const out = await new Deno.Command(ORAS!, {
+    args: ["discover", "--plain-http", "--format", "json", ref],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const all = digestsIn(JSON.parse(text));
+  return all;
+}
+
+Deno.test("inspect --referrers lists each manifest's referrers to depth 3, from the fallback tags", async () => {
+  await using reg = await startRegistry();
+  const repo = "refs/app";
+  const { set, sbom, sig, prov, deep, indexSig } = await withReferrers(reg, repo);
+  const ref = `${reg.host}/${repo}:multi`;
+  const r = await runCli(["inspect", "--referrers", ref]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout;
+  assert.ok(
+    out.includes(
+      ` * Referrers (1):\n   - ${SIG} ${indexSig.digest} (${indexSig.size} bytes)\n * Contains`,
+    ),
+    out,
+  );
+  assert.ok(
+    out.includes(
+      [
+        `[1] Referrers (1):`,
+        `     - ${SBOM} ${sbom.digest} (${sbom.size} bytes, created 2026-02-03T04:05:06Z)`,
+        `       - ${SIG} ${sig.digest} (${sig.size} bytes)`,
+        `         - ${PROV} ${prov.digest} (${prov.size} bytes)`,
+        "",
+      ].join("\n"),
+    ),
+    out,
+  );
+  assert.ok(!out.includes(deep.digest), "a fourth level is not listed");
+  assert.ok(out.includes(`[2] Referrers: none\n`), out);
+
+  const raw = await runCli(["inspect", "--raw", "--referrers", ref]);
+  assert.equal(raw.code, 0, raw.stderr);
+  const doc = JSON.parse(raw.stdout);
+  assert.deepEqual(doc.referrers.map((x: Desc) => x.digest), [indexSig.digest]);
+  const first = doc.manifests[0].referrers;
+  assert.equal(first[0].digest, sbom.digest);
+  assert.equal(first[0].artifactType, SBOM);
+  assert.equal(first[0].created, "2026-02-03T04:05:06Z");
+  assert.equal(first[0].size, sbom.size);
+  assert.equal(first[0].referrers[0].referrers[0].digest, prov.digest);
+  assert.deepEqual(first[0].referrers[0].referrers[0].referrers, []);
+  assert.deepEqual(doc.manifests[1].referrers, []);
+
+  // A single image, and the artifact-type filter (applied at every level).
+  const img = await runCli([
+    "inspect",
+    `--referrers=${SBOM}`,
+    `${reg.host}/${repo}@${set.images[0].digest}`,
+  ]);
+  assert.equal(img.code, 0, img.stderr);
+  assert.ok(
+    img.stdout.endsWith(
+      `   Referrers (1):\n      - ${SBOM} ${sbom.digest} (${sbom.size} bytes, created 2026-02-03T04:05:06Z)\n`,
+    ),
+    img.stdout,
+  );
+
+  // Without the flag, manifest-tool v2's views are unchanged.
+  const plain = await runCli(["inspect", "--raw", ref]);
+  assert.ok(!("referrers" in JSON.parse(plain.stdout)));
+});
+
+Deno.test("inspect --referrers says none where the registry has neither the API nor fallback tags", async () => {
+  await using reg = await startRegistry();
+  await pushFixtures(reg, {
+    repository: "plain/app",
+    platforms: PLATFORMS,
+    index: { tag: "multi" },
+  });
+  const r = await runCli(["inspect", "--referrers", `${reg.host}/plain/app:multi`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.includes(" * Referrers: none\n"), r.stdout);
+  assert.equal(r.stdout.match(/\[\d\] Referrers: none/g)?.length, 2, r.stdout);
+});
+
+Deno.test("listReferrers() reads what oras attach wrote (tag-schema fallback on distribution)", {
+  ignore: !ORAS,
+}, async () => {
+  await using reg = await startRegistry();
+  const set = await pushFixtures(reg, { repository: "oras/app", platforms: PLATFORMS.slice(0, 1) });
+  const img = set.images[0];
+  const dir = await Deno.makeTempDir({ prefix: "mt-oras-" });
+  try {
+    await Deno.writeTextFile(`${dir}/sbom.json`, "{}");
+    const out = await new Deno.Command(ORAS!, {
+      args: [
+        "attach",
+        "--plain-http",
+        "--artifact-type",
+        SBOM,
+        "--annotation",
+        "org.opencontainers.image.created=2026-03-04T00:00:00Z",
+        `${reg.host}/oras/app@${img.digest}`,
+        "sbom.json",
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  await using client = new RegistryClient();
+  const list = await listReferrers(client.repository(reg.host, "oras/app"), img.digest);
+  assert.equal(list.length, 1);
+  assert.equal(list[0].artifactType, SBOM);
+  assert.equal(list[0].created, "2026-03-04T00:00:00Z");
+});
+
+/** Writes a push spec of the fixture images of `repo` to a temporary file. */
+async function specFile(host: string, repo: string, target: string): Promise<string> {
+  const file = await Deno.makeTempFile({ prefix: "mt-spec-", suffix: ".yaml" });
+  await Deno.writeTextFile(
+    file,
+    [
+      `image: ${target}`,
+      "manifests:",
+      `  - image: ${host}/${repo}:linux-amd64`,
+      `  - image: ${host}/${repo}:linux-arm64-v8`,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+async function assertCopied(
+  target: RunningRegistry,
+  repo: string,
+  fixtures: Awaited<ReturnType<typeof withReferrers>>,
+  kept?: Desc,
+) {
+  const { set, sbom, sig, prov, deep } = fixtures;
+  const fb = await fallbackIndex(target.url, repo, set.images[0].digest);
+  const listed = fb!.manifests.map((d) => d.digest);
+  assert.deepEqual(listed, kept ? [kept.digest, sbom.digest] : [sbom.digest]);
+  const entry = fb!.manifests.find((d) => d.digest === sbom.digest)!;
+  assert.equal(entry.artifactType, SBOM);
+  assert.equal(entry.annotations?.["org.opencontainers.image.created"], "2026-02-03T04:05:06Z");
+  assert.deepEqual(
+    (await fallbackIndex(target.url, repo, sbom.digest))!.manifests.map((d) => d.digest),
+    [sig.digest],
+  );
+  assert.deepEqual(
+    (await fallbackIndex(target.url, repo, sig.digest))!.manifests.map((d) => d.digest),
+    [prov.digest],
+  );
+  assert.equal(await fallbackIndex(target.url, repo, prov.digest), undefined, "depth 3 only");
+  assert.equal(await fallbackIndex(target.url, repo, set.images[1].digest), undefined);
+  // Each referrer is there by digest, its blobs too (the registry checked them at the PUT).
+  for (const d of [sbom, sig, prov]) {
+    const res = await fetch(`${target.url}/v2/${repo}/manifests/${d.digest}`, {
+      method: "HEAD",
+      headers: { accept: OCI_MANIFEST },
+    });
+    assert.equal(res.status, 200, `${d.digest} in ${repo}`);
+  }
+  const res = await fetch(`${target.url}/v2/${repo}/manifests/${deep.digest}`, {
+    method: "HEAD",
+    headers: { accept: OCI_MANIFEST },
+  });
+  assert.equal(res.status, 404);
+  if (ORAS) {
+    const found = await orasDiscover(`${target.host}/${repo}@${set.images[0].digest}`);
+    for (const d of [sbom, sig, prov]) {
+      assert.ok(found.has(d.digest), `oras discover lists ${d.digest}`);
+    }
+  }
+}
+
+Deno.test("push --referrers copies referrers across repositories, keeping and extending an existing fallback index", async () => {
+  await using reg = await startRegistry();
+  const fixtures = await withReferrers(reg, "src/app");
+  const target = "dst/app";
+  // Something attached in the target already: its fallback index entry must survive the copy.
+  const img0 = fixtures.set.images[0];
+  // The image itself must be in the target for the pre-existing attach: copy it by a first push.
+  const spec = await specFile(reg.host, "src/app", `${reg.host}/${target}:1`);
+  try {
+    const first = await runCli(["push", "--type", "oci", "from-spec", spec]);
+    assert.equal(first.code, 0, first.stderr);
+    const kept = await attach(
+      reg.url,
+      target,
+      {
+        mediaType: img0.mediaType,
+        digest: img0.digest,
+        size: img0.size,
+      },
+      "application/vnd.example.already-there",
+      { fallback: true },
+    );
+    const r = await runCli(["push", "--type", "oci", "from-spec", "--referrers", spec]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(`Referrers: 3 in ${reg.host}/${target}, 3 copied`), r.stdout);
+    assert.match(r.stdout, /\nDigest: sha256:[0-9a-f]{64} \d+\n$/);
+    await assertCopied(reg, target, fixtures, kept);
+    // Run again: nothing new, nothing listed twice.
+    const again = await runCli(["push", "--type", "oci", "from-spec", "--referrers", spec]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(again.stdout.includes("Referrers: 3 in"), again.stdout);
+    assert.ok(again.stdout.includes(", 0 copied"), again.stdout);
+    await assertCopied(reg, target, fixtures, kept);
+  } finally {
+    await Deno.remove(spec);
+  }
+});
+
+Deno.test("push --referrers copies referrers to another registry, streamed", async () => {
+  await using src = await startRegistry();
+  await using dst = await startRegistry();
+  const fixtures = await withReferrers(src, "src/app");
+  const spec = await specFile(src.host, "src/app", `${dst.host}/team/app:1`);
+  try {
+    const r = await runCli(["push", "--type", "oci", "from-spec", "--json", "--referrers", spec]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.referrers.api, false);
+    assert.equal(doc.referrers.referrers.length, 3);
+    await assertCopied(dst, "team/app", fixtures);
+  } finally {
+    await Deno.remove(spec);
+  }
+});
+
+Deno.test("push --referrers=TYPES copies only those artifact types", async () => {
+  await using reg = await startRegistry();
+  const fixtures = await withReferrers(reg, "src/app");
+  const spec = await specFile(reg.host, "src/app", `${reg.host}/only/app:1`);
+  try {
+    const r = await runCli([
+      "push",
+      "--type",
+      "oci",
+      "from-spec",
+      `--referrers=${SBOM},${PROV}`,
+      spec,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const fb = await fallbackIndex(reg.url, "only/app", fixtures.set.images[0].digest);
+    assert.deepEqual(fb!.manifests.map((d) => d.digest), [fixtures.sbom.digest]);
+    // The signature is not of those types: neither it nor what refers to it is copied.
+    assert.equal(await fallbackIndex(reg.url, "only/app", fixtures.sbom.digest), undefined);
+  } finally {
+    await Deno.remove(spec);
+  }
+});
+
+Deno.test("push --referrers of an index source copies the index's own referrers too", async () => {
+  await using reg = await startRegistry();
+  const fixtures = await withReferrers(reg, "src/app");
+  const file = await Deno.makeTempFile({ prefix: "mt-spec-", suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      `image: ${reg.host}/flat/app:1\nmanifests:\n  - image: ${reg.host}/src/app:multi\n`,
+    );
+    const r = await runCli(["push", "--type", "oci", "from-spec", "--referrers", file]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await Deno.remove(file);
+  }
+  const idx = fixtures.set.index!;
+  const fb = await fallbackIndex(reg.url, "flat/app", idx.digest);
+  assert.deepEqual(fb!.manifests.map((d) => d.digest), [fixtures.indexSig.digest]);
+  const img = await fallbackIndex(reg.url, "flat/app", fixtures.set.images[0].digest);
+  assert.deepEqual(img!.manifests.map((d) => d.digest), [fixtures.sbom.digest]);
+});
+
+Deno.test("push --referrers that fails after the index is committed exits 1 and keeps the index", async () => {
+  await using reg = await startRegistry();
+  const fixtures = await withReferrers(reg, "src/app");
+  const spec = await specFile(reg.host, "src/app", `${reg.host}/broken/app:1`);
+  try {
+    const first = await runCli(["push", "--type", "oci", "from-spec", spec]);
+    assert.equal(first.code, 0, first.stderr);
+    // The fallback tag of image 0 in the target holds an image, not an index: not overwritten.
+    const img0 = fixtures.set.images[0];
+    await putManifest(
+      reg.url,
+      "broken/app",
+      img0.digest.replace(":", "-"),
+      JSON.parse(new TextDecoder().decode(img0.manifest)),
+    );
+    const r = await runCli(["push", "--type", "oci", "from-spec", "--referrers", spec]);
+    assert.equal(r.code, 1);
+    const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(first.stdout)![1];
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `Pushed ${reg.host}/broken/app:1 \\(${digest}\\), but copying its referrers failed: Tag "sha256-[0-9a-f]{64}" of ${reg.host}/broken/app holds an image manifest`,
+      ),
+    );
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    const res = await fetch(`${reg.url}/v2/broken/app/manifests/1`, {
+      method: "HEAD",
+      headers: { accept: "application/vnd.oci.image.index.v1+json" },
+    });
+    assert.equal(res.headers.get("docker-content-digest"), digest);
+  } finally {
+    await Deno.remove(spec);
+  }
+});
