@@ -9,7 +9,7 @@
 
 import { isDigest } from "./digest.ts";
 import { type Descriptor, ManifestFormatError } from "./manifest.ts";
-import { isManifestMediaType } from "./media_types.ts";
+import { isManifestMediaType, OCI_EMPTY } from "./media_types.ts";
 import { Semaphore } from "./pool.ts";
 import type { Repository } from "./registry/client.ts";
 import { printable } from "./registry/transport.ts";
@@ -82,7 +82,12 @@ async function level(
   const unique = dedupeByDigest(listed.map((d) => checkReferrer(d, repo, digest)))
     .filter((d) => !path.has(d.digest));
   const nodes = await Promise.all(unique.map(async (d): Promise<Referrer | undefined> => {
-    const artifactType = d.artifactType || await configType(repo, d, slots);
+    // A listed type that is the empty config's is wrong by the spec (an artifact with an empty
+    // config MUST set artifactType): go-containerregistry v0.22.1's referrers API lists the config
+    // media type regardless. Read the manifest then, as when the type is missing.
+    const artifactType = d.artifactType && d.artifactType !== OCI_EMPTY
+      ? d.artifactType
+      : await configType(repo, d, slots);
     if (types && !types.has(artifactType)) return undefined;
     const created = d.annotations?.[CREATED_ANNOTATION];
     return {

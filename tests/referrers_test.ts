@@ -4,10 +4,22 @@
 // manifest with `subject`, and the fallback index as the OCI 1.1 spec describes) and, where
 // installed, by `oras attach`; `oras discover` judges what `push --referrers` left in the target.
 import assert from "node:assert/strict";
-import { pushFixtures, type RunningRegistry, startRegistry } from "../scripts/harness/mod.ts";
+import {
+  findTool,
+  pushFixtures,
+  type RunningRegistry,
+  skipReason,
+  startRegistry,
+} from "../scripts/harness/mod.ts";
 import { listReferrers } from "../lib/referrers.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
-import { attach, type Desc, fallbackIndex, putManifest } from "./_helpers/oci_push.ts";
+import {
+  attach,
+  type Desc,
+  fallbackIndex,
+  putManifest,
+  referrersApi,
+} from "./_helpers/oci_push.ts";
 import { runCli } from "./_helpers/cli.ts";
 
 const SBOM = "application/spdx+json";
@@ -19,21 +31,18 @@ const PLATFORMS = [
   { os: "linux", architecture: "amd64" },
   { os: "linux", architecture: "arm64", variant: "v8" },
 ];
-const ORAS = [`${Deno.cwd()}/.tools/go/bin/oras`, "oras"].find((p) => {
-  try {
-    return new Deno.Command(p, { args: ["version"], stdout: "null", stderr: "null" }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-});
+const ORAS = await findTool("oras");
+if (!ORAS) console.log("skipped: oras not installed (scripts/install-go-tools.sh): no oras judge");
+// The referrers API: go-containerregistry's registry (built by the harness when Go is present).
+const API_SKIP = await skipReason("ggcr-referrers", ["referrers"]);
+if (API_SKIP) console.log(`skipped: ${API_SKIP}`);
 
 /**
  * Fixture images (and an OCI index of them) in `repo`, with referrers attached through the
  * fallback: image 0 has an SBOM (created set) signed by a signature that has a provenance that has
  * one more level (beyond depth 3); image 1 has none; the index has a signature.
  */
-async function withReferrers(reg: RunningRegistry, repo: string) {
+async function withReferrers(reg: RunningRegistry, repo: string, api = false) {
   const set = await pushFixtures(reg, {
     repository: repo,
     platforms: PLATFORMS,
@@ -45,7 +54,8 @@ async function withReferrers(reg: RunningRegistry, repo: string) {
     digest: set.images[i].digest,
     size: set.images[i].size,
   });
-  const opts = { fallback: true };
+  // Attached as a client does: with the API the registry indexes `subject` itself.
+  const opts = { fallback: !api };
   const sbom = await attach(reg.url, repo, subject(0), SBOM, {
     ...opts,
     created: "2026-02-03T04:05:06Z",
@@ -213,29 +223,40 @@ async function specFile(host: string, repo: string, target: string): Promise<str
   return file;
 }
 
+/** The digests listing the referrers of `digest` in the target: its API, or its fallback tag. */
+async function listedIn(
+  target: RunningRegistry,
+  repo: string,
+  digest: string,
+  api: boolean,
+): Promise<string[] | undefined> {
+  if (!api) return (await fallbackIndex(target.url, repo, digest))?.manifests.map((d) => d.digest);
+  // With the API, no fallback tag is written: the registry indexes `subject` itself.
+  assert.equal(await fallbackIndex(target.url, repo, digest), undefined, "no fallback tag");
+  const list = (await referrersApi(target.url, repo, digest))?.manifests ?? [];
+  return list.length ? list.map((d) => d.digest) : undefined;
+}
+
 async function assertCopied(
   target: RunningRegistry,
   repo: string,
   fixtures: Awaited<ReturnType<typeof withReferrers>>,
-  kept?: Desc,
+  options: { kept?: Desc; api?: boolean } = {},
 ) {
   const { set, sbom, sig, prov, deep } = fixtures;
-  const fb = await fallbackIndex(target.url, repo, set.images[0].digest);
-  const listed = fb!.manifests.map((d) => d.digest);
+  const { kept, api = false } = options;
+  const listed = await listedIn(target, repo, set.images[0].digest, api);
   assert.deepEqual(listed, kept ? [kept.digest, sbom.digest] : [sbom.digest]);
-  const entry = fb!.manifests.find((d) => d.digest === sbom.digest)!;
-  assert.equal(entry.artifactType, SBOM);
-  assert.equal(entry.annotations?.["org.opencontainers.image.created"], "2026-02-03T04:05:06Z");
-  assert.deepEqual(
-    (await fallbackIndex(target.url, repo, sbom.digest))!.manifests.map((d) => d.digest),
-    [sig.digest],
-  );
-  assert.deepEqual(
-    (await fallbackIndex(target.url, repo, sig.digest))!.manifests.map((d) => d.digest),
-    [prov.digest],
-  );
-  assert.equal(await fallbackIndex(target.url, repo, prov.digest), undefined, "depth 3 only");
-  assert.equal(await fallbackIndex(target.url, repo, set.images[1].digest), undefined);
+  if (!api) {
+    const fb = await fallbackIndex(target.url, repo, set.images[0].digest);
+    const entry = fb!.manifests.find((d) => d.digest === sbom.digest)!;
+    assert.equal(entry.artifactType, SBOM);
+    assert.equal(entry.annotations?.["org.opencontainers.image.created"], "2026-02-03T04:05:06Z");
+  }
+  assert.deepEqual(await listedIn(target, repo, sbom.digest, api), [sig.digest]);
+  assert.deepEqual(await listedIn(target, repo, sig.digest, api), [prov.digest]);
+  assert.equal(await listedIn(target, repo, prov.digest, api), undefined, "depth 3 only");
+  assert.equal(await listedIn(target, repo, set.images[1].digest, api), undefined);
   // Each referrer is there by digest, its blobs too (the registry checked them at the PUT).
   for (const d of [sbom, sig, prov]) {
     const res = await fetch(`${target.url}/v2/${repo}/manifests/${d.digest}`, {
@@ -283,13 +304,13 @@ Deno.test("push --referrers copies referrers across repositories, keeping and ex
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.includes(`Referrers: 3 in ${reg.host}/${target}, 3 copied`), r.stdout);
     assert.match(r.stdout, /\nDigest: sha256:[0-9a-f]{64} \d+\n$/);
-    await assertCopied(reg, target, fixtures, kept);
+    await assertCopied(reg, target, fixtures, { kept });
     // Run again: nothing new, nothing listed twice.
     const again = await runCli(["push", "--type", "oci", "from-spec", "--referrers", spec]);
     assert.equal(again.code, 0, again.stderr);
     assert.ok(again.stdout.includes("Referrers: 3 in"), again.stdout);
     assert.ok(again.stdout.includes(", 0 copied"), again.stdout);
-    await assertCopied(reg, target, fixtures, kept);
+    await assertCopied(reg, target, fixtures, { kept });
   } finally {
     await Deno.remove(spec);
   }
@@ -389,4 +410,70 @@ Deno.test("push --referrers that fails after the index is committed exits 1 and 
   } finally {
     await Deno.remove(spec);
   }
+});
+
+Deno.test({
+  name: `ggcr-referrers: inspect --referrers lists what the referrers API answers${
+    API_SKIP ? ` (skipped: ${API_SKIP})` : ""
+  }`,
+  ignore: API_SKIP !== undefined,
+  fn: async () => {
+    await using reg = await startRegistry({ kind: "ggcr-referrers" });
+    const { sbom, sig, prov, indexSig } = await withReferrers(reg, "api/app", true);
+    const r = await runCli(["inspect", "--raw", "--referrers", `${reg.host}/api/app:multi`]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(doc.referrers.map((x: Desc) => x.digest), [indexSig.digest]);
+    const first = doc.manifests[0].referrers[0];
+    // The manifest's own artifactType, though this registry lists the empty config's type.
+    assert.equal(first.artifactType, SBOM);
+    assert.equal(first.digest, sbom.digest);
+    assert.equal(first.created, "2026-02-03T04:05:06Z");
+    assert.equal(first.referrers[0].digest, sig.digest);
+    assert.equal(first.referrers[0].referrers[0].digest, prov.digest);
+    assert.deepEqual(first.referrers[0].referrers[0].referrers, []);
+    assert.deepEqual(doc.manifests[1].referrers, []);
+  },
+});
+
+Deno.test({
+  name: `ggcr-referrers: push --referrers into a registry with the API writes no fallback tag${
+    API_SKIP ? ` (skipped: ${API_SKIP})` : ""
+  }`,
+  ignore: API_SKIP !== undefined,
+  fn: async () => {
+    await using src = await startRegistry();
+    await using dst = await startRegistry({ kind: "ggcr-referrers" });
+    const fixtures = await withReferrers(src, "src/app");
+    const spec = await specFile(src.host, "src/app", `${dst.host}/team/app:1`);
+    try {
+      const r = await runCli(["push", "--type", "oci", "from-spec", "--referrers", spec]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes("registry lists them by its referrers API"), r.stdout);
+      await assertCopied(dst, "team/app", fixtures, { api: true });
+    } finally {
+      await Deno.remove(spec);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `ggcr-referrers: push --referrers from the API into a registry without it keeps fallback tags${
+      API_SKIP ? ` (skipped: ${API_SKIP})` : ""
+    }`,
+  ignore: API_SKIP !== undefined,
+  fn: async () => {
+    await using src = await startRegistry({ kind: "ggcr-referrers" });
+    await using dst = await startRegistry();
+    const fixtures = await withReferrers(src, "src/app", true);
+    const spec = await specFile(src.host, "src/app", `${dst.host}/team/app:1`);
+    try {
+      const r = await runCli(["push", "--type", "oci", "from-spec", "--referrers", spec]);
+      assert.equal(r.code, 0, r.stderr);
+      await assertCopied(dst, "team/app", fixtures);
+    } finally {
+      await Deno.remove(spec);
+    }
+  },
 });
