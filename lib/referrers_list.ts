@@ -75,7 +75,18 @@ async function level(
   seen: ReadonlySet<string>,
 ): Promise<Referrer[]> {
   if (depth <= 0) return [];
-  const listed = await slots.run(() => repo.referrers(digest));
+  const listed = await slots.run(() => repo.referrers(digest)).catch((e) => {
+    // The API's body is parsed as it is sent: a registry's bad JSON is its content's fault.
+    if (e instanceof SyntaxError) {
+      throw new ManifestFormatError(`Referrers of ${repo}@${digest} are not valid JSON`, {
+        cause: e,
+      });
+    }
+    throw e;
+  });
+  if (!Array.isArray(listed)) {
+    throw new ManifestFormatError(`Referrers of ${repo}@${digest} have no "manifests" array`);
+  }
   const types = options.artifactTypes?.length ? new Set(options.artifactTypes) : undefined;
   // A list that names its own subject again (a lying fallback index) is not followed round.
   const path = new Set([...seen, digest]);

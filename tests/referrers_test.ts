@@ -11,6 +11,9 @@ import {
   skipReason,
   startRegistry,
 } from "../scripts/harness/mod.ts";
+import { takeReferrersFlag } from "../cli/_referrers_flag.ts";
+import { UsageError } from "../lib/errors.ts";
+import { ManifestFormatError } from "../lib/manifest.ts";
 import { listReferrers } from "../lib/referrers.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
 import {
@@ -476,4 +479,116 @@ Deno.test({
       await Deno.remove(spec);
     }
   },
+});
+
+/**
+ * A registry that lies in its referrers lists (what no real registry produces): `lists` maps a
+ * subject digest to the JSON the referrers API answers; every request path is logged.
+ */
+function lyingRegistry(lists: Record<string, unknown>) {
+  const paths: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    paths.push(path);
+    const m = /^\/v2\/x\/referrers\/(.+)$/.exec(path);
+    if (m && m[1] in lists) {
+      const body = typeof lists[m[1]] === "string"
+        ? lists[m[1]] as string
+        : JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: lists[m[1]] });
+      return new Response(body, { headers: { "content-type": OCI_INDEX } });
+    }
+    return new Response("{}", { status: path === "/v2/" ? 200 : 404 });
+  });
+  return {
+    host: `127.0.0.1:${server.addr.port}`,
+    paths,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+const D1 = `sha256:${"1".repeat(64)}`;
+const D2 = `sha256:${"2".repeat(64)}`;
+
+Deno.test("listReferrers() refuses a listed digest that is not one, before it goes into a URL", async () => {
+  await using reg = lyingRegistry({
+    [D1]: [{
+      mediaType: OCI_MANIFEST,
+      digest: "sha256:../../../v2/y/manifests/latest",
+      size: 1,
+      artifactType: SIG,
+    }],
+  });
+  await using client = new RegistryClient();
+  await assert.rejects(
+    () => listReferrers(client.repository(reg.host, "x"), D1),
+    (e: Error) =>
+      e instanceof ManifestFormatError &&
+      e.message.startsWith(`Referrers of ${reg.host}/x@${D1} list an invalid descriptor`),
+  );
+  assert.ok(reg.paths.every((p) => !p.includes("/v2/y/")), reg.paths.join(" "));
+  await using bad = lyingRegistry({ [D1]: "{not json" });
+  await assert.rejects(
+    () => listReferrers(client.repository(bad.host, "x"), D1),
+    ManifestFormatError,
+  );
+});
+
+Deno.test("listReferrers() does not follow a list that names its own subject back", async () => {
+  // D1 is referred to by D2, which a lying registry says is referred to by D1 again.
+  await using reg = lyingRegistry({
+    [D1]: [{ mediaType: OCI_MANIFEST, digest: D2, size: 1, artifactType: SIG }],
+    [D2]: [{ mediaType: OCI_MANIFEST, digest: D1, size: 1, artifactType: SIG }, {
+      mediaType: OCI_MANIFEST,
+      digest: D2,
+      size: 1,
+      artifactType: SIG,
+    }],
+  });
+  await using client = new RegistryClient();
+  const tree = await listReferrers(client.repository(reg.host, "x"), D1, { depth: 10 });
+  assert.deepEqual(tree.map((r) => [r.descriptor.digest, r.referrers.length]), [[D2, 0]]);
+});
+
+Deno.test("inspect --referrers escapes the artifact types and annotations a registry lists", async () => {
+  await using reg = await startRegistry();
+  const set = await pushFixtures(reg, { repository: "esc/app", platforms: PLATFORMS.slice(0, 1) });
+  const img = set.images[0];
+  const hostile = `application/x\u001b]0;pwned\u0007\u202e`;
+  await attach(
+    reg.url,
+    "esc/app",
+    { mediaType: img.mediaType, digest: img.digest, size: img.size },
+    hostile,
+    {
+      fallback: true,
+      created: "2026\r\u001b[2J",
+    },
+  );
+  const r = await runCli(["inspect", "--referrers", `${reg.host}/esc/app@${img.digest}`]);
+  assert.equal(r.code, 0, r.stderr);
+  // deno-lint-ignore no-control-regex -- control characters are what is looked for
+  assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+  assert.ok(r.stdout.includes("- application/x\\u{1b}]0;pwned\\u{7}\\u{202e} sha256:"), r.stdout);
+  assert.ok(r.stdout.includes("created 2026\\u{d}\\u{1b}[2J)"), r.stdout);
+});
+
+Deno.test("takeReferrersFlag() takes --referrers alone or with types, never the next argument", () => {
+  assert.deepEqual(takeReferrersFlag(["--referrers", "from-spec", "x.yaml"]), {
+    args: ["from-spec", "x.yaml"],
+    referrers: {},
+  });
+  assert.deepEqual(takeReferrersFlag([`--referrers=${SBOM}, ${SIG}`, "ref"]), {
+    args: ["ref"],
+    referrers: { artifactTypes: [SBOM, SIG] },
+  });
+  assert.deepEqual(takeReferrersFlag(["ref"]), { args: ["ref"], referrers: undefined });
+  assert.deepEqual(takeReferrersFlag(["--", "--referrers"]).args, ["--", "--referrers"]);
+  assert.throws(() => takeReferrersFlag(["--referrers=", "ref"]), UsageError);
+});
+
+Deno.test("inspect --referrers= without types is a usage error (exit 2)", async () => {
+  const r = await runCli(["inspect", "--referrers=", "127.0.0.1:1/x:1"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /needs artifact types/);
 });
