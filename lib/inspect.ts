@@ -96,11 +96,12 @@ export interface InspectOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PlatformNotFoundError } from "./inspect.ts";
  * const err = new PlatformNotFoundError("r.example/app:1", { os: "linux", architecture: "riscv64" }, [
  *   { os: "linux", architecture: "amd64" },
  * ], true);
- * console.assert(err.message === '"r.example/app:1" has no entry for platform linux/riscv64: it has linux/amd64');
+ * assert(err.message === '"r.example/app:1" has no entry for platform linux/riscv64: it has linux/amd64');
  * ```
  */
 export class PlatformNotFoundError extends Error {
@@ -142,9 +143,10 @@ export class PlatformNotFoundError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { platformOfConfig } from "./inspect.ts";
  * const p = platformOfConfig({ os: "linux", architecture: "arm", variant: "v7" });
- * console.assert(p?.variant === "v7");
+ * assert(p?.variant === "v7");
  * ```
  */
 export function platformOfConfig(config: ImageConfig | undefined): Platform | undefined {
@@ -162,9 +164,10 @@ export function platformOfConfig(config: ImageConfig | undefined): Platform | un
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { entryName } from "./inspect.ts";
- * console.assert(entryName("r.example/app:1", "sha256:bb") === "r.example/app:1@sha256:bb");
- * console.assert(entryName("r.example/app@sha256:aa", "sha256:bb") === "r.example/app@sha256:bb");
+ * assert(entryName("r.example/app:1", "sha256:bb") === "r.example/app:1@sha256:bb");
+ * assert(entryName("r.example/app@sha256:aa", "sha256:bb") === "r.example/app@sha256:bb");
  * ```
  */
 export function entryName(name: string, digest: string): string {

@@ -21,6 +21,7 @@ import { esc } from "./escape.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatHuman } from "./human.ts";
  * import type { Inspected } from "../inspect.ts";
  * const result: Inspected = {
@@ -34,7 +35,7 @@ import { esc } from "./escape.ts";
  *   bytes: new Uint8Array(400),
  *   config: { os: "linux", architecture: "arm", variant: "v7" },
  * };
- * console.assert(formatHuman("r.example/app:1", result).includes("     Variant: v7\n"));
+ * assert(formatHuman("r.example/app:1", result).includes("     Variant: v7\n"));
  * ```
  */
 export function formatHuman(name: string, result: Inspected, colors: Colors = PLAIN): string {

@@ -30,6 +30,7 @@ export interface PlatformSummary {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { summarizePlatforms } from "./platforms.ts";
  * import type { Inspected } from "../inspect.ts";
  * const result: Inspected = {
@@ -44,7 +45,7 @@ export interface PlatformSummary {
  *   config: { os: "linux", architecture: "arm", variant: "v7" },
  * };
  * const s = summarizePlatforms("r.example/app:1", result);
- * console.assert(!s.isIndex && s.platforms[0] === "linux/arm/v7");
+ * assert(!s.isIndex && s.platforms[0] === "linux/arm/v7");
  * ```
  */
 export function summarizePlatforms(reference: string, r: Inspected): PlatformSummary {
@@ -71,12 +72,13 @@ export function summarizePlatforms(reference: string, r: Inspected): PlatformSum
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPlatformSummary } from "./platforms.ts";
  * const text = formatPlatformSummary({
  *   reference: "r/x:1", isIndex: true, digest: "sha256:aa",
  *   mediaType: "application/vnd.oci.image.index.v1+json", platforms: ["linux/amd64"],
  * });
- * console.assert(text.includes("Manifest List: Yes"));
+ * assert(text.includes("Manifest List: Yes"));
  * ```
  */
 export function formatPlatformSummary(s: PlatformSummary): string {

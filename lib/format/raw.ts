@@ -19,6 +19,7 @@ import type { Referrer } from "../referrers_list.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatRaw } from "./raw.ts";
  * import type { Inspected } from "../inspect.ts";
  * const result: Inspected = {
@@ -33,7 +34,7 @@ import type { Referrer } from "../referrers_list.ts";
  *   config: { os: "linux", architecture: "arm", variant: "v7" },
  * };
  * const doc = formatRaw("r.example/app:1", result, true);
- * console.assert(doc.digest === "sha256:aa" && doc.architecture === "arm");
+ * assert(doc.digest === "sha256:aa" && doc.architecture === "arm");
  * ```
  */
 export function formatRaw(
