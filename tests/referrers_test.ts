@@ -18,10 +18,12 @@ import { listReferrers } from "../lib/referrers.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
 import {
   attach,
+  bearer,
   type Desc,
   fallbackIndex,
   putManifest,
   referrersApi,
+  useAuthorization,
 } from "./_helpers/oci_push.ts";
 import { runCli } from "./_helpers/cli.ts";
 
@@ -591,4 +593,44 @@ Deno.test("inspect --referrers= without types is a usage error (exit 2)", async 
   const r = await runCli(["inspect", "--referrers=", "127.0.0.1:1/x:1"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /needs artifact types/);
+});
+
+Deno.test("push --referrers on a token-auth registry lists, mounts and writes the fallback tags", async () => {
+  await using reg = await startRegistry({ auth: "token" });
+  const ts = reg.tokenServer!;
+  useAuthorization(
+    await bearer(ts, reg.username!, reg.password!, [
+      "repository:src/app:pull,push",
+      "repository:dst/app:pull,push",
+    ]),
+  );
+  try {
+    const fixtures = await withReferrers(reg, "src/app");
+    const spec = await specFile(reg.host, "src/app", `${reg.host}/dst/app:1`);
+    try {
+      const r = await runCli([
+        "--username",
+        reg.username!,
+        "--password",
+        reg.password!,
+        "push",
+        "--type",
+        "oci",
+        "from-spec",
+        "--referrers",
+        spec,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes("Referrers: 3 in"), r.stdout);
+    } finally {
+      await Deno.remove(spec);
+    }
+    const listed = async (d: string) =>
+      (await fallbackIndex(reg.url, "dst/app", d))?.manifests.map((x) => x.digest);
+    assert.deepEqual(await listed(fixtures.set.images[0].digest), [fixtures.sbom.digest]);
+    assert.deepEqual(await listed(fixtures.sbom.digest), [fixtures.sig.digest]);
+    assert.deepEqual(await listed(fixtures.sig.digest), [fixtures.prov.digest]);
+  } finally {
+    useAuthorization(undefined);
+  }
 });

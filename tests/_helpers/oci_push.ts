@@ -11,6 +11,41 @@ export const sha256 = (b: Uint8Array): string =>
 
 const enc = new TextEncoder();
 
+/**
+ * The `Authorization` every helper request carries (a Bearer token with every scope a test needs,
+ * for a token registry); undefined for registries without auth. Tests in one file run in turn.
+ */
+let authorization: string | undefined;
+
+/** Sets (or clears) the `Authorization` of the helpers' requests. */
+export function useAuthorization(value: string | undefined): void {
+  authorization = value;
+}
+
+function send(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (authorization) headers.set("authorization", authorization);
+  return fetch(url, { ...init, headers });
+}
+
+/** A token from a harness token server granting `scopes` to its user. */
+export async function bearer(
+  ts: { realm: string; service: string },
+  user: string,
+  password: string,
+  scopes: string[],
+): Promise<string> {
+  const u = new URL(ts.realm);
+  u.searchParams.set("service", ts.service);
+  for (const sc of scopes) u.searchParams.append("scope", sc);
+  const res = await fetch(u, {
+    headers: { authorization: "Basic " + btoa(`${user}:${password}`) },
+  });
+  if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
+  const doc = await res.json();
+  return `Bearer ${doc.token ?? doc.access_token}`;
+}
+
 /** A descriptor as the tests write them. */
 export interface Desc {
   mediaType: string;
@@ -29,12 +64,12 @@ export async function pushBlob(
   mediaType = "application/octet-stream",
 ): Promise<Desc> {
   const digest = sha256(bytes);
-  const post = await fetch(`${base}/v2/${repo}/blobs/uploads/`, { method: "POST" });
+  const post = await send(`${base}/v2/${repo}/blobs/uploads/`, { method: "POST" });
   await post.body?.cancel();
   if (post.status !== 202) throw new Error(`POST upload ${repo}: ${post.status}`);
   const loc = new URL(post.headers.get("location")!, `${base}/v2/${repo}/blobs/uploads/`);
   loc.searchParams.set("digest", digest);
-  const put = await fetch(loc, {
+  const put = await send(loc, {
     method: "PUT",
     body: bytes as Uint8Array<ArrayBuffer>,
     headers: { "content-type": "application/octet-stream" },
@@ -54,7 +89,7 @@ export async function putManifest(
   const bytes = enc.encode(JSON.stringify(doc));
   const digest = sha256(bytes);
   const mediaType = doc.mediaType as string;
-  const res = await fetch(`${base}/v2/${repo}/manifests/${ref ?? digest}`, {
+  const res = await send(`${base}/v2/${repo}/manifests/${ref ?? digest}`, {
     method: "PUT",
     body: bytes,
     headers: { "content-type": mediaType },
@@ -125,7 +160,7 @@ export async function fallbackIndex(
   repo: string,
   digest: string,
 ): Promise<{ manifests: Desc[] } | undefined> {
-  const res = await fetch(`${base}/v2/${repo}/manifests/${digest.replace(":", "-")}`, {
+  const res = await send(`${base}/v2/${repo}/manifests/${digest.replace(":", "-")}`, {
     headers: { accept: OCI_INDEX },
   });
   if (res.status === 404) {
@@ -142,7 +177,7 @@ export async function referrersApi(
   repo: string,
   digest: string,
 ): Promise<{ manifests: Desc[] } | undefined> {
-  const res = await fetch(`${base}/v2/${repo}/referrers/${digest}`, {
+  const res = await send(`${base}/v2/${repo}/referrers/${digest}`, {
     headers: { accept: OCI_INDEX },
   });
   if (res.status === 404) {
