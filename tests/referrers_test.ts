@@ -9,6 +9,7 @@ import {
   pushFixtures,
   type RunningRegistry,
   skipReason,
+  startProxy,
   startRegistry,
 } from "../scripts/harness/mod.ts";
 import { takeReferrersFlag } from "../cli/_referrers_flag.ts";
@@ -632,5 +633,46 @@ Deno.test("push --referrers on a token-auth registry lists, mounts and writes th
     assert.deepEqual(await listed(fixtures.sig.digest), [fixtures.prov.digest]);
   } finally {
     useAuthorization(undefined);
+  }
+});
+
+Deno.test("inspect --referrers lists the index's referrers while its children are fetched", async () => {
+  await using reg = await startRegistry();
+  const { set, indexSig } = await withReferrers(reg, "conc/app");
+  const idx = set.index!;
+  // No clock: the proxy holds the index's referrers request until a child manifest is asked for,
+  // and child manifests until the referrers request came. Done one after the other, neither would
+  // come while the other is held (the 10 s release bounds that case, and the assertion fails).
+  let referrersCame = () => {};
+  let childCame = () => {};
+  const gotReferrers = new Promise<void>((r) => referrersCame = r);
+  const gotChild = new Promise<void>((r) => childCame = r);
+  const timer = setTimeout(() => (referrersCame(), childCame()), 10_000);
+  const seen = { referrers: false, child: false, overlapped: false };
+  try {
+    await using proxy = await startProxy({
+      upstream: reg.url,
+      intercept: async (ctx) => {
+        const path = new URL(ctx.request.url).pathname;
+        if (path.endsWith(`/referrers/${idx.digest}`)) {
+          seen.referrers = true;
+          if (seen.child) seen.overlapped = true;
+          referrersCame();
+          await gotChild;
+        } else if (/\/manifests\/sha256:/.test(path)) {
+          seen.child = true;
+          if (seen.referrers) seen.overlapped = true;
+          childCame();
+          await gotReferrers;
+        }
+        return undefined;
+      },
+    });
+    const r = await runCli(["inspect", "--raw", "--referrers", `${proxy.host}/conc/app:multi`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).referrers.map((x: Desc) => x.digest), [indexSig.digest]);
+    assert.ok(seen.overlapped, "the referrers request and a child request were in flight together");
+  } finally {
+    clearTimeout(timer);
   }
 });
