@@ -15,6 +15,7 @@
  */
 
 import { UsageError } from "./lib/errors.ts";
+import { errorLine } from "./lib/format/escape.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 import { type Command, type CommandContext, GLOBAL_HELP, parseGlobalArgs } from "./cli/context.ts";
 import { COMMANDS } from "./cli/commands.ts";
@@ -96,8 +97,8 @@ function run(command: Command, ctx: CommandContext): Promise<number> {
 }
 
 function oneLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.replace(/\s*\n\s*/g, " ");
+  // Escapes control characters and bidi overrides of the whole line, whatever their source.
+  return errorLine(e);
 }
 
 function trace(e: unknown): string {

@@ -58,6 +58,7 @@ export {
 } from "./lib/registry/transport.ts";
 export * from "./lib/push.ts";
 export * from "./lib/inspect.ts";
+export * from "./lib/referrers.ts";
 export * from "./lib/spec.ts";
 export * from "./lib/spec_parse.ts";
 export * from "./lib/check_registry.ts";
@@ -69,3 +70,4 @@ export * from "./lib/format/platforms.ts";
 export * from "./lib/format/check.ts";
 export * from "./lib/verify.ts";
 export * from "./lib/format/verify.ts";
+export * from "./lib/format/escape.ts";

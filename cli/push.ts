@@ -20,6 +20,8 @@ import {
 } from "./context.ts";
 import { progressReporter } from "./progress.ts";
 import { verifyPushed } from "./verify.ts";
+import { takeReferrersFlag } from "./_referrers_flag.ts";
+import { copyPushReferrers, referrersLine } from "./_push_referrers.ts";
 
 /** Help of `push`. */
 export const PUSH_HELP = `Usage:
@@ -38,6 +40,10 @@ Flags:
   --json                  print a JSON description of what was pushed
   --verify                verify what was pushed (as the verify command) before the Digest line;
                           problems go to stderr, exit 1 on an error
+  --referrers[=TYPES]     after the index, copy the referrers (signatures, SBOMs, attestations) of
+                          every image it names into the target, to a depth of 3, keeping the
+                          tag-schema fallback index where the registry has no referrers API;
+                          TYPES (comma-separated) copies only those artifact types
 from-args flags:
   --platforms LIST        comma-separated os/arch[/variant] (repeatable)
   --template T            source pattern; OS, ARCH and VARIANT are replaced per platform
@@ -70,7 +76,8 @@ const OPTIONS = {
 
 /** Runs `push`. */
 export async function pushCommand(ctx: CommandContext): Promise<number> {
-  const { values, positionals, globals } = parseCommandArgs(ctx, "push", OPTIONS);
+  const { args, referrers } = takeReferrersFlag(ctx.args); // --referrers (issue 18)
+  const { values, positionals, globals } = parseCommandArgs({ ...ctx, args }, "push", OPTIONS);
   if (values.help) {
     ctx.out(PUSH_HELP);
     return 0;
@@ -116,15 +123,21 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     dryRun: values["dry-run"] === true,
     onProgress: ctx.isTerminal && !values.json ? progressReporter(ctx) : undefined,
   });
+  // --referrers (issue 18): only once the index is committed; a failure exits 1, the index stays.
+  const copied = referrers && !result.dryRun
+    ? await copyPushReferrers(client, result, referrers)
+    : undefined;
   // push --verify (issue 17): check what was pushed before anything claims success.
   if (values.verify && !result.dryRun) {
     const code = await verifyPushed(ctx, client, result.target, result.descriptor.digest);
     if (code !== 0) return code;
   }
   if (values.json) {
-    ctx.out(JSON.stringify(resultJson(result), null, 2) + "\n");
+    const json = resultJson(result) as Record<string, unknown>;
+    ctx.out(JSON.stringify(copied ? { ...json, referrers: copied } : json, null, 2) + "\n");
     return 0;
   }
+  if (copied) ctx.out(referrersLine(copied));
   if (result.dryRun) {
     ctx.out(new TextDecoder().decode(result.bytes) + "\n");
     ctx.out(planText(result));
