@@ -8,7 +8,13 @@
 import { UsageError } from "../lib/errors.ts";
 import type { IndexFormat } from "../lib/media_types.ts";
 import { parsePlatform } from "../lib/platform.ts";
-import { pushIndex, type PushResult, type PushSpec } from "../lib/push.ts";
+import {
+  type BlobAction,
+  pushIndex,
+  type PushOptions,
+  type PushResult,
+  type PushSpec,
+} from "../lib/push.ts";
 import { parseReference } from "../lib/reference.ts";
 import { readSpecFile } from "../lib/spec.ts";
 import {
@@ -18,7 +24,8 @@ import {
   makeLogger,
   parseCommandArgs,
 } from "./context.ts";
-import { progressReporter } from "./progress.ts";
+import { progressMode, pushResultJson } from "./output.ts";
+import { startProgress } from "./progress.ts";
 
 /** Help of `push`. */
 export const PUSH_HELP = `Usage:
@@ -106,17 +113,24 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
   ];
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [...new Set(registries)], logger, [registries[0]]);
-  const result = await pushIndex(client, spec, {
+  const dryRun = values["dry-run"] === true;
+  // The progress view on stderr (cli/progress.ts); a dry run transfers nothing.
+  using progress = startProgress(ctx, dryRun ? "none" : progressMode({ ...ctx, globals }));
+  // `onBlob` is typed here until PushOptions declares it; the engine calls it once per blob.
+  const options: PushOptions & { onBlob?: (a: BlobAction) => void } = {
     format: type as IndexFormat,
     ignoreMissing: values["ignore-missing"] === true,
-    dryRun: values["dry-run"] === true,
-    onProgress: ctx.isTerminal && !values.json ? progressReporter(ctx) : undefined,
-  });
+    dryRun,
+    onProgress: progress.onProgress,
+    onBlob: progress.onBlob,
+  };
+  const result = await pushIndex(client, spec, options);
+  progress.stop();
   if (values.json) {
-    ctx.out(JSON.stringify(resultJson(result), null, 2) + "\n");
+    ctx.out(JSON.stringify(pushResultJson(result), null, 2) + "\n");
     return 0;
   }
-  if (result.dryRun) {
+  if (result.dryRun && !globals.quiet) {
     ctx.out(new TextDecoder().decode(result.bytes) + "\n");
     ctx.out(planText(result));
   }
@@ -178,17 +192,4 @@ function planText(r: PushResult): string {
   for (const s of r.skipped) lines.push(`  skipped ${s.image}: ${s.reason}`);
   lines.push(`  tags: ${r.tags.join(", ")}`);
   return lines.join("\n") + "\n";
-}
-
-function resultJson(r: PushResult): unknown {
-  return {
-    target: r.target,
-    tags: r.tags,
-    dryRun: r.dryRun,
-    descriptor: r.descriptor,
-    index: r.index,
-    manifests: r.manifests,
-    blobs: r.blobs,
-    skipped: r.skipped,
-  };
 }
