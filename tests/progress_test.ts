@@ -185,8 +185,13 @@ Deno.test({
     // (the engine may read one before copying).
     const layers = new Set(set.images.flatMap((i) => i.layers.map((l) => l.digest)));
     let release!: () => void;
-    const gate = new Promise<void>((r) => release = r);
+    let gate!: Promise<void>;
     let held = 0;
+    const arm = () => {
+      gate = new Promise<void>((r) => release = r);
+      held = 0;
+    };
+    arm();
     await using proxy = await startProxy({
       upstream: src.url,
       intercept: async ({ request, forward }) => {
@@ -200,6 +205,7 @@ Deno.test({
         const res = await forward();
         const body = new Uint8Array(await res.arrayBuffer());
         held++;
+        const gateOf = gate;
         const half = Math.max(1, body.length >> 1);
         let step = 0;
         const headers = new Headers(res.headers);
@@ -208,7 +214,7 @@ Deno.test({
           new ReadableStream<Uint8Array>({
             async pull(c) {
               if (step++ === 0) return c.enqueue(body.slice(0, half));
-              await gate;
+              await gateOf;
               c.enqueue(body.slice(half));
               c.close();
             },
@@ -234,8 +240,6 @@ Deno.test({
       .size;
 
     const dir = await Deno.makeTempDir({ prefix: "mt-tty-" });
-    const socket = `mt-progress-${Deno.pid}`;
-    const codeFile = `${dir}/code`;
     const cli = [
       Deno.execPath(),
       "run",
@@ -247,51 +251,73 @@ Deno.test({
       spec,
     ]
       .map(shQuote).join(" ");
-    // NO_COLOR unset: the live view is for colour terminals. The pane stays open after the run.
-    const script = `unset NO_COLOR; export HOME=${shQuote(dir)}; ${cli}; echo $? > ${
-      shQuote(codeFile)
-    }; sleep 600`;
-    await tmux(socket, ["new-session", "-d", "-x", "120", "-y", "40", "sh", "-c", script]);
-    try {
-      let screen = "";
-      let lines: string[] = [];
-      for (let i = 0; i < 1200; i++) {
-        screen = await tmux(socket, ["capture-pane", "-p", "-t", "0"]);
-        lines = screen.split("\n").filter((l) => TRANSFER_LINE.test(l));
-        if (held >= 2 && lines.length === held) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.ok(
-        held >= 2,
-        `copies in flight together: ${held} of ${uniqueBlobs}\n${screen}\n${
-          JSON.stringify(proxy.log.map((l) => [l.method, l.path, l.status]))
-        }`,
-      );
-      assert.equal(lines.length, held, `one line per transfer in flight:\n${screen}`);
-      assert.equal(new Set(lines.map((l) => l.trim().slice(0, 12))).size, held, screen);
-      assert.match(screen, /^0 mounted, \d copied \([^)]*\), 0 present$/m, screen);
-      assert.match(screen, /^\S+ \S+ transferred in \d+\.\ds$/m, screen);
-      release();
 
-      for (let i = 0; i < 1200; i++) {
-        if (await Deno.stat(codeFile).then(() => true, () => false)) break;
-        await new Promise((r) => setTimeout(r, 50));
+    /**
+     * Runs the copy to `target` in a tmux pane of 120x40; once the screen shows the transfers in
+     * flight, checks them and calls `then` (release the gate, or press Ctrl-C); returns the exit
+     * code and the final screen.
+     */
+    const inTerminal = async (target: string, then: (socket: string) => Promise<void>) => {
+      arm();
+      await Deno.writeTextFile(spec, specText(target));
+      const socket = `mt-progress-${Deno.pid}-${target.replace(/\W/g, "")}`;
+      const codeFile = `${dir}/code-${target.replace(/\W/g, "")}`;
+      // NO_COLOR unset: the live view is for colour terminals. The shell survives a Ctrl-C (its
+      // trap is reset to the default in the CLI) so the pane stays open for reading.
+      const script = `unset NO_COLOR; export HOME=${
+        shQuote(dir)
+      }; trap true INT; ${cli}; echo $? > ${shQuote(codeFile)}; sleep 600`;
+      await tmux(socket, ["new-session", "-d", "-x", "120", "-y", "40", "sh", "-c", script]);
+      try {
+        let screen = "";
+        let lines: string[] = [];
+        for (let i = 0; i < 1200; i++) {
+          screen = await tmux(socket, ["capture-pane", "-p", "-t", "0"]);
+          lines = screen.split("\n").filter((l) => TRANSFER_LINE.test(l));
+          if (held >= 2 && lines.length === held) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(held >= 2, `copies in flight together: ${held} of ${uniqueBlobs}\n${screen}`);
+        assert.equal(lines.length, held, `one line per transfer in flight:\n${screen}`);
+        assert.equal(new Set(lines.map((l) => l.trim().slice(0, 12))).size, held, screen);
+        assert.match(screen, /^0 mounted, \d copied \([^)]*\), 0 present$/m, screen);
+        assert.match(screen, /^\S+ \S+ transferred in \d+\.\ds$/m, screen);
+        await then(socket);
+        for (let i = 0; i < 1200; i++) {
+          if (await Deno.stat(codeFile).then(() => true, () => false)) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const code = (await Deno.readTextFile(codeFile)).trim();
+        screen = await tmux(socket, ["capture-pane", "-p", "-t", "0"]);
+        return { code, rows: screen.split("\n").filter((l) => l.trim() !== ""), screen };
+      } finally {
+        release();
+        await tmux(socket, ["kill-server"]).catch(() => "");
       }
-      assert.equal((await Deno.readTextFile(codeFile)).trim(), "0");
-      screen = await tmux(socket, ["capture-pane", "-p", "-t", "0"]);
-      const rows = screen.split("\n").filter((l) => l.trim() !== "");
-      assert.equal(rows.filter((l) => TRANSFER_LINE.test(l)).length, 0, screen);
-      const summary = rows.find((l) => /copied \(/.test(l));
-      assert.match(
-        summary ?? "",
-        new RegExp(`^0 mounted, ${uniqueBlobs} copied \\(\\S+ \\S+\\), 0 present$`),
-        screen,
-      );
-      assert.match(rows.at(-1) ?? "", /^Digest: sha256:[0-9a-f]{64} \d+$/, screen);
-    } finally {
-      release();
-      await tmux(socket, ["kill-server"]).catch(() => "");
-    }
+    };
+
+    const done = await inTerminal("copied/tty", () => Promise.resolve(release()));
+    assert.equal(done.code, "0", done.screen);
+    assert.equal(done.rows.filter((l) => TRANSFER_LINE.test(l)).length, 0, done.screen);
+    assert.match(
+      done.rows.find((l) => /copied \(/.test(l)) ?? "",
+      new RegExp(`^0 mounted, ${uniqueBlobs} copied \\(\\S+ \\S+\\), 0 present$`),
+      done.screen,
+    );
+    assert.match(done.rows.at(-1) ?? "", /^Digest: sha256:[0-9a-f]{64} \d+$/, done.screen);
+
+    // Ctrl-C in the middle: the lines of the transfers go, the summary stays, exit 130.
+    const interrupted = await inTerminal("copied/interrupted", async (socket) => {
+      await tmux(socket, ["send-keys", "-t", "0", "C-c"]);
+    });
+    assert.equal(interrupted.code, "130", interrupted.screen);
+    assert.equal(
+      interrupted.rows.filter((l) => TRANSFER_LINE.test(l)).length,
+      0,
+      interrupted.screen,
+    );
+    assert.match(interrupted.screen, /^0 mounted, \d copied \([^)]*\), 0 present$/m);
+    assert.ok(!interrupted.screen.includes("Digest:"), interrupted.screen);
 
     // The same copy with stderr to a file: no progress by default, and with --progress=plain one
     // line per blob; never an escape sequence.
