@@ -142,14 +142,21 @@ function ttyView(
 }
 
 /**
- * On Ctrl-C (SIGINT) and on `unload`, `cleanUp` runs first; SIGINT then ends the process with the
- * shell's 130. Returns the function that removes the listeners.
+ * On Ctrl-C (SIGINT) and on `unload`, `cleanUp` runs first; SIGINT then takes its default course
+ * (the process ends by the signal, 130 in the shell). Returns the function that removes the
+ * listeners.
  */
 function listenForInterrupt(cleanUp: () => void): () => void {
   const onSignal = () => {
+    // cleanUp removes this listener, which gives SIGINT back its default action: raising it
+    // again ends the process as Ctrl-C would have without us.
     cleanUp();
-    // A listener replaces Deno's default action for SIGINT, so the exit is ours to do.
-    Deno.exit(130);
+    try {
+      Deno.kill(Deno.pid, "SIGINT");
+    } catch {
+      // Where a process cannot signal itself, end it with the shell's code for SIGINT.
+      Deno.exit(130);
+    }
   };
   let signal = false;
   try {
