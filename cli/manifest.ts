@@ -29,7 +29,7 @@ import {
 import { DOCKER_LIST, isImageManifestMediaType, OCI_MANIFEST } from "../lib/media_types.ts";
 import { type Platform, validatePlatform } from "../lib/platform.ts";
 import { mapConcurrent } from "../lib/pool.ts";
-import { pushIndex } from "../lib/push.ts";
+import { type BlobAction, pushIndex, type PushOptions } from "../lib/push.ts";
 import { parseReference, Reference } from "../lib/reference.ts";
 import type { RegistryClient } from "../lib/registry/client.ts";
 import type { Logger } from "../lib/registry/transport.ts";
@@ -293,6 +293,12 @@ async function push(ctx: CommandContext): Promise<number> {
     ref.registry,
   ]);
   using progress = startProgress(ctx, progressMode({ ...ctx, globals }));
+  // `onBlob` is typed here until PushOptions declares it; the engine calls it once per blob.
+  const pushOptions: PushOptions & { onBlob?: (a: BlobAction) => void } = {
+    format: type,
+    onProgress: progress.onProgress,
+    onBlob: progress.onBlob,
+  };
   const result = await pushIndex(client, {
     image: name,
     // By digest: exactly the manifests stored, whatever their tags point at now.
@@ -304,7 +310,7 @@ async function push(ctx: CommandContext): Promise<number> {
       }).toString(),
       platform: e.descriptor.platform,
     })),
-  }, { format: type, onProgress: progress.onProgress });
+  }, pushOptions);
   progress.stop();
   if (values.purge) await store.remove(name);
   if (values.json) {
