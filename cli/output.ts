@@ -35,7 +35,7 @@ export const OUTPUT_OPTIONS = {
 /** Help lines of the output flags. */
 export const OUTPUT_HELP =
   `  -q, --quiet            print only the result (the Digest line; nothing for rm), no warnings
-  --progress MODE        auto (default: live on a terminal, nothing otherwise), tty, plain, none
+  --progress MODE        auto (default: live on a terminal, nothing otherwise or in CI), tty, plain, none
   --no-color             no colours and no redrawn lines (also NO_COLOR=1)`;
 
 /** The output flags from parsed values, on top of `base` (the flags before the command). */
@@ -74,13 +74,14 @@ export function colorsFor(o: OutputEnv): Colors {
 /**
  * The progress mode. `auto`: the live view when stderr is a terminal that takes colours and
  * cursor moves (no `NO_COLOR`, no `--no-color`, `TERM` not `dumb`), plain lines on such a terminal
- * that does not, nothing when stderr is not a terminal (a CI log) or with `--quiet`. `tty`, `plain`
- * and `none` are obeyed as given.
+ * that does not, nothing when stderr is not a terminal, in CI (`CI` set, as CI services do, some of
+ * them on a pseudo-terminal) or with `--quiet`. `tty`, `plain` and `none` are obeyed as given.
  */
 export function progressMode(o: OutputEnv): ProgressMode {
   const flag = o.globals.progress ?? "auto";
   if (flag !== "auto") return flag;
-  if (o.globals.quiet || !o.errIsTerminal) return "none";
+  const ci = o.env("CI");
+  if (o.globals.quiet || !o.errIsTerminal || (ci && ci !== "false")) return "none";
   const redraws = wantColor(true, o.env, o.globals.noColor === true) && o.env("TERM") !== "dumb";
   return redraws ? "tty" : "plain";
 }

@@ -21,6 +21,8 @@ Deno.test("progressMode(): live only on a colour terminal, plain lines on a bare
     [{ globals: { noColor: true }, isTerminal: true, errIsTerminal: true, env: env({}) }, "plain"],
     [{ globals: {}, isTerminal: true, errIsTerminal: true, env: env({ TERM: "dumb" }) }, "plain"],
     [{ globals: { quiet: true }, isTerminal: true, errIsTerminal: true, env: env({}) }, "none"],
+    [{ globals: {}, isTerminal: true, errIsTerminal: true, env: env({ CI: "true" }) }, "none"],
+    [{ globals: {}, isTerminal: true, errIsTerminal: true, env: env({ CI: "false" }) }, "tty"],
     [{ globals: { progress: "plain" }, isTerminal: false, env: env({}) }, "plain"],
     [{ globals: { progress: "tty" }, isTerminal: false, env: env({}) }, "tty"],
     [

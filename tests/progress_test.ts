@@ -262,9 +262,9 @@ Deno.test({
       await Deno.writeTextFile(spec, specText(target));
       const socket = `mt-progress-${Deno.pid}-${target.replace(/\W/g, "")}`;
       const codeFile = `${dir}/code-${target.replace(/\W/g, "")}`;
-      // NO_COLOR unset: the live view is for colour terminals. The shell survives a Ctrl-C (its
-      // trap is reset to the default in the CLI) so the pane stays open for reading.
-      const script = `unset NO_COLOR; export HOME=${
+      // NO_COLOR and CI unset: the live view is for colour terminals outside CI. The shell
+      // survives a Ctrl-C (its trap is reset to the default in the CLI), so the pane stays open.
+      const script = `unset NO_COLOR CI; export HOME=${
         shQuote(dir)
       }; trap true INT; ${cli}; echo $? > ${shQuote(codeFile)}; sleep 600`;
       await tmux(socket, ["new-session", "-d", "-x", "120", "-y", "40", "sh", "-c", script]);
