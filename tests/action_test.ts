@@ -73,6 +73,9 @@ Deno.test({
       platforms: [{ os: "linux", architecture: "amd64" }, { os: "linux", architecture: "s390x" }],
     });
     const dir = await Deno.makeTempDir({ prefix: "mt-action-" });
+    await using _ = {
+      [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
+    };
     const release = await makeRelease(dir);
     const spec = `${dir}/push.yaml`;
     await Deno.writeTextFile(
@@ -173,8 +176,6 @@ Deno.test({
       assert.equal(r.code, 1);
       assert.match(r.output, /need the registry input/);
     });
-
-    await Deno.remove(dir, { recursive: true });
   },
 });
 

@@ -68,6 +68,12 @@ Deno.test("output modes against a registry", async (t) => {
     }\n`,
   );
   const home = await Deno.makeTempDir({ prefix: "mt-home-" });
+  await using _ = {
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+      await Deno.remove(spec).catch(() => {});
+    },
+  };
   const env = { HOME: home, MANIFEST_TOOL_HOME: `${home}/lists` };
 
   await t.step("push --quiet prints only the Digest line; its warnings are gone", async () => {
@@ -160,7 +166,4 @@ Deno.test("output modes against a registry", async (t) => {
       assert.equal(out, colour.replace(/\x1b\[[0-9;]*m/g, ""));
     }
   });
-
-  await Deno.remove(home, { recursive: true });
-  await Deno.remove(spec);
 });

@@ -165,6 +165,15 @@ async function tmux(socket: string, args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
+/** Removes `paths` when the scope ends, passed or failed. */
+function removedAtEnd(...paths: string[]): AsyncDisposable {
+  return {
+    async [Symbol.asyncDispose]() {
+      for (const p of paths) await Deno.remove(p, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
 const shQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const TRANSFER_LINE = /^ {2}[0-9a-f]{12} {2}\S+ \S+ \/ \S+ \S+ {2}\S+/;
 
@@ -240,6 +249,7 @@ Deno.test({
       .size;
 
     const dir = await Deno.makeTempDir({ prefix: "mt-tty-" });
+    await using _ = removedAtEnd(dir, spec);
     const cli = [
       Deno.execPath(),
       "run",
@@ -293,6 +303,9 @@ Deno.test({
       } finally {
         release();
         await tmux(socket, ["kill-server"]).catch(() => "");
+        // kill-server leaves the socket file behind.
+        const tmuxDir = `${Deno.env.get("TMUX_TMPDIR") ?? "/tmp"}/tmux-${Deno.uid()}`;
+        await Deno.remove(`${tmuxDir}/${socket}`).catch(() => {});
       }
     };
 
@@ -338,7 +351,5 @@ Deno.test({
         assert.match(stderr, new RegExp(`^0 mounted, ${uniqueBlobs} copied`, "m"));
       }
     }
-    await Deno.remove(dir, { recursive: true });
-    await Deno.remove(spec);
   },
 });
