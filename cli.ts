@@ -42,6 +42,8 @@ export interface CliIO {
   err(text: string): void;
   /** Whether standard output is a terminal. */
   isTerminal: boolean;
+  /** Whether standard error is a terminal (the progress view draws there); false when absent. */
+  errIsTerminal?: boolean;
   /** Environment lookup. */
   env(name: string): string | undefined;
 }
@@ -118,6 +120,7 @@ function denoIO(): CliIO {
     out: (t) => writeAll(Deno.stdout, enc.encode(t)),
     err: (t) => writeAll(Deno.stderr, enc.encode(t)),
     isTerminal: Deno.stdout.isTerminal(),
+    errIsTerminal: Deno.stderr.isTerminal(),
     env: (n) => Deno.env.get(n),
   };
 }

@@ -7,7 +7,6 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { entryName, inspect } from "../lib/inspect.ts";
-import { ANSI, PLAIN } from "../lib/format/colors.ts";
 import { formatHuman } from "../lib/format/human.ts";
 import { formatRaw } from "../lib/format/raw.ts";
 import { errorLine, jsonText } from "../lib/format/escape.ts";
@@ -27,6 +26,7 @@ import {
   makeLogger,
   parseCommandArgs,
 } from "./context.ts";
+import { colorsFor } from "./output.ts";
 
 /** Help of `inspect`. */
 export const INSPECT_HELP = `Usage: manifest-tool [global flags] inspect [flags] REF
@@ -38,6 +38,7 @@ REF@sha256:… inspects by digest.
 Flags:
   --raw                 JSON with everything the view shows (manifest-tool v2 field names, plus
                         each entry's digest, size, platform and mediaType)
+  --json                the same as --raw
   --expand-config       embed the image config(s) in the JSON, for an index too (implies --raw)
   --platform P          inspect the entry of an index for platform os/arch[/variant] (a single
                         image is shown when its config matches); exit 1 when there is none
@@ -82,6 +83,7 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
   const { args, referrers } = takeReferrersFlag(ctx.args);
   const { values, positionals, globals } = parseCommandArgs({ ...ctx, args }, "inspect", {
     raw: { type: "boolean" },
+    json: { type: "boolean" },
     "expand-config": { type: "boolean" },
     platform: { type: "string" },
   });
@@ -108,14 +110,13 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
   const name = result.pickedFrom
     ? entryName(positionals[0], result.descriptor.digest)
     : positionals[0];
-  if (values.raw || values["expand-config"]) {
+  if (values.raw || values.json || values["expand-config"]) {
     ctx.out(
       jsonText(formatRaw(name, result, values["expand-config"] === true), 4) + "\n",
     );
     return 0;
   }
-  const color = ctx.isTerminal && !ctx.env("NO_COLOR");
-  ctx.out(formatHuman(name, result, color ? ANSI : PLAIN));
+  ctx.out(formatHuman(name, result, colorsFor({ ...ctx, globals })));
   return 0;
 }
 

@@ -8,7 +8,13 @@
 import { UsageError } from "../lib/errors.ts";
 import type { IndexFormat } from "../lib/media_types.ts";
 import { parsePlatform } from "../lib/platform.ts";
-import { pushIndex, type PushResult, type PushSpec } from "../lib/push.ts";
+import {
+  type BlobAction,
+  pushIndex,
+  type PushOptions,
+  type PushResult,
+  type PushSpec,
+} from "../lib/push.ts";
 import { parseReference } from "../lib/reference.ts";
 import { readSpecFile } from "../lib/spec.ts";
 import {
@@ -18,7 +24,8 @@ import {
   makeLogger,
   parseCommandArgs,
 } from "./context.ts";
-import { progressReporter } from "./progress.ts";
+import { progressMode, pushResultJson } from "./output.ts";
+import { startProgress } from "./progress.ts";
 import { verifyPushed } from "./verify.ts";
 import { takeReferrersFlag } from "./_referrers_flag.ts";
 import { copyPushReferrers, referrersLine } from "./_push_referrers.ts";
@@ -117,12 +124,19 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
   ];
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [...new Set(registries)], logger, [registries[0]]);
-  const result = await pushIndex(client, spec, {
+  const dryRun = values["dry-run"] === true;
+  // The progress view on stderr (cli/progress.ts); a dry run transfers nothing.
+  using progress = startProgress(ctx, dryRun ? "none" : progressMode({ ...ctx, globals }));
+  // `onBlob` is typed here until PushOptions declares it; the engine calls it once per blob.
+  const options: PushOptions & { onBlob?: (a: BlobAction) => void } = {
     format: type as IndexFormat,
     ignoreMissing: values["ignore-missing"] === true,
-    dryRun: values["dry-run"] === true,
-    onProgress: ctx.isTerminal && !values.json ? progressReporter(ctx) : undefined,
-  });
+    dryRun,
+    onProgress: progress.onProgress,
+    onBlob: progress.onBlob,
+  };
+  const result = await pushIndex(client, spec, options);
+  progress.stop();
   // --referrers (issue 18): only once the index is committed; a failure exits 1, the index stays.
   const copied = referrers && !result.dryRun
     ? await copyPushReferrers(client, result, referrers)
@@ -133,12 +147,12 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     if (code !== 0) return code;
   }
   if (values.json) {
-    const json = resultJson(result) as Record<string, unknown>;
+    const json = pushResultJson(result) as Record<string, unknown>;
     ctx.out(JSON.stringify(copied ? { ...json, referrers: copied } : json, null, 2) + "\n");
     return 0;
   }
-  if (copied) ctx.out(referrersLine(copied));
-  if (result.dryRun) {
+  if (copied && !globals.quiet) ctx.out(referrersLine(copied));
+  if (result.dryRun && !globals.quiet) {
     ctx.out(new TextDecoder().decode(result.bytes) + "\n");
     ctx.out(planText(result));
   }
@@ -200,17 +214,4 @@ function planText(r: PushResult): string {
   for (const s of r.skipped) lines.push(`  skipped ${s.image}: ${s.reason}`);
   lines.push(`  tags: ${r.tags.join(", ")}`);
   return lines.join("\n") + "\n";
-}
-
-function resultJson(r: PushResult): unknown {
-  return {
-    target: r.target,
-    tags: r.tags,
-    dryRun: r.dryRun,
-    descriptor: r.descriptor,
-    index: r.index,
-    manifests: r.manifests,
-    blobs: r.blobs,
-    skipped: r.skipped,
-  };
 }

@@ -697,7 +697,15 @@ Deno.test("push --verify's check fails with the problems on stderr when what was
   let stderr = "";
   const ctx = {
     args: [],
-    globals: { insecure: false, plainHttp: true, caFiles: [], debug: false },
+    globals: {
+      insecure: false,
+      plainHttp: true,
+      caFiles: [],
+      debug: false,
+      quiet: false,
+      progress: "none" as const,
+      noColor: true,
+    },
     out: (s: string) => stdout += s,
     err: (s: string) => stderr += s,
     isTerminal: false,

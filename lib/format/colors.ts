@@ -47,3 +47,25 @@ export const PLAIN: Colors = {
   red: String,
   blue: String,
 };
+
+/**
+ * Whether to colour: only on a terminal, never with `--no-color` or a non-empty `NO_COLOR`
+ * (https://no-color.org: "present and not an empty string").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wantColor } from "./colors.ts";
+ * assert.equal(wantColor(true, () => undefined, false), true);
+ * assert.equal(wantColor(true, (n) => (n === "NO_COLOR" ? "1" : undefined), false), false);
+ * assert.equal(wantColor(true, () => undefined, true), false);
+ * assert.equal(wantColor(false, () => undefined, false), false);
+ * ```
+ */
+export function wantColor(
+  isTerminal: boolean,
+  env: (name: string) => string | undefined,
+  noColorFlag: boolean,
+): boolean {
+  return isTerminal && !noColorFlag && !env("NO_COLOR");
+}
