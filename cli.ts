@@ -15,6 +15,7 @@
  */
 
 import { InterruptedError, UsageError } from "./lib/errors.ts";
+import { errorLine } from "./lib/format/escape.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 import { type Command, type CommandContext, GLOBAL_HELP, parseGlobalArgs } from "./cli/context.ts";
 import { COMMANDS } from "./cli/commands.ts";
@@ -41,6 +42,8 @@ export interface CliIO {
   err(text: string): void;
   /** Whether standard output is a terminal. */
   isTerminal: boolean;
+  /** Whether standard error is a terminal (the progress view draws there); false when absent. */
+  errIsTerminal?: boolean;
   /** Environment lookup. */
   env(name: string): string | undefined;
 }
@@ -97,8 +100,8 @@ function run(command: Command, ctx: CommandContext): Promise<number> {
 }
 
 function oneLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.replace(/\s*\n\s*/g, " ");
+  // Escapes control characters and bidi overrides of the whole line, whatever their source.
+  return errorLine(e);
 }
 
 function trace(e: unknown): string {
@@ -118,6 +121,7 @@ function denoIO(): CliIO {
     out: (t) => writeAll(Deno.stdout, enc.encode(t)),
     err: (t) => writeAll(Deno.stderr, enc.encode(t)),
     isTerminal: Deno.stdout.isTerminal(),
+    errIsTerminal: Deno.stderr.isTerminal(),
     env: (n) => Deno.env.get(n),
   };
 }

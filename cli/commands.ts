@@ -37,6 +37,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "say whether references are indexes and which platforms they support",
     run: lazy(() => import("./inspect.ts"), (m) => m.platformsCommand),
   },
+  verify: {
+    summary: "check that an index is whole and honest: children, digests, sizes, platforms",
+    run: lazy(() => import("./verify.ts"), (m) => m.verifyCommand),
+  },
   manifest: {
     summary: "create, annotate, push, inspect and rm local lists: a drop-in for docker manifest",
     run: lazy(() => import("./manifest.ts"), (m) => m.manifestCommand),

@@ -11,9 +11,10 @@ import { UsageError } from "../lib/errors.ts";
 import { type ClientOptions, RegistryClient } from "../lib/registry/client.ts";
 import type { Logger } from "../lib/registry/transport.ts";
 import { VERSION } from "../lib/version.ts";
+import { mergeOutputGlobals, OUTPUT_HELP, OUTPUT_OPTIONS, type OutputGlobals } from "./output.ts";
 
 /** Global flags, accepted before or after the command name. */
-export interface GlobalOptions {
+export interface GlobalOptions extends OutputGlobals {
   /** `--username`. */
   username?: string;
   /** `--password`. */
@@ -45,6 +46,8 @@ export const GLOBAL_OPTIONS: NonNullable<ParseArgsConfig["options"]> = {
   debug: { type: "boolean" },
   timeout: { type: "string" },
   concurrency: { type: "string" },
+  // --quiet, --progress, --no-color (cli/output.ts).
+  ...OUTPUT_OPTIONS,
 };
 
 /** Text of the global flags for help screens. */
@@ -58,6 +61,7 @@ export const GLOBAL_HELP = `Global flags (before or after the command):
   --timeout SECONDS      time to wait for a registry to answer (default 60, 1 to 86400)
   --concurrency N        at most N requests in flight to any one registry (default 8, 1 to 256)
   --debug                log every request line and status (never credentials) and show stack traces
+${OUTPUT_HELP}
   -h, --help             help
   -v, --version          version`;
 
@@ -71,8 +75,10 @@ export interface CommandContext {
   out(text: string): void;
   /** Writes to standard error. */
   err(text: string): void;
-  /** Whether standard output is a terminal (colour, progress). */
+  /** Whether standard output is a terminal (colour of the views). */
   isTerminal: boolean;
+  /** Whether standard error is a terminal (progress view); false when not known. */
+  errIsTerminal?: boolean;
   /** Environment lookup. */
   env(name: string): string | undefined;
 }
@@ -189,6 +195,7 @@ function mergeGlobals(base: GlobalOptions | undefined, v: Record<string, unknown
     debug: v.debug === true || (base?.debug ?? false),
     timeout: parseTimeout(v.timeout as string | undefined, base?.timeout),
     concurrency: parseConcurrency(v.concurrency as string | undefined, base?.concurrency),
+    ...mergeOutputGlobals(base, v),
   };
 }
 
@@ -234,12 +241,14 @@ export function makeClient(
   return new RegistryClient(options);
 }
 
-/** A logger writing debug lines to stderr only with `--debug`, warnings always. */
+/** A logger writing debug lines to stderr only with `--debug`, warnings unless `--quiet`. */
 export function makeLogger(ctx: CommandContext, globals: GlobalOptions): Logger {
   return {
     debug: (m) => {
       if (globals.debug) ctx.err(`debug: ${m}\n`);
     },
-    warn: (m) => ctx.err(`warning: ${m}\n`),
+    warn: (m) => {
+      if (!globals.quiet) ctx.err(`warning: ${m}\n`);
+    },
   };
 }

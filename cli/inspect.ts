@@ -7,9 +7,9 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { entryName, inspect } from "../lib/inspect.ts";
-import { ANSI, PLAIN } from "../lib/format/colors.ts";
 import { formatHuman } from "../lib/format/human.ts";
 import { formatRaw } from "../lib/format/raw.ts";
+import { errorLine, jsonText } from "../lib/format/escape.ts";
 import {
   formatPlatformSummary,
   type PlatformSummary,
@@ -18,6 +18,7 @@ import {
 import { parsePlatform, validatePlatform } from "../lib/platform.ts";
 import { mapConcurrent } from "../lib/pool.ts";
 import { parseReference } from "../lib/reference.ts";
+import { takeReferrersFlag } from "./_referrers_flag.ts";
 import {
   type CommandContext,
   GLOBAL_HELP,
@@ -25,6 +26,7 @@ import {
   makeLogger,
   parseCommandArgs,
 } from "./context.ts";
+import { colorsFor } from "./output.ts";
 
 /** Help of `inspect`. */
 export const INSPECT_HELP = `Usage: manifest-tool [global flags] inspect [flags] REF
@@ -36,9 +38,14 @@ REF@sha256:… inspects by digest.
 Flags:
   --raw                 JSON with everything the view shows (manifest-tool v2 field names, plus
                         each entry's digest, size, platform and mediaType)
+  --json                the same as --raw
   --expand-config       embed the image config(s) in the JSON, for an index too (implies --raw)
   --platform P          inspect the entry of an index for platform os/arch[/variant] (a single
                         image is shown when its config matches); exit 1 when there is none
+  --referrers[=TYPES]   also list, for the index and each image, the manifests that refer to it
+                        (signatures, SBOMs, attestations: artifact type, digest, size, created),
+                        and theirs to a depth of 3; TYPES (comma-separated) keeps only those
+                        artifact types. With --raw each entry gets a "referrers" array
 
 Examples:
   manifest-tool inspect alpine:3.20
@@ -46,6 +53,7 @@ Examples:
   manifest-tool inspect --raw registry.example/app:1.0 | jq -r '.manifests[].digest'
   manifest-tool inspect --raw --expand-config registry.example/app:1.0
   manifest-tool inspect --platform linux/arm/v7 registry.example/app:1.0
+  manifest-tool inspect --referrers registry.example/app:1.0
   manifest-tool --plain-http inspect localhost:5000/app:1.0
 
 ${GLOBAL_HELP}
@@ -72,8 +80,10 @@ ${GLOBAL_HELP}
 
 /** Runs `inspect`. */
 export async function inspectCommand(ctx: CommandContext): Promise<number> {
-  const { values, positionals, globals } = parseCommandArgs(ctx, "inspect", {
+  const { args, referrers } = takeReferrersFlag(ctx.args);
+  const { values, positionals, globals } = parseCommandArgs({ ...ctx, args }, "inspect", {
     raw: { type: "boolean" },
+    json: { type: "boolean" },
     "expand-config": { type: "boolean" },
     platform: { type: "string" },
   });
@@ -95,19 +105,18 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
   if (platform) validatePlatform(platform);
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [ref.registry], logger);
-  const result = await inspect(client, ref, { platform });
+  const result = await inspect(client, ref, { platform, referrers });
   // An entry picked from an index is named by its own digest, so the name pulls what is shown.
   const name = result.pickedFrom
     ? entryName(positionals[0], result.descriptor.digest)
     : positionals[0];
-  if (values.raw || values["expand-config"]) {
+  if (values.raw || values.json || values["expand-config"]) {
     ctx.out(
-      JSON.stringify(formatRaw(name, result, values["expand-config"] === true), null, 4) + "\n",
+      jsonText(formatRaw(name, result, values["expand-config"] === true), 4) + "\n",
     );
     return 0;
   }
-  const color = ctx.isTerminal && !ctx.env("NO_COLOR");
-  ctx.out(formatHuman(name, result, color ? ANSI : PLAIN));
+  ctx.out(formatHuman(name, result, colorsFor({ ...ctx, globals })));
   return 0;
 }
 
@@ -137,7 +146,7 @@ export async function platformsCommand(ctx: CommandContext): Promise<number> {
   });
   const summaries = outcomes.filter((o): o is PlatformSummary => !("error" in o));
   if (values.json) {
-    ctx.out(JSON.stringify(summaries, null, 2) + "\n");
+    ctx.out(jsonText(summaries, 2) + "\n");
   } else if (summaries.length > 0) {
     ctx.out(summaries.map(formatPlatformSummary).join("\n"));
   }
@@ -145,9 +154,7 @@ export async function platformsCommand(ctx: CommandContext): Promise<number> {
   for (const o of outcomes) {
     if (!("error" in o)) continue;
     const e = o.error;
-    ctx.err(
-      `manifest-tool: ${(e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ")}\n`,
-    );
+    ctx.err(`manifest-tool: ${errorLine(e)}\n`);
     if (globals.debug && e instanceof Error && e.stack) ctx.err(`${e.stack}\n`);
     code = 1;
   }

@@ -29,7 +29,7 @@ import {
 import { DOCKER_LIST, isImageManifestMediaType, OCI_MANIFEST } from "../lib/media_types.ts";
 import { type Platform, validatePlatform } from "../lib/platform.ts";
 import { mapConcurrent } from "../lib/pool.ts";
-import { pushIndex } from "../lib/push.ts";
+import { type BlobAction, pushIndex, type PushOptions } from "../lib/push.ts";
 import { parseReference, Reference } from "../lib/reference.ts";
 import type { RegistryClient } from "../lib/registry/client.ts";
 import type { Logger } from "../lib/registry/transport.ts";
@@ -40,6 +40,8 @@ import {
   makeLogger,
   parseCommandArgs,
 } from "./context.ts";
+import { progressMode, pushResultJson } from "./output.ts";
+import { startProgress } from "./progress.ts";
 
 /** Help of `manifest`. */
 export const MANIFEST_HELP = `Usage: manifest-tool manifest COMMAND [flags] ARGS
@@ -54,9 +56,9 @@ Commands:
       --amend adds to an existing list, replacing entries of the same source or digest
   annotate [--os OS] [--arch ARCH] [--variant V] [--os-version V] [--os-features F,...] LIST SOURCE
       set the platform of an entry (an empty --variant, --os-version or --os-features clears it)
-  push [--insecure] [-p|--purge] [--type docker|oci] LIST
+  push [--insecure] [-p|--purge] [--type docker|oci] [--json] LIST
       push the list (a Docker manifest list by default) and print its digest;
-      --purge deletes the local list once the push succeeded
+      --purge deletes the local list once the push succeeded; --json prints the push's JSON record
   inspect [--insecure] [-v|--verbose] [LIST] MANIFEST
       print a manifest or list as docker does: a local list, an entry of LIST, or the registry's
   rm LIST...
@@ -146,7 +148,7 @@ async function create(ctx: CommandContext): Promise<number> {
   const entries = (await mapConcurrent(sources, 8, (s) => resolveSource(client, s, logger))).flat();
   if (values.amend) await store.amend(name, entries);
   else await store.create(name, entries);
-  ctx.out(`Created manifest list ${name}\n`);
+  if (!globals.quiet) ctx.out(`Created manifest list ${name}\n`);
   return 0;
 }
 
@@ -265,6 +267,7 @@ async function push(ctx: CommandContext): Promise<number> {
   const { values, positionals, globals } = parseCommandArgs(ctx, "manifest push", {
     purge: { type: "boolean", short: "p" },
     type: { type: "string" },
+    json: { type: "boolean" },
   });
   if (values.help) return help(ctx);
   if (positionals.length !== 1) throw new UsageError("manifest push takes one list: LIST");
@@ -289,6 +292,13 @@ async function push(ctx: CommandContext): Promise<number> {
   await using client = makeClient(ctx, globals, registries, makeLogger(ctx, globals), [
     ref.registry,
   ]);
+  using progress = startProgress(ctx, progressMode({ ...ctx, globals }));
+  // `onBlob` is typed here until PushOptions declares it; the engine calls it once per blob.
+  const pushOptions: PushOptions & { onBlob?: (a: BlobAction) => void } = {
+    format: type,
+    onProgress: progress.onProgress,
+    onBlob: progress.onBlob,
+  };
   const result = await pushIndex(client, {
     image: name,
     // By digest: exactly the manifests stored, whatever their tags point at now.
@@ -300,8 +310,13 @@ async function push(ctx: CommandContext): Promise<number> {
       }).toString(),
       platform: e.descriptor.platform,
     })),
-  }, { format: type });
+  }, pushOptions);
+  progress.stop();
   if (values.purge) await store.remove(name);
+  if (values.json) {
+    ctx.out(JSON.stringify(pushResultJson(result), null, 2) + "\n");
+    return 0;
+  }
   // docker prints the digest alone on the last line; so do we (and nothing else on stdout).
   ctx.out(`${result.descriptor.digest}\n`);
   return 0;

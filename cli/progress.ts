@@ -1,29 +1,173 @@
 /**
- * Progress of streamed copies on a terminal: one line per blob, rewritten in place, with bytes
- * and rate. Used only when standard output is a terminal.
+ * The progress view of a push on stderr. `tty`: a live block (one line per transfer in flight, a
+ * summary of finished blobs, an overall line) redrawn at most 10 times a second and reduced to its
+ * last two lines when the push ends or is interrupted (Ctrl-C); `plain`: one line per finished
+ * blob and the summary at the end, no escape sequences; `none`: nothing. The text comes from
+ * `lib/format/progress.ts`; this file only decides when to write it.
  *
  * @module
  */
 
-import type { ProgressEvent } from "../lib/push.ts";
+import type { BlobAction, ProgressEvent } from "../lib/push.ts";
+import {
+  type Finished,
+  formatFinished,
+  formatSummary,
+  ProgressState,
+  redraw,
+  renderBlock,
+} from "../lib/format/progress.ts";
 import type { CommandContext } from "./context.ts";
+import type { ProgressMode } from "./output.ts";
 
-/** Returns an `onProgress` callback that draws on `ctx.err`, at most ~10 times a second. */
-export function progressReporter(ctx: CommandContext): (e: ProgressEvent) => void {
-  const started = new Map<string, number>();
-  let last = 0;
-  return (e) => {
-    const now = performance.now();
-    if (!started.has(e.digest)) started.set(e.digest, now);
-    if (!e.done && now - last < 100) return;
-    last = now;
-    const secs = Math.max(0.001, (now - started.get(e.digest)!) / 1000);
-    const rate = e.bytes / secs;
-    const line = `${e.digest.slice(7, 19)}: ${mib(e.bytes)}/${mib(e.total)} MiB ${mib(rate)} MiB/s`;
-    ctx.err(`\r${line}${e.done ? "\n" : ""}`);
+/** The callbacks to give the push engine, and the end of the view. */
+export interface ProgressView extends Disposable {
+  /** Bytes of streamed copies (`PushOptions.onProgress`); undefined in mode `none`. */
+  onProgress?: (e: ProgressEvent) => void;
+  /** What was done to each blob (`PushOptions.onBlob`); undefined in mode `none`. */
+  onBlob?: (a: BlobAction) => void;
+  /** Draws the final state (the summary) and stops redrawing; idempotent. */
+  stop(): void;
+}
+
+/** Options of {@link startProgress} (tests pass their own). */
+export interface ProgressViewOptions {
+  /** Milliseconds, monotonic (default `performance.now`). */
+  clock?: () => number;
+  /** Width of the terminal (default: the console's, else 80). */
+  columns?: () => number;
+}
+
+/** Most redraws a second of the live block. */
+const FRAME_MS = 100;
+
+/** Starts the view in `mode`, writing through `ctx.err`. */
+export function startProgress(
+  ctx: CommandContext,
+  mode: ProgressMode,
+  options: ProgressViewOptions = {},
+): ProgressView {
+  const clock = options.clock ?? (() => performance.now());
+  if (mode === "none") return { stop() {}, [Symbol.dispose]() {} };
+  const state = new ProgressState(clock);
+  return mode === "plain"
+    ? plainView(ctx, state)
+    : ttyView(ctx, state, clock, options.columns ?? consoleColumns);
+}
+
+function consoleColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 80;
+  }
+}
+
+function plainView(ctx: CommandContext, state: ProgressState): ProgressView {
+  let any = false;
+  const print = (f: Finished | undefined) => {
+    if (!f) return;
+    any = true;
+    ctx.err(`${formatFinished(f)}\n`);
+  };
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    if (any) ctx.err(`${formatSummary(state.counts)}\n${renderBlock(state, 1000).at(-1)}\n`);
+  };
+  return {
+    onProgress: (e) => print(state.transfer(e)),
+    onBlob: (a) => print(state.action(a)),
+    stop,
+    [Symbol.dispose]: stop,
   };
 }
 
-function mib(n: number): string {
-  return (n / 1024 / 1024).toFixed(1);
+function ttyView(
+  ctx: CommandContext,
+  state: ProgressState,
+  clock: () => number,
+  columns: () => number,
+): ProgressView {
+  let drawn = 0;
+  let lastDraw = -Infinity;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  let any = false;
+
+  const draw = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const lines = renderBlock(state, columns());
+    ctx.err(redraw(drawn, lines));
+    drawn = lines.length;
+    lastDraw = clock();
+  };
+  // At most one frame per FRAME_MS; an event inside the window schedules the frame at its end, so
+  // the last state is always drawn.
+  const schedule = () => {
+    any = true;
+    if (stopped) return;
+    const wait = lastDraw + FRAME_MS - clock();
+    if (wait <= 0) return draw();
+    if (timer === undefined) {
+      const t = setTimeout(draw, wait);
+      Deno.unrefTimer(t);
+      timer = t;
+    }
+  };
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    removeListeners();
+    // The transfers in flight go; the summary and the overall line stay on the screen.
+    if (any) ctx.err(redraw(drawn, renderBlock(state, columns()).slice(-2)));
+    drawn = 0;
+  };
+  const removeListeners = listenForInterrupt(stop);
+  return {
+    onProgress: (e) => {
+      state.transfer(e);
+      schedule();
+    },
+    onBlob: (a) => {
+      state.action(a);
+      schedule();
+    },
+    stop,
+    [Symbol.dispose]: stop,
+  };
+}
+
+/**
+ * On Ctrl-C (SIGINT) and on `unload`, `cleanUp` runs first; SIGINT then takes its default course
+ * (the process ends by the signal, 130 in the shell). Returns the function that removes the
+ * listeners.
+ */
+function listenForInterrupt(cleanUp: () => void): () => void {
+  const onSignal = () => {
+    // cleanUp removes this listener, which gives SIGINT back its default action: raising it
+    // again ends the process as Ctrl-C would have without us.
+    cleanUp();
+    try {
+      Deno.kill(Deno.pid, "SIGINT");
+    } catch {
+      // Where a process cannot signal itself, end it with the shell's code for SIGINT.
+      Deno.exit(130);
+    }
+  };
+  let signal = false;
+  try {
+    Deno.addSignalListener("SIGINT", onSignal);
+    signal = true;
+  } catch {
+    // No signal support (some platforms): the unload listener still cleans up.
+  }
+  globalThis.addEventListener("unload", cleanUp);
+  return () => {
+    if (signal) Deno.removeSignalListener("SIGINT", onSignal);
+    globalThis.removeEventListener("unload", cleanUp);
+  };
 }

@@ -6,13 +6,7 @@
  */
 
 import { UsageError } from "../lib/errors.ts";
-import {
-  outcomeLine,
-  outcomeRecord,
-  outcomeSummary,
-  pushPlanText,
-  pushResultJson,
-} from "../lib/format/push.ts";
+import { outcomeLine, outcomeRecord, outcomeSummary, pushPlanText } from "../lib/format/push.ts";
 import type { IndexFormat } from "../lib/media_types.ts";
 import { pushIndex, pushIndexes, type PushRunOptions, type PushSpec } from "../lib/push.ts";
 import { parseReference } from "../lib/reference.ts";
@@ -27,7 +21,11 @@ import {
   parseCommandArgs,
 } from "./context.ts";
 import { interruptSignal } from "./interrupt.ts";
-import { progressReporter } from "./progress.ts";
+import { progressMode, pushResultJson } from "./output.ts";
+import { startProgress } from "./progress.ts";
+import { verifyPushed } from "./verify.ts";
+import { takeReferrersFlag } from "./_referrers_flag.ts";
+import { copyPushReferrers, referrersLine } from "./_push_referrers.ts";
 
 /** Help of `push`. */
 export const PUSH_HELP = `Usage:
@@ -49,6 +47,12 @@ Flags:
   --ignore-missing        warn about and skip sources that cannot be read
   --dry-run               resolve and print the index and the plan, write nothing
   --json                  print a JSON description of what was pushed (an array for several specs)
+  --verify                verify what was pushed (as the verify command) before the Digest line;
+                          problems go to stderr, exit 1 on an error
+  --referrers[=TYPES]     after the index, copy the referrers (signatures, SBOMs, attestations) of
+                          every image it names into the target, to a depth of 3, keeping the
+                          tag-schema fallback index where the registry has no referrers API;
+                          TYPES (comma-separated) copies only those artifact types
 from-spec flags:
   --fail-fast             with several specs, start no more after the first failure
   --shard I/N             push only specs I, I+N, I+2N, ... (1-based, across all files given)
@@ -77,6 +81,7 @@ const OPTIONS = {
   "ignore-missing": { type: "boolean" },
   "dry-run": { type: "boolean" },
   json: { type: "boolean" },
+  verify: { type: "boolean" },
   "fail-fast": { type: "boolean" },
   shard: { type: "string" },
   platforms: { type: "string", multiple: true },
@@ -88,7 +93,8 @@ const OPTIONS = {
 
 /** Runs `push`. */
 export async function pushCommand(ctx: CommandContext): Promise<number> {
-  const { values, positionals, globals } = parseCommandArgs(ctx, "push", OPTIONS);
+  const { args, referrers } = takeReferrersFlag(ctx.args); // --referrers (issue 18)
+  const { values, positionals, globals } = parseCommandArgs({ ...ctx, args }, "push", OPTIONS);
   if (values.help) {
     ctx.out(PUSH_HELP);
     return 0;
@@ -147,32 +153,63 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     ...new Set(targets),
   ]);
   using interrupt = interruptSignal();
+  const dryRun = values["dry-run"] === true;
+  // The progress view on stderr (cli/progress.ts); a dry run transfers nothing.
+  using progress = startProgress(ctx, dryRun ? "none" : progressMode({ ...ctx, globals }));
   const options: PushRunOptions = {
     format: type as IndexFormat,
     ignoreMissing: values["ignore-missing"] === true,
-    dryRun: values["dry-run"] === true,
+    dryRun,
     failFast: values["fail-fast"] === true,
     signal: interrupt.signal,
-    onProgress: ctx.isTerminal && !values.json ? progressReporter(ctx) : undefined,
+    onProgress: progress.onProgress,
+    onBlob: progress.onBlob,
   };
-  return batch
-    ? await pushBatch(ctx, client, specs, options, values.json === true)
-    : await pushOne(ctx, client, specs[0], options, values.json === true);
+  const run: PushRun = {
+    ctx,
+    client,
+    options,
+    json: values.json === true,
+    quiet: globals.quiet === true,
+    verify: values.verify === true,
+    referrers,
+    stopProgress: () => progress.stop(),
+  };
+  return batch ? await pushBatch(run, specs) : await pushOne(run, specs[0]);
 }
 
-async function pushOne(
-  ctx: CommandContext,
-  client: RegistryClient,
-  spec: PushSpec,
-  options: PushRunOptions,
-  json: boolean,
-): Promise<number> {
-  const result = await pushIndex(client, spec, options);
-  if (json) {
-    ctx.out(JSON.stringify(pushResultJson(result), null, 2) + "\n");
+/** What the output of a push depends on. */
+interface PushRun {
+  ctx: CommandContext;
+  client: RegistryClient;
+  options: PushRunOptions;
+  json: boolean;
+  quiet: boolean;
+  verify: boolean;
+  referrers?: { artifactTypes?: string[] };
+  stopProgress(): void;
+}
+
+async function pushOne(run: PushRun, spec: PushSpec): Promise<number> {
+  const { ctx, client } = run;
+  const result = await pushIndex(client, spec, run.options);
+  run.stopProgress();
+  // --referrers (issue 18): only once the index is committed; a failure exits 1, the index stays.
+  const copied = run.referrers && !result.dryRun
+    ? await copyPushReferrers(client, result, run.referrers)
+    : undefined;
+  // push --verify (issue 17): check what was pushed before anything claims success.
+  if (run.verify && !result.dryRun) {
+    const code = await verifyPushed(ctx, client, result.target, result.descriptor.digest);
+    if (code !== 0) return code;
+  }
+  if (run.json) {
+    const json = pushResultJson(result);
+    ctx.out(JSON.stringify(copied ? { ...json, referrers: copied } : json, null, 2) + "\n");
     return 0;
   }
-  if (result.dryRun) {
+  if (copied && !run.quiet) ctx.out(referrersLine(copied));
+  if (result.dryRun && !run.quiet) {
     ctx.out(new TextDecoder().decode(result.bytes) + "\n");
     ctx.out(pushPlanText(result));
   }
@@ -180,24 +217,39 @@ async function pushOne(
   return 0;
 }
 
-async function pushBatch(
-  ctx: CommandContext,
-  client: RegistryClient,
-  specs: PushSpec[],
-  options: PushRunOptions,
-  json: boolean,
-): Promise<number> {
+/**
+ * Several specs in one run: a line per spec in input order as each ends, then the summary. With
+ * --referrers or --verify, each pushed spec is then taken through them; a failure there counts.
+ */
+async function pushBatch(run: PushRun, specs: PushSpec[]): Promise<number> {
+  const { ctx, client } = run;
   const outcomes = await pushIndexes(client, specs, {
-    ...options,
-    onOutcome: json ? undefined : (o) => {
-      if (o.result?.dryRun) {
+    ...run.options,
+    onOutcome: run.json ? undefined : (o) => {
+      if (o.result?.dryRun && !run.quiet) {
         ctx.out(new TextDecoder().decode(o.result.bytes) + "\n");
         ctx.out(pushPlanText(o.result));
       }
       ctx.out(outcomeLine(o) + "\n");
     },
   });
-  if (json) ctx.out(JSON.stringify(outcomes.map(outcomeRecord), null, 2) + "\n");
+  run.stopProgress();
+  let failed = outcomes.some((o) => o.status === "failed");
+  for (const o of outcomes) {
+    if (o.status !== "pushed" || !o.result) continue;
+    if (run.referrers) {
+      const copied = await copyPushReferrers(client, o.result, run.referrers).catch((e) => {
+        ctx.err(`manifest-tool: ${o.target}: ${e instanceof Error ? e.message : e}\n`);
+        failed = true;
+      });
+      if (copied && !run.quiet && !run.json) ctx.out(referrersLine(copied));
+    }
+    if (run.verify) {
+      const code = await verifyPushed(ctx, client, o.target, o.result.descriptor.digest);
+      if (code !== 0) failed = true;
+    }
+  }
+  if (run.json) ctx.out(JSON.stringify(outcomes.map(outcomeRecord), null, 2) + "\n");
   else ctx.out(outcomeSummary(outcomes) + "\n");
-  return outcomes.some((o) => o.status === "failed") ? 1 : 0;
+  return failed ? 1 : 0;
 }

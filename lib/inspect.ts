@@ -25,8 +25,10 @@ import {
 import { formatPlatform, type Platform, platformMatches } from "./platform.ts";
 import { Once, Semaphore } from "./pool.ts";
 import type { Reference } from "./reference.ts";
+import { listReferrers, type Referrer } from "./referrers_list.ts";
 import type { FetchedManifest, RegistryClient, Repository } from "./registry/client.ts";
 import { parseImageConfig, platformOfConfig } from "./image_config.ts";
+import { printable } from "./registry/transport.ts";
 
 /** An image: its manifest and (when fetched) its config. */
 export interface InspectedImage {
@@ -44,6 +46,8 @@ export interface InspectedImage {
   configBytes?: Uint8Array;
   /** The index this image was picked from by {@link InspectOptions.platform}. */
   pickedFrom?: Descriptor;
+  /** Manifests that refer to this one, when {@link InspectOptions.referrers} asked for them. */
+  referrers?: Referrer[];
 }
 
 /** An index and its children. */
@@ -60,6 +64,8 @@ export interface InspectedIndex {
   children: (InspectedImage | InspectedIndex | undefined)[];
   /** The index this one was picked from by {@link InspectOptions.platform} (a nested index). */
   pickedFrom?: Descriptor;
+  /** Manifests that refer to this one, when {@link InspectOptions.referrers} asked for them. */
+  referrers?: Referrer[];
 }
 
 /** Result of {@link inspect}. */
@@ -79,6 +85,11 @@ export interface InspectOptions {
   maxDepth?: number;
   /** Cancels every request of the inspection. */
   signal?: AbortSignal;
+  /**
+   * List the referrers of the top manifest and of each entry (attestation entries left out), and
+   * theirs to `depth` (default 3), fetched alongside the rest with the same bound on requests.
+   */
+  referrers?: boolean | { artifactTypes?: readonly string[]; depth?: number };
 }
 
 /**
@@ -87,11 +98,12 @@ export interface InspectOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PlatformNotFoundError } from "./inspect.ts";
  * const err = new PlatformNotFoundError("r.example/app:1", { os: "linux", architecture: "riscv64" }, [
  *   { os: "linux", architecture: "amd64" },
  * ], true);
- * console.assert(err.message === '"r.example/app:1" has no entry for platform linux/riscv64: it has linux/amd64');
+ * assert(err.message === '"r.example/app:1" has no entry for platform linux/riscv64: it has linux/amd64');
  * ```
  */
 export class PlatformNotFoundError extends Error {
@@ -109,8 +121,9 @@ export class PlatformNotFoundError extends Error {
     isIndex: boolean,
     options?: ErrorOptions,
   ) {
-    const want = formatPlatform(platform, { osVersion: true });
-    const have = available.map((p) => formatPlatform(p, { osVersion: true }));
+    // Platforms read from a registry are escaped: this message is printed.
+    const want = printable(formatPlatform(platform, { osVersion: true }));
+    const have = available.map((p) => printable(formatPlatform(p, { osVersion: true })));
     super(
       isIndex
         ? `"${reference}" has no entry for platform ${want}: it has ${have.join(", ") || "none"}`
@@ -135,9 +148,10 @@ export { platformOfConfig } from "./image_config.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { entryName } from "./inspect.ts";
- * console.assert(entryName("r.example/app:1", "sha256:bb") === "r.example/app:1@sha256:bb");
- * console.assert(entryName("r.example/app@sha256:aa", "sha256:bb") === "r.example/app@sha256:bb");
+ * assert(entryName("r.example/app:1", "sha256:bb") === "r.example/app:1@sha256:bb");
+ * assert(entryName("r.example/app@sha256:aa", "sha256:bb") === "r.example/app@sha256:bb");
  * ```
  */
 export function entryName(name: string, digest: string): string {
@@ -218,8 +232,28 @@ class Fetcher {
       : { kind: "image", descriptor, manifest: m.parsed.manifest, bytes: m.bytes };
   }
 
-  /** Adds an image's config, or an index's children (and theirs), as `options` ask. */
+  /**
+   * Adds an image's config, or an index's children (and theirs), and the node's referrers, as
+   * `options` ask; the referrers are listed while the rest is fetched.
+   */
   async expand(node: Inspected, options: InspectOptions, depth: number): Promise<Inspected> {
+    const want = options.referrers;
+    const [expanded, referrers] = await settleAll(
+      [
+        this.#content(node, options, depth),
+        want
+          ? listReferrers(this.#repo, node.descriptor.digest, {
+            ...(typeof want === "object" ? want : {}),
+            slots: this.#slots,
+          })
+          : Promise.resolve(undefined),
+      ] as const,
+    );
+    if (referrers) expanded.referrers = referrers;
+    return expanded;
+  }
+
+  async #content(node: Inspected, options: InspectOptions, depth: number): Promise<Inspected> {
     if (node.kind === "image") {
       const c = node.manifest.config;
       // Only JSON configs are read: an artifact's config may be anything, of any size.
@@ -240,7 +274,9 @@ class Fetcher {
       if (!isIndexMediaType(d.mediaType) && !isImageManifestMediaType(d.mediaType)) {
         return undefined;
       }
-      const childOptions = isAttestation(d) ? { ...options, configs: false } : options;
+      const childOptions = isAttestation(d)
+        ? { ...options, configs: false, referrers: false }
+        : options;
       return await this.expand(await this.node(d.digest, d), childOptions, depth + 1);
     }));
     const failed = settled.find((s) => s.status === "rejected");
@@ -248,6 +284,16 @@ class Fetcher {
     node.children = settled.map((s) => (s as PromiseFulfilledResult<Inspected | undefined>).value);
     return node;
   }
+}
+
+/** Awaits every promise; the first failure is thrown once all have settled (nothing left running). */
+async function settleAll<T extends readonly unknown[]>(
+  promises: { [K in keyof T]: Promise<T[K]> },
+): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 function parseConfig(

@@ -17,6 +17,7 @@
  */
 
 import { UsageError } from "./errors.ts";
+import { printable } from "./registry/transport.ts";
 
 /** An OCI platform, as in an image index entry or an image config. */
 export interface Platform {
@@ -197,12 +198,13 @@ export function formatPlatform(p: Platform, options: { osVersion?: boolean } = {
  * ```
  */
 export function validatePlatform(p: Platform): void {
-  const text = formatPlatform(p);
+  // The platform may come from a registry (an image config): quoted values are escaped.
+  const text = q(formatPlatform(p));
   if (!KNOWN_OS.includes(p.os)) {
     const lower = p.os.toLowerCase();
     const suggestion = OS_ALIASES[lower] ?? (KNOWN_OS.includes(lower) ? lower : undefined);
     throw new UsageError(
-      `Unknown os "${p.os}" in platform "${text}": ${hint(suggestion)}expected one of ${
+      `Unknown os "${q(p.os)}" in platform "${text}": ${hint(suggestion)}expected one of ${
         KNOWN_OS.join(", ")
       }`,
     );
@@ -216,7 +218,7 @@ export function validatePlatform(p: Platform): void {
       ? lower
       : undefined;
     throw new UsageError(
-      `Unknown architecture "${p.architecture}" in platform "${text}": ${
+      `Unknown architecture "${q(p.architecture)}" in platform "${text}": ${
         hint(suggestion)
       }expected one of ${KNOWN_ARCH.join(", ")}`,
     );
@@ -225,7 +227,9 @@ export function validatePlatform(p: Platform): void {
     const allowed = VARIANTS[p.architecture] ?? [];
     if (!allowed.includes(p.variant)) {
       throw new UsageError(
-        `Unknown variant "${p.variant}" for architecture "${p.architecture}" in platform "${text}": ${
+        `Unknown variant "${q(p.variant)}" for architecture "${
+          q(p.architecture)
+        }" in platform "${text}": ${
           allowed.length
             ? `expected one of ${allowed.join(", ")}`
             : "this architecture has no variants"
@@ -233,6 +237,10 @@ export function validatePlatform(p: Platform): void {
       );
     }
   }
+}
+
+function q(s: unknown): string {
+  return printable(String(s), 200);
 }
 
 function hint(suggestion: string | undefined): string {

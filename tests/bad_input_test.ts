@@ -83,7 +83,8 @@ Deno.test("the bad-spec corpus: each file is one line naming file:line:column, e
     // The bomb is never expanded: the first alias in a place that wants a mapping stops it.
     ["alias-bomb.yaml", /alias-bomb\.yaml:7:8: manifests\[1\] must be a mapping/],
     ["not-utf8.yaml", /not-utf8\.yaml: is not UTF-8 text$/],
-    ["nul-byte.yaml", /Cannot parse reference "127\.0\.0\.1:9\/a:v1\0": invalid tag/],
+    // The NUL is printed escaped: no error line carries a raw control character (issue 13.2).
+    ["nul-byte.yaml", /Cannot parse reference "127\.0\.0\.1:9\/a:v1\\u\{0\}": invalid tag/],
     [
       "target-uppercase.yaml",
       /Cannot parse reference "127\.0\.0\.1:9\/App:v1": repository must be lowercase$/,

@@ -14,6 +14,7 @@ import {
 } from "../lib/inspect.ts";
 import type { Descriptor, ImageConfig } from "../lib/manifest.ts";
 import type { Platform } from "../lib/platform.ts";
+import type { Referrer } from "../lib/referrers.ts";
 
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -459,4 +460,87 @@ Deno.test("PlatformNotFoundError names the reference, the platform and what ther
     assert.equal(err.name, "PlatformNotFoundError");
     assert.ok(!(err instanceof TypeError));
   }
+});
+
+const SIG_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json";
+const SBOM_TYPE = "application/spdx+json";
+const REFERRERS: Referrer[] = [{
+  descriptor: {
+    mediaType: OCI_MANIFEST,
+    digest: dg("5"),
+    size: 700,
+    artifactType: SBOM_TYPE,
+    annotations: { "org.opencontainers.image.created": "2026-01-02T03:04:05Z" },
+  },
+  artifactType: SBOM_TYPE,
+  created: "2026-01-02T03:04:05Z",
+  referrers: [{
+    descriptor: { mediaType: OCI_MANIFEST, digest: dg("6"), size: 600 },
+    artifactType: SIG_TYPE,
+    referrers: [],
+  }],
+}];
+
+Deno.test("formatHuman() lists referrers under the index and each entry, nested, or none", () => {
+  const amd = { ...AMD64, referrers: REFERRERS };
+  const arm = { ...ARMV7, referrers: [] };
+  const r = { ...index([amd, arm]), referrers: [] };
+  const text = formatHuman("r/x:1", r);
+  assert.ok(text.includes(`Digest: ${dg("f")}\n * Referrers: none\n * Contains 2`), text);
+  assert.ok(
+    text.includes(
+      [
+        `                 type = ${OCI_LAYER}`,
+        "[1] Referrers (1):",
+        `     - ${SBOM_TYPE} ${dg("5")} (700 bytes, created 2026-01-02T03:04:05Z)`,
+        `       - ${SIG_TYPE} ${dg("6")} (600 bytes)`,
+        "",
+        "[2]     Type:",
+      ].join("\n"),
+    ),
+    text,
+  );
+  assert.ok(text.includes("[2] Referrers: none\n"), text);
+  // Not asked for: manifest-tool v2's view, unchanged.
+  assert.ok(!formatHuman("r/x:1", index([AMD64, ARMV7])).includes("Referrers"));
+});
+
+Deno.test("formatHuman() of a single image ends with its referrers", () => {
+  const text = formatHuman("r/x:1", { ...AMD64, referrers: REFERRERS });
+  assert.ok(
+    text.endsWith(
+      `   Referrers (1):\n      - ${SBOM_TYPE} ${
+        dg("5")
+      } (700 bytes, created 2026-01-02T03:04:05Z)\n` +
+        `        - ${SIG_TYPE} ${dg("6")} (600 bytes)\n`,
+    ),
+    text,
+  );
+});
+
+Deno.test("formatRaw() adds a referrers array to the top object and each entry when inspected", () => {
+  const doc = formatRaw("r/x:1", {
+    ...index([{ ...AMD64, referrers: REFERRERS }, { ...ARMV7, referrers: [] }]),
+    referrers: [],
+  }, false) as { referrers: unknown[]; manifests: { referrers: unknown[] }[] };
+  assert.deepEqual(doc.referrers, []);
+  assert.deepEqual(doc.manifests[1].referrers, []);
+  assert.deepEqual(doc.manifests[0].referrers, [{
+    artifactType: SBOM_TYPE,
+    mediaType: OCI_MANIFEST,
+    digest: dg("5"),
+    size: 700,
+    created: "2026-01-02T03:04:05Z",
+    annotations: { "org.opencontainers.image.created": "2026-01-02T03:04:05Z" },
+    referrers: [{
+      artifactType: SIG_TYPE,
+      mediaType: OCI_MANIFEST,
+      digest: dg("6"),
+      size: 600,
+      referrers: [],
+    }],
+  }]);
+  const image = formatRaw("r/x:1", { ...AMD64, referrers: REFERRERS }, false);
+  assert.equal((image.referrers as unknown[]).length, 1);
+  assert.ok(!("referrers" in formatRaw("r/x:1", index([AMD64]), false)));
 });

@@ -7,10 +7,16 @@ import { gunzipSync } from "node:zlib";
 import {
   type FixtureSet,
   HarnessError,
+  KIND_CAPABILITIES,
+  kindStatus,
   pushFixtures,
+  REGISTRY_KINDS,
+  registryKinds,
   type RunningRegistry,
+  skipReason,
   startRegistry,
 } from "../scripts/harness/mod.ts";
+import { testEachKind } from "./_helpers/kinds.ts";
 
 const sha256 = (b: Uint8Array) => "sha256:" + createHash("sha256").update(b).digest("hex");
 const ACCEPT = [
@@ -76,10 +82,16 @@ function tarEntry(gz: Uint8Array): { tar: Uint8Array; name: string; content: str
   return { tar, name: text(0, 100), content: text(512, 512 + size) };
 }
 
+const PLATFORMS_2 = [
+  { os: "linux", architecture: "amd64" },
+  { os: "linux", architecture: "arm64", variant: "v8" },
+];
+
 async function registryProcessRunning(reg: RunningRegistry): Promise<boolean | undefined> {
   try {
+    // distribution: `serve DIR/config.yml`; go-containerregistry: `--disk DIR/data`.
     const out = await new Deno.Command("pgrep", {
-      args: ["-f", `serve ${reg.dir}/config.yml`],
+      args: ["-f", `(serve ${reg.dir}/config.yml|--disk ${reg.dir}/data)`],
       stdout: "null",
       stderr: "null",
     }).output();
@@ -710,3 +722,101 @@ Deno.test({
     assert.match(wrong.stderr, /unauthorized|invalid username\/password/i);
   },
 });
+
+Deno.test("registryKinds() lists the four kinds, each installed with a binary or with a reason", async () => {
+  const kinds = await registryKinds();
+  assert.deepEqual(kinds.map((k) => k.kind), [...REGISTRY_KINDS]);
+  for (const k of kinds) {
+    assert.deepEqual(k.capabilities, KIND_CAPABILITIES[k.kind]);
+    if (k.installed) assert.ok(k.binary && (await Deno.stat(k.binary)).isFile, k.kind);
+    else assert.match(k.reason ?? "", new RegExp(`^${k.kind}.*(install|go)`), k.kind);
+  }
+  assert.equal((await kindStatus("distribution-2")).installed, true, "the default kind is here");
+  assert.equal(await skipReason("distribution-2", ["auth", "tls", "mount"]), undefined);
+  const ggcr = await kindStatus("ggcr");
+  if (ggcr.installed) {
+    assert.equal(await skipReason("ggcr", ["mount", "auth"]), "ggcr has no mount, auth");
+  }
+});
+
+Deno.test("go-containerregistry kinds refuse TLS, auth and disabled deletes with one line", async () => {
+  for (const kind of ["ggcr", "ggcr-referrers"] as const) {
+    if (!(await kindStatus(kind)).installed) continue;
+    for (const opts of [{ tls: true }, { auth: "token" as const }, { deletes: false }]) {
+      const err = await startRegistry({ kind, ...opts }).then(() => undefined, (e) => e);
+      assert.ok(err instanceof HarnessError, String(err));
+      assert.ok(err.message.includes(kind) && !err.message.includes("\n"), err.message);
+    }
+  }
+});
+
+/** POST a cross-repo mount of `digest` from `from` into `to`; cancels any session it opened. */
+async function mountStatus(reg: RunningRegistry, digest: string, from: string, to: string) {
+  const res = await fetch(
+    `${reg.url}/v2/${to}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${from}`,
+    { method: "POST" },
+  );
+  await res.body?.cancel();
+  const loc = res.headers.get("location");
+  if (res.status === 202 && loc) {
+    await fetch(new URL(loc, reg.url), { method: "DELETE" }).then((r) => r.body?.cancel());
+  }
+  return res.status;
+}
+
+await testEachKind(
+  "starts, carries fixtures, does what KIND_CAPABILITIES says and leaves no process",
+  async (t, kind) => {
+    const reg = await startRegistry({ kind });
+    try {
+      assert.equal(reg.kind, kind);
+      assert.deepEqual(reg.capabilities, KIND_CAPABILITIES[kind]);
+      assert.match(reg.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(await registryProcessRunning(reg) ?? true, true);
+      const set = await pushFixtures(reg, {
+        layout: "repos",
+        repository: "kinds/app",
+        platforms: PLATFORMS_2,
+        index: { tag: "multi", attestations: true },
+      });
+      await t.step("fixtures are retrievable by digest", async () => {
+        await assertRetrievable(reg, set, "oci");
+      });
+      const layer = set.images[0].layers[1].digest; // the image's own layer, in its repo only
+      await t.step(`mount: ${reg.capabilities!.mount ? "201" : "202"}`, async () => {
+        const status = await mountStatus(reg, layer, set.images[0].repository, "kinds/other");
+        assert.equal(status, reg.capabilities!.mount ? 201 : 202);
+      });
+      await t.step(`referrers API: ${reg.capabilities!.referrers ? "200" : "404"}`, async () => {
+        const res = await get(reg, `/v2/kinds/app/referrers/${set.index!.digest}`);
+        assert.equal(res.status, reg.capabilities!.referrers ? 200 : 404);
+      });
+      await t.step("DELETE of a manifest by digest: 202", async () => {
+        const res = await get(reg, `/v2/kinds/app/manifests/${set.index!.digest}`, {
+          method: "DELETE",
+        });
+        assert.equal(res.status, 202);
+        assert.equal((await get(reg, `/v2/kinds/app/manifests/${set.index!.digest}`)).status, 404);
+      });
+    } finally {
+      await reg.stop();
+    }
+    await assert.rejects(Deno.stat(reg.dir), Deno.errors.NotFound);
+    assert.equal(await registryProcessRunning(reg) ?? false, false, `no ${kind} process survives`);
+  },
+);
+
+await testEachKind("serves TLS with the harness CA and token auth", async (_t, kind) => {
+  await using reg = await startRegistry({ kind, tls: true, auth: "token" });
+  const client = Deno.createHttpClient({ caCerts: [reg.caPem!] });
+  try {
+    const res = await fetch(`${reg.url}/v2/`, { client });
+    await res.body?.cancel();
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer realm=/);
+  } finally {
+    client.close();
+  }
+  const set = await pushFixtures(reg, { repository: "tls/app", platforms: PLATFORMS_2 });
+  assert.equal(set.images.length, 2);
+}, { needs: ["tls", "auth"] });

@@ -11,12 +11,13 @@ import type { CheckReport } from "../check_registry.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatCheckReport } from "./check.ts";
  * const text = formatCheckReport({
  *   registry: "r", repository: "ns/x", deleted: [], leftBehind: [], supported: true,
  *   results: [{ name: "OCI index push", status: "PASS", detail: "201 Created" }],
  * });
- * console.assert(text.includes("PASS  OCI index push"));
+ * assert(text.includes("PASS  OCI index push"));
  * ```
  */
 export function formatCheckReport(r: CheckReport): string {

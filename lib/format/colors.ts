@@ -24,8 +24,9 @@ const wrap = (code: number) => (s: string | number) => `\x1b[1;${code}m${s}\x1b[
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ANSI } from "./colors.ts";
- * console.assert(ANSI.green("x") === "\x1b[1;32mx\x1b[0m");
+ * assert(ANSI.green("x") === "\x1b[1;32mx\x1b[0m");
  * ```
  */
 export const ANSI: Colors = { green: wrap(32), yellow: wrap(33), red: wrap(31), blue: wrap(34) };
@@ -35,8 +36,9 @@ export const ANSI: Colors = { green: wrap(32), yellow: wrap(33), red: wrap(31), 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PLAIN } from "./colors.ts";
- * console.assert(PLAIN.red(3) === "3");
+ * assert(PLAIN.red(3) === "3");
  * ```
  */
 export const PLAIN: Colors = {
@@ -45,3 +47,25 @@ export const PLAIN: Colors = {
   red: String,
   blue: String,
 };
+
+/**
+ * Whether to colour: only on a terminal, never with `--no-color` or a non-empty `NO_COLOR`
+ * (https://no-color.org: "present and not an empty string").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wantColor } from "./colors.ts";
+ * assert.equal(wantColor(true, () => undefined, false), true);
+ * assert.equal(wantColor(true, (n) => (n === "NO_COLOR" ? "1" : undefined), false), false);
+ * assert.equal(wantColor(true, () => undefined, true), false);
+ * assert.equal(wantColor(false, () => undefined, false), false);
+ * ```
+ */
+export function wantColor(
+  isTerminal: boolean,
+  env: (name: string) => string | undefined,
+  noColorFlag: boolean,
+): boolean {
+  return isTerminal && !noColorFlag && !env("NO_COLOR");
+}

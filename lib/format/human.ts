@@ -3,21 +3,25 @@
  * name and media type, digest, `* Contains N manifest references (I images, A attestations):`, then
  * per entry its type, digest, length, platform and layers; attestations name the digest they
  * attest; nested indexes are shown as such. A single image shows digest, size, OS/Arch (variant and
- * os.version when set) and its layers.
+ * os.version when set) and its layers. With referrers inspected, each manifest's referrers (and
+ * theirs, indented) follow it, or `none`.
  *
  * @module
  */
 
 import { entryName, type Inspected, type InspectedImage, type InspectedIndex } from "../inspect.ts";
 import { isAttestation, REFERENCE_DIGEST_ANNOTATION } from "../manifest.ts";
+import type { Referrer } from "../referrers_list.ts";
 import { isManifestMediaType } from "../media_types.ts";
 import { type Colors, PLAIN } from "./colors.ts";
+import { esc } from "./escape.ts";
 
 /**
  * Renders an inspect result for people.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatHuman } from "./human.ts";
  * import type { Inspected } from "../inspect.ts";
  * const result: Inspected = {
@@ -31,19 +35,30 @@ import { type Colors, PLAIN } from "./colors.ts";
  *   bytes: new Uint8Array(400),
  *   config: { os: "linux", architecture: "arm", variant: "v7" },
  * };
- * console.assert(formatHuman("r.example/app:1", result).includes("     Variant: v7\n"));
+ * assert(formatHuman("r.example/app:1", result).includes("     Variant: v7\n"));
  * ```
  */
 export function formatHuman(name: string, result: Inspected, colors: Colors = PLAIN): string {
-  return result.kind === "index"
-    ? formatIndex(name, result, colors)
-    : formatImage(name, result, colors);
+  // Every value shown goes through a colour function: escaping there covers each one.
+  const c = escaping(colors);
+  return result.kind === "index" ? formatIndex(name, result, c) : formatImage(name, result, c);
+}
+
+/** The colours, each escaping registry text (control characters, bidi) before colouring it. */
+function escaping(colors: Colors): Colors {
+  return {
+    green: (s) => colors.green(esc(s)),
+    yellow: (s) => colors.yellow(esc(s)),
+    red: (s) => colors.red(esc(s)),
+    blue: (s) => colors.blue(esc(s)),
+  };
 }
 
 function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): string {
   const lines: string[] = [];
   lines.push(`${indent}Name:   ${c.green(name)} (Type: ${c.green(r.descriptor.mediaType)})`);
   lines.push(`${indent}Digest: ${c.yellow(r.descriptor.digest)}`);
+  lines.push(...referrerLines(`${indent} * Referrers`, `${indent}   `, r.referrers, c));
   const entries = r.index.manifests;
   const attestations = entries.filter(isAttestation).length;
   const images = entries.length - attestations;
@@ -100,8 +115,9 @@ function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): s
       // Known type, not fetched: an index nested deeper than inspect follows.
       lines.push(`${n} (not fetched: nested too deep)`);
     } else {
-      lines.push(`${indent}Unknown media type for further display: ${d.mediaType}`);
+      lines.push(`${indent}Unknown media type for further display: ${esc(d.mediaType)}`);
     }
+    lines.push(...referrerLines(`${n} Referrers`, `${indent}     `, child?.referrers, c));
     lines.push("");
   });
   return lines.join("\n") + "\n";
@@ -124,5 +140,34 @@ function formatImage(name: string, r: InspectedImage, c: Colors): string {
     );
     lines.push(`                  type = ${c.green(l.mediaType)}`);
   });
+  lines.push(...referrerLines("   Referrers", "      ", r.referrers, c));
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The referrers of one manifest (when asked for): `<label>: none`, or `<label> (N):` and one line
+ * per referrer — artifact type, digest, size, creation time — those referring to it indented below.
+ */
+function referrerLines(
+  label: string,
+  pad: string,
+  list: Referrer[] | undefined,
+  c: Colors,
+): string[] {
+  if (!list) return [];
+  if (list.length === 0) return [`${label}: none`];
+  const lines = [`${label} (${c.red(list.length)}):`];
+  const walk = (nodes: Referrer[], p: string) => {
+    for (const x of nodes) {
+      const created = x.created ? `, created ${c.green(x.created)}` : "";
+      lines.push(
+        `${p}- ${c.green(x.artifactType || "unknown")} ${c.yellow(x.descriptor.digest)} (${
+          c.blue(x.descriptor.size)
+        } bytes${created})`,
+      );
+      walk(x.referrers, p + "  ");
+    }
+  };
+  walk(list, pad);
+  return lines;
 }

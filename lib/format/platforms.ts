@@ -9,6 +9,7 @@
 import { type Inspected, platformOfConfig } from "../inspect.ts";
 import { isAttestation } from "../manifest.ts";
 import { formatPlatform, type Platform } from "../platform.ts";
+import { esc } from "./escape.ts";
 
 /** The platform summary of one reference. */
 export interface PlatformSummary {
@@ -29,6 +30,7 @@ export interface PlatformSummary {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { summarizePlatforms } from "./platforms.ts";
  * import type { Inspected } from "../inspect.ts";
  * const result: Inspected = {
@@ -43,7 +45,7 @@ export interface PlatformSummary {
  *   config: { os: "linux", architecture: "arm", variant: "v7" },
  * };
  * const s = summarizePlatforms("r.example/app:1", result);
- * console.assert(!s.isIndex && s.platforms[0] === "linux/arm/v7");
+ * assert(!s.isIndex && s.platforms[0] === "linux/arm/v7");
  * ```
  */
 export function summarizePlatforms(reference: string, r: Inspected): PlatformSummary {
@@ -70,19 +72,21 @@ export function summarizePlatforms(reference: string, r: Inspected): PlatformSum
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPlatformSummary } from "./platforms.ts";
  * const text = formatPlatformSummary({
  *   reference: "r/x:1", isIndex: true, digest: "sha256:aa",
  *   mediaType: "application/vnd.oci.image.index.v1+json", platforms: ["linux/amd64"],
  * });
- * console.assert(text.includes("Manifest List: Yes"));
+ * assert(text.includes("Manifest List: Yes"));
  * ```
  */
 export function formatPlatformSummary(s: PlatformSummary): string {
-  const lines = [`Image: ${s.reference}`];
-  lines.push(` * Manifest List: ${s.isIndex ? "Yes" : "No"} (Image type: ${s.mediaType})`);
-  lines.push(` * Digest: ${s.digest}`);
+  // Registry text (media type, platform fields) is escaped here, at render time.
+  const lines = [`Image: ${esc(s.reference)}`];
+  lines.push(` * Manifest List: ${s.isIndex ? "Yes" : "No"} (Image type: ${esc(s.mediaType)})`);
+  lines.push(` * Digest: ${esc(s.digest)}`);
   lines.push(` * Supported platforms:`);
-  for (const p of s.platforms) lines.push(`   - ${p}`);
+  for (const p of s.platforms) lines.push(`   - ${esc(p)}`);
   return lines.join("\n") + "\n";
 }

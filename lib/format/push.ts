@@ -1,6 +1,6 @@
 /**
- * Views of push results: the dry-run plan as text, the `--json` document of one push, and the
- * lines and records of a run of several specs.
+ * Views of push results: the dry-run plan as text, and the lines and records of a run of several
+ * specs (the `--json` record of one push is `cli/output.ts`'s).
  *
  * @module
  */
@@ -28,27 +28,6 @@ export function pushPlanText(r: PushResult): string {
   for (const s of r.skipped) lines.push(`  skipped ${s.image}: ${s.reason}`);
   lines.push(`  tags: ${r.tags.join(", ")}`);
   return lines.join("\n") + "\n";
-}
-
-/**
- * The `--json` document of one push (`push` with a single spec).
- *
- * @example
- * ```ts ignore
- * console.log(JSON.stringify(pushResultJson(result), null, 2));
- * ```
- */
-export function pushResultJson(r: PushResult): Record<string, unknown> {
-  return {
-    target: r.target,
-    tags: r.tags,
-    dryRun: r.dryRun,
-    descriptor: r.descriptor,
-    index: r.index,
-    manifests: r.manifests,
-    blobs: r.blobs,
-    skipped: r.skipped,
-  };
 }
 
 /** One record of the `--json` array of a run of several specs. */

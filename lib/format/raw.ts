@@ -4,18 +4,22 @@
  * `digest`, `os`, `architecture` and the manifest's fields for an image) and adds what it lacks
  * (manifest-tool issue #223): per entry `descriptor` (`mediaType`, `digest`, `size`, `platform`,
  * `annotations`) and top-level `size`. With `expandConfig` the image config(s) are embedded as
- * `config`, for an index too.
+ * `config`, for an index too. With referrers inspected, the top object and each entry get a
+ * `referrers` array (empty for none): `artifactType`, `mediaType`, `digest`, `size`, `created`,
+ * `annotations` and their own `referrers`.
  *
  * @module
  */
 
 import { entryName, type Inspected, type InspectedImage } from "../inspect.ts";
+import type { Referrer } from "../referrers_list.ts";
 
 /**
  * Builds the raw JSON object of an inspect result.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatRaw } from "./raw.ts";
  * import type { Inspected } from "../inspect.ts";
  * const result: Inspected = {
@@ -30,7 +34,7 @@ import { entryName, type Inspected, type InspectedImage } from "../inspect.ts";
  *   config: { os: "linux", architecture: "arm", variant: "v7" },
  * };
  * const doc = formatRaw("r.example/app:1", result, true);
- * console.assert(doc.digest === "sha256:aa" && doc.architecture === "arm");
+ * assert(doc.digest === "sha256:aa" && doc.architecture === "arm");
  * ```
  */
 export function formatRaw(
@@ -61,10 +65,28 @@ export function formatRaw(
         mediaType: d.mediaType,
         ...(d.platform ? { platform: d.platform } : {}),
         descriptor,
+        ...referrersJson(child?.referrers),
       };
     }),
     ...(result.index.annotations ? { annotations: result.index.annotations } : {}),
+    ...referrersJson(result.referrers),
   };
+}
+
+/** `{referrers: […]}` when referrers were inspected, else nothing (v2's JSON unchanged). */
+function referrersJson(list: Referrer[] | undefined): { referrers?: unknown[] } {
+  if (!list) return {};
+  const walk = (nodes: Referrer[]): unknown[] =>
+    nodes.map((x) => ({
+      artifactType: x.artifactType,
+      mediaType: x.descriptor.mediaType,
+      digest: x.descriptor.digest,
+      size: x.descriptor.size,
+      ...(x.created ? { created: x.created } : {}),
+      ...(x.descriptor.annotations ? { annotations: x.descriptor.annotations } : {}),
+      referrers: walk(x.referrers),
+    }));
+  return { referrers: walk(list) };
 }
 
 function imageJson(
@@ -82,6 +104,7 @@ function imageJson(
     ...(r.config?.["os.version"] ? { "os.version": r.config["os.version"] } : {}),
     ...imageBody(r, expandConfig),
     mediaType: r.descriptor.mediaType,
+    ...referrersJson(r.referrers),
   };
 }
 

@@ -1,20 +1,28 @@
 /**
- * Starts a real distribution registry (Debian's `docker-registry`, a `registry` binary, or
- * `REGISTRY_BIN`) on a free 127.0.0.1 port, in any mix of: plain HTTP or TLS with a CA the harness
- * makes; no auth, Basic auth (htpasswd, bcrypt) or Bearer token auth backed by the harness token
- * server. `stop()` kills it, awaits its exit and removes its directory.
+ * Starts a real registry on a free 127.0.0.1 port. The default kind, `distribution-2`, is Debian's
+ * `docker-registry` (or a `registry` binary, or `REGISTRY_BIN`); `distribution-3` runs the same
+ * config with distribution v3; both in any mix of: plain HTTP or TLS with a CA the harness makes;
+ * no auth, Basic auth (htpasswd, bcrypt) or Bearer token auth backed by the harness token server.
+ * `ggcr` and `ggcr-referrers` are go-containerregistry's registry (plain HTTP, no auth; see
+ * `kinds.ts`). `stop()` kills it, awaits its exit and removes its directory.
  *
  * @module
  */
 
 import { makeServerTls, makeSigningKey, type TlsMaterial } from "./tls.ts";
 import { startTokenServer, type TokenServer } from "./token_server.ts";
+import { freePort, kill, launch, type Launched, randomHex, tail } from "./_process.ts";
+import { type Capabilities, KIND_CAPABILITIES, kindStatus, type RegistryKind } from "./kinds.ts";
+import { startGgcr } from "./ggcr.ts";
+import { HarnessError } from "./_errors.ts";
 
 /** Authentication of a harness registry. */
 export type AuthMode = "none" | "basic" | "token";
 
 /** Options of {@link startRegistry}. */
 export interface RegistryOptions {
+  /** Which implementation (default `"distribution-2"`); see {@link registryKinds}. */
+  kind?: RegistryKind;
   /** Serve HTTPS with a harness-generated CA and certificate (default false). */
   tls?: boolean;
   /** Authentication (default `"none"`). */
@@ -23,12 +31,19 @@ export interface RegistryOptions {
   deletes?: boolean;
   /** Token mode: the token server grants `pull` to anonymous requests (default false). */
   anonymousPull?: boolean;
-  /** Registry binary to run (default: `REGISTRY_BIN`, then `docker-registry`, then `registry`). */
+  /**
+   * Registry binary to run (default for `distribution-2`: `REGISTRY_BIN`, then `docker-registry`,
+   * then `registry`; for the other kinds: the one {@link kindStatus} finds).
+   */
   binary?: string;
 }
 
 /** A running registry; stop it with `stop()` or `await using`. */
 export interface RunningRegistry {
+  /** The implementation running (absent only in objects made by hand: then `distribution-2`). */
+  kind?: RegistryKind;
+  /** What it can do (see {@link KIND_CAPABILITIES}). */
+  capabilities?: Capabilities;
   /** `127.0.0.1:PORT`, as written in image references. */
   host: string;
   /** `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`. */
@@ -55,19 +70,11 @@ export interface RunningRegistry {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** A harness set-up problem, in one line that says what to do. */
-export class HarnessError extends Error {
-  /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "HarnessError";
-  }
-}
+export { HarnessError } from "./_errors.ts";
 
 const INSTALL = "install Debian's docker-registry (apt-get install -y docker-registry)";
 const START_TIMEOUT_MS = 10_000;
 const POLL_MS = 50;
-const KILL_AFTER_MS = 3_000;
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -103,18 +110,6 @@ export async function findRegistryBinary(given?: string): Promise<string> {
   return found;
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-function randomHex(bytes = 16): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16))
-    .map((h) => h.padStart(2, "0")).join("");
-}
-
 async function bcryptHtpasswd(user: string, password: string): Promise<string> {
   let out: Deno.CommandOutput;
   try {
@@ -135,78 +130,8 @@ async function bcryptHtpasswd(user: string, password: string): Promise<string> {
   return new TextDecoder().decode(out.stdout).trim() + "\n";
 }
 
-/** The environment of the child: ours less `REGISTRY_*`, which distribution reads as config. */
-function childEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (!k.startsWith("REGISTRY_")) env[k] = v;
-  }
-  return env;
-}
-
 /** A YAML scalar: JSON strings are valid YAML and need no thought about quoting. */
 const q = (s: string) => JSON.stringify(s);
-
-interface Launched {
-  child: Deno.ChildProcess;
-  exited: Promise<Deno.CommandStatus>;
-  drained: Promise<void>;
-  hasExited: () => boolean;
-}
-
-function launch(bin: string, config: string, logFile: Deno.FsFile): Launched {
-  const child = new Deno.Command(bin, {
-    args: ["serve", config],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-    clearEnv: true,
-    env: childEnv(),
-  }).spawn();
-  // Drain stderr into the log so the registry never blocks on a full pipe. Written chunk by chunk
-  // with FsFile.write: through `logFile.writable` (pipeTo) nothing reached the file before exit.
-  const drained = (async () => {
-    try {
-      for await (const chunk of child.stderr) {
-        for (let off = 0; off < chunk.length;) off += await logFile.write(chunk.subarray(off));
-      }
-    } catch {
-      // the log is a courtesy: never fail the registry over it
-    } finally {
-      logFile.close();
-    }
-  })();
-  let done = false;
-  const exited = child.status.then((s) => {
-    done = true;
-    return s;
-  });
-  return { child, exited, drained, hasExited: () => done };
-}
-
-async function kill(l: Launched): Promise<void> {
-  if (!l.hasExited()) {
-    try {
-      l.child.kill("SIGTERM");
-    } catch {
-      // exited meanwhile
-    }
-    const timer = setTimeout(() => {
-      try {
-        l.child.kill("SIGKILL");
-      } catch {
-        // exited meanwhile
-      }
-    }, KILL_AFTER_MS);
-    try {
-      await l.exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  await l.exited;
-  await l.drained;
-}
 
 /**
  * Polls `GET /v2/` until this very registry answers (its `X-Harness-Id` header proves it is not
@@ -235,11 +160,6 @@ async function waitReady(
   return false;
 }
 
-async function tail(file: string, lines = 3): Promise<string> {
-  const text = await Deno.readTextFile(file).catch(() => "");
-  return text.trim().split("\n").slice(-lines).join(" | ") || "no output";
-}
-
 /**
  * Starts a registry on a free 127.0.0.1 port and waits until it answers.
  *
@@ -254,7 +174,23 @@ async function tail(file: string, lines = 3): Promise<string> {
  * registry does not come up; one line, with the tail of the registry's log
  */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
-  const bin = await findRegistryBinary(opts.binary);
+  const kind = opts.kind ?? "distribution-2";
+  if (kind === "distribution-2") {
+    return await startDistribution(kind, await findRegistryBinary(opts.binary), opts);
+  }
+  const status = await kindStatus(kind);
+  const bin = opts.binary ?? status.binary;
+  if (!bin) throw new HarnessError(`Cannot start registry kind ${kind}: ${status.reason}`);
+  if (kind === "distribution-3") return await startDistribution(kind, bin, opts);
+  return await startGgcr(kind, bin, opts);
+}
+
+/** distribution 2 or 3 with a config file written for `opts`. */
+async function startDistribution(
+  kind: RegistryKind,
+  bin: string,
+  opts: RegistryOptions,
+): Promise<RunningRegistry> {
   const auth = opts.auth ?? "none";
   const tls = opts.tls ?? false;
   const dir = await Deno.makeTempDir({ prefix: "mt-registry-" });
@@ -344,7 +280,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
         await Deno.writeTextFile(`${dir}/config.yml`, config);
         const logPath = `${dir}/registry.log`;
         const logFile = await Deno.open(logPath, { write: true, create: true, truncate: true });
-        const launched = launch(bin, `${dir}/config.yml`, logFile);
+        const launched = launch(bin, ["serve", `${dir}/config.yml`], logFile);
         if (!await waitReady(url, id, launched, client)) {
           await kill(launched);
           const why = await tail(logPath);
@@ -361,6 +297,8 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
             }
           })();
         return {
+          kind,
+          capabilities: KIND_CAPABILITIES[kind],
           host,
           url,
           tls,

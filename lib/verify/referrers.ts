@@ -1,0 +1,50 @@
+/**
+ * With `referrers`: every manifest verified is looked up in the referrers API (OCI distribution
+ * spec 1.1 "Listing Referrers", or its tag-schema fallback `<alg>-<hex>`), and each referrer
+ * listed must be in the repository, be what its descriptor says, and name as its `subject` the
+ * digest it is listed under.
+ *
+ * @module
+ */
+
+import type { Descriptor } from "../manifest.ts";
+import type { FetchedManifest } from "../registry/client.ts";
+import { descriptorProblems } from "./graph.ts";
+import { problem } from "./problems.ts";
+import { settleAll, type VerifyRun } from "./run.ts";
+
+/** Checks the referrers of every manifest the run has verified so far. */
+export async function verifyReferrers(run: VerifyRun): Promise<void> {
+  const subjects = [...run.manifests];
+  await settleAll(subjects.map(async (subject) => {
+    let listed: Descriptor[];
+    try {
+      listed = await run.referrers(subject);
+    } catch (e) {
+      return run.failed(e, subject, "manifest", "referrers list");
+    }
+    await settleAll(listed.map((d) => verifyReferrer(run, subject, d)));
+  }));
+}
+
+async function verifyReferrer(run: VerifyRun, subject: string, d: Descriptor): Promise<void> {
+  let m: FetchedManifest;
+  try {
+    m = await run.manifest(d.digest);
+  } catch (e) {
+    return run.failed(e, d.digest, "manifest", `referrer of ${subject}`);
+  }
+  run.manifests.add(d.digest);
+  run.report(...descriptorProblems(d, m, `referrer of ${subject}`));
+  const named = m.parsed.kind === "index"
+    ? m.parsed.index.subject?.digest
+    : m.parsed.manifest.subject?.digest;
+  if (named !== subject) {
+    run.report(problem(
+      "error",
+      "referrer-subject-mismatch",
+      `listed as a referrer of ${subject}, but its subject is ${named ?? "absent"}`,
+      { digest: d.digest },
+    ));
+  }
+}
