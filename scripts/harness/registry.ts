@@ -29,6 +29,12 @@ export interface RegistryOptions {
   auth?: AuthMode;
   /** `storage.delete.enabled` (default true). */
   deletes?: boolean;
+  /**
+   * Accept manifests with foreign (non-distributable) layers whose `urls` are `https://` ones, as
+   * Docker Hub does (`validation.manifests.urls.allow`). distribution refuses them by default
+   * with `500 UNKNOWN "invalid URL on layer"`. go-containerregistry accepts them regardless.
+   */
+  foreignLayerUrls?: boolean;
   /** Token mode: the token server grants `pull` to anonymous requests (default false). */
   anonymousPull?: boolean;
   /**
@@ -275,6 +281,9 @@ async function startDistribution(
             ]
             : []),
           ...authConfig,
+          ...(opts.foreignLayerUrls
+            ? ["validation:", "  manifests:", "    urls:", `      allow: [${q("^https://")}]`]
+            : []),
           "",
         ].join("\n");
         await Deno.writeTextFile(`${dir}/config.yml`, config);

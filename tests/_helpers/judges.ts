@@ -46,10 +46,16 @@ const KNOWN: Omit<Judge, "bin">[] = [
 let home: Promise<string> | undefined;
 
 /** Runs a peer CLI with an empty HOME (no docker config, no regctl config of the user's). */
-export async function runTool(bin: string, args: string[], stdin?: Uint8Array): Promise<ToolRun> {
+export async function runTool(
+  bin: string,
+  args: string[],
+  stdin?: Uint8Array,
+  cwd?: string,
+): Promise<ToolRun> {
   home ??= Deno.makeTempDir({ prefix: "mt-judge-home-" });
   const child = new Deno.Command(bin, {
     args,
+    ...(cwd ? { cwd } : {}),
     env: { HOME: await home, DOCKER_CONFIG: `${await home}/.docker` },
     stdin: stdin ? "piped" : "null",
     stdout: "piped",
@@ -82,9 +88,14 @@ const sha256 = (b: Uint8Array) => "sha256:" + createHash("sha256").update(b).dig
 /**
  * The digest of the manifest each installed judge reads at `host/repo:ref` (or `@digest`): a
  * judge that fails gives its error text instead, so a mismatch names the tool and what it said.
+ * `atMost` limits how many judges are asked (the first installed ones: skopeo, crane, …).
  */
-export async function judgeDigests(host: string, ref: string): Promise<Record<string, string>> {
-  const { judges } = await installedJudges();
+export async function judgeDigests(
+  host: string,
+  ref: string,
+  atMost = Infinity,
+): Promise<Record<string, string>> {
+  const judges = (await installedJudges()).judges.slice(0, atMost);
   const out: Record<string, string> = {};
   await Promise.all(judges.map(async (j) => {
     const r = await runTool(j.bin, j.args(host, `${host}/${ref}`));
