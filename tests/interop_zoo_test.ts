@@ -15,7 +15,13 @@ import {
 import { runCli } from "./_helpers/cli.ts";
 import { installedJudges, judgeDigests } from "./_helpers/judges.ts";
 import { testEachKind } from "./_helpers/kinds.ts";
-import { MANIFEST_LIMIT, rawZoo, toolZoo, type ZooCase } from "./_helpers/zoo.ts";
+import {
+  foreignWindowsCase,
+  MANIFEST_LIMIT,
+  rawZoo,
+  toolZoo,
+  type ZooCase,
+} from "./_helpers/zoo.ts";
 
 const { missing } = await installedJudges();
 if (missing.length) console.log(`skipped judges: ${missing.join(", ")} not installed`);
@@ -209,6 +215,21 @@ await testEachKind(
         await assertViews(reg, c);
         await assertPushedFrom(reg, other, c);
       });
+    }
+  },
+);
+
+await testEachKind(
+  "a manifest with a foreign layer is refused by default only where REGISTRIES.md says so",
+  async (_t, kind) => {
+    await using reg = await startRegistry({ kind });
+    const foreign = await foreignWindowsCase(reg);
+    if (kind.startsWith("distribution")) {
+      // distribution without validation.manifests.urls.allow: 500 "invalid URL on layer".
+      assert.equal(foreign.refused?.status, 500, JSON.stringify(foreign));
+      assert.match(foreign.refused!.error, /invalid URL on layer|MANIFEST_BLOB_UNKNOWN/);
+    } else {
+      assert.equal(foreign.refused, undefined, "go-containerregistry accepts it");
     }
   },
 );

@@ -146,40 +146,13 @@ async function sized(reg: RunningRegistry, repo: string, size: number): Promise<
   return bytes;
 }
 
-/** The cases pushed by raw requests: every shape on every registry that accepts it. */
-export async function rawZoo(reg: RunningRegistry): Promise<ZooCase[]> {
-  const cases: ZooCase[] = [];
-  const add = async (
-    c: Omit<ZooCase, "repo" | "tag" | "digest" | "madeBy" | "refused">,
-    bytes: Uint8Array,
-  ) => {
-    const repo = `zoo/${c.name}`;
-    const r = await put(reg, repo, "v1", bytes, c.mediaType);
-    cases.push({ ...c, madeBy: "raw", repo, tag: "v1", ...r });
-  };
-  const amd64 = { os: "linux", architecture: "amd64" };
-
-  // zstd-compressed layers (buildx --output compression=zstd, regctl --layer-compress zstd).
-  const zstd = ["one", "two"].map((n) => ({
-    ...makeLayer(`etc/${n}`, `zstd ${n}\n`, "zstd"),
-    mediaType: OCI_ZSTD,
-  }));
-  const zstdImage = await image(reg, "zoo/zstd", amd64, { layers: zstd });
-  await add({
-    name: "zstd",
-    mediaType: OCI_MANIFEST,
-    platforms: ["linux/amd64"],
-    isIndex: false,
-    images: [sha256(zstdImage)],
-  }, zstdImage);
-
-  // A Windows image whose base layer is foreign: listed with its URL, never in the registry.
-  const win = {
-    os: "windows",
-    architecture: "amd64",
-    "os.version": "10.0.17763.5830",
-  };
-  const foreignImage = await image(reg, "zoo/foreign-windows", win, {
+/**
+ * A Windows image (Docker v2.2) whose base layer is foreign: listed with its URL, never in the
+ * registry. distribution refuses it unless started with `foreignLayerUrls`.
+ */
+export async function foreignWindowsCase(reg: RunningRegistry): Promise<ZooCase> {
+  const win = { os: "windows", architecture: "amd64", "os.version": "10.0.17763.5830" };
+  const bytes = await image(reg, "zoo/foreign-windows", win, {
     manifestType: DOCKER_MANIFEST,
     configType: DOCKER_CONFIG,
     foreign: [{
@@ -189,83 +162,129 @@ export async function rawZoo(reg: RunningRegistry): Promise<ZooCase[]> {
     }],
     layers: [{ ...makeLayer("Files/zoo.txt", "windows\n", "gzip"), mediaType: DOCKER_LAYER }],
   });
-  await add({
+  const r = await put(reg, "zoo/foreign-windows", "v1", bytes, DOCKER_MANIFEST);
+  return {
     name: "foreign-windows",
+    madeBy: "raw",
+    repo: "zoo/foreign-windows",
+    tag: "v1",
     mediaType: DOCKER_MANIFEST,
     platforms: ["windows/amd64:10.0.17763.5830"],
     isIndex: false,
-    images: [sha256(foreignImage)],
-  }, foreignImage);
+    images: [sha256(bytes)],
+    ...r,
+  };
+}
 
-  // An index inside an index (`crane index append` of an index, regctl index add).
-  const repoN = "zoo/nested-index";
-  const inner = await Promise.all([
-    image(reg, repoN, amd64, { layers: [gz("nested amd64")] }),
-    image(reg, repoN, { os: "linux", architecture: "arm64", variant: "v8" }, {
-      layers: [gz("nested arm64")],
-    }),
-  ]);
-  const innerPlatforms = [amd64, { os: "linux", architecture: "arm64", variant: "v8" }];
-  for (const m of inner) await put(reg, repoN, sha256(m), m, OCI_MANIFEST);
-  const innerIndex = json({
+type Shape = Omit<ZooCase, "repo" | "tag" | "digest" | "madeBy" | "refused">;
+
+/** PUTs `bytes` as `zoo/<name>:v1` and describes it; a refusal is kept, not thrown. */
+async function stored(reg: RunningRegistry, c: Shape, bytes: Uint8Array): Promise<ZooCase> {
+  const repo = `zoo/${c.name}`;
+  return {
+    ...c,
+    madeBy: "raw",
+    repo,
+    tag: "v1",
+    ...await put(reg, repo, "v1", bytes, c.mediaType),
+  };
+}
+
+const AMD64 = { os: "linux", architecture: "amd64" };
+
+/** zstd-compressed layers (buildx `compression=zstd`, regctl `--layer-compress zstd`). */
+async function zstdCase(reg: RunningRegistry): Promise<ZooCase> {
+  const layers = ["one", "two"].map((n) => ({
+    ...makeLayer(`etc/${n}`, `zstd ${n}\n`, "zstd"),
+    mediaType: OCI_ZSTD,
+  }));
+  const bytes = await image(reg, "zoo/zstd", AMD64, { layers });
+  const shape = { name: "zstd", mediaType: OCI_MANIFEST, isIndex: false };
+  return await stored(
+    reg,
+    { ...shape, platforms: ["linux/amd64"], images: [sha256(bytes)] },
+    bytes,
+  );
+}
+
+/** An image index pushed (children first) into `repo`; returns its bytes. */
+async function indexOf(
+  reg: RunningRegistry,
+  repo: string,
+  entries: { bytes: Uint8Array; mediaType: string; platform?: Platform; annotations?: object }[],
+  annotations?: Record<string, string>,
+): Promise<Uint8Array> {
+  for (const e of entries) await put(reg, repo, sha256(e.bytes), e.bytes, e.mediaType);
+  return json({
     schemaVersion: 2,
     mediaType: OCI_INDEX,
-    manifests: inner.map((m, i) => ({
-      mediaType: OCI_MANIFEST,
-      digest: sha256(m),
-      size: m.length,
-      platform: innerPlatforms[i],
+    manifests: entries.map((e) => ({
+      mediaType: e.mediaType,
+      digest: sha256(e.bytes),
+      size: e.bytes.length,
+      ...(e.platform ? { platform: e.platform } : {}),
+      ...(e.annotations ? { annotations: e.annotations } : {}),
     })),
+    ...(annotations ? { annotations } : {}),
   });
-  await put(reg, repoN, sha256(innerIndex), innerIndex, OCI_INDEX);
-  const s390x = await image(reg, repoN, { os: "linux", architecture: "s390x" }, {
-    layers: [gz("nested s390x")],
-  });
-  await put(reg, repoN, sha256(s390x), s390x, OCI_MANIFEST);
-  const outer = json({
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: [
-      { mediaType: OCI_INDEX, digest: sha256(innerIndex), size: innerIndex.length },
-      {
-        mediaType: OCI_MANIFEST,
-        digest: sha256(s390x),
-        size: s390x.length,
-        platform: { os: "linux", architecture: "s390x" },
-      },
-    ],
-  });
-  await add({
-    name: "nested-index",
-    mediaType: OCI_INDEX,
-    platforms: ["linux/s390x"],
-    isIndex: true,
-    images: [sha256(s390x)],
-  }, outer);
+}
 
-  // buildx: an index of images and their attestation manifests (unknown/unknown platform).
-  const buildx = await pushFixtures(reg, {
+/** An index inside an index (`crane index append` of an index, `regctl index add`). */
+async function nestedCase(reg: RunningRegistry): Promise<ZooCase> {
+  const repo = "zoo/nested-index";
+  const arm64 = { os: "linux", architecture: "arm64", variant: "v8" };
+  const s390x = { os: "linux", architecture: "s390x" };
+  const inner = await indexOf(reg, repo, [
+    {
+      bytes: await image(reg, repo, AMD64, { layers: [gz("nested amd64")] }),
+      mediaType: OCI_MANIFEST,
+      platform: AMD64,
+    },
+    {
+      bytes: await image(reg, repo, arm64, { layers: [gz("nested arm64")] }),
+      mediaType: OCI_MANIFEST,
+      platform: arm64,
+    },
+  ]);
+  const s390xImage = await image(reg, repo, s390x, { layers: [gz("nested s390x")] });
+  const outer = await indexOf(reg, repo, [
+    { bytes: inner, mediaType: OCI_INDEX },
+    { bytes: s390xImage, mediaType: OCI_MANIFEST, platform: s390x },
+  ]);
+  const shape = { name: "nested-index", mediaType: OCI_INDEX, isIndex: true };
+  return await stored(
+    reg,
+    { ...shape, platforms: ["linux/s390x"], images: [sha256(s390xImage)] },
+    outer,
+  );
+}
+
+/** buildx: an index of images and their attestation manifests (`unknown/unknown`). */
+async function buildxCase(reg: RunningRegistry): Promise<ZooCase> {
+  const set = await pushFixtures(reg, {
     repository: "zoo/buildx",
-    platforms: [amd64, { os: "linux", architecture: "arm", variant: "v7" }],
+    platforms: [AMD64, { os: "linux", architecture: "arm", variant: "v7" }],
     index: { tag: "v1", attestations: true },
     seed: "zoo buildx",
   });
-  cases.push({
+  return {
     name: "buildx",
     madeBy: "raw",
     repo: "zoo/buildx",
     tag: "v1",
-    digest: buildx.index!.digest,
+    digest: set.index!.digest,
     mediaType: OCI_INDEX,
     platforms: ["linux/amd64", "linux/arm/v7"],
     isIndex: true,
-    images: buildx.images.map((i) => i.digest),
-  });
+    images: set.images.map((i) => i.digest),
+  };
+}
 
-  // An OCI 1.1 artifact: artifactType, the empty config (with its inline data), one blob.
+/** An OCI 1.1 artifact: `artifactType`, the empty config (with its inline `data`), one blob. */
+async function artifactCase(reg: RunningRegistry): Promise<ZooCase> {
   const empty = await pushBlob(reg, "zoo/artifact", enc.encode("{}"));
   const sbom = await pushBlob(reg, "zoo/artifact", enc.encode('{"spdxVersion":"SPDX-2.3"}\n'));
-  const artifact = json({
+  const bytes = json({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
     artifactType: "application/spdx+json",
@@ -273,31 +292,29 @@ export async function rawZoo(reg: RunningRegistry): Promise<ZooCase[]> {
     layers: [{ mediaType: "application/spdx+json", ...sbom }],
     annotations: { "org.opencontainers.image.created": "2026-01-01T00:00:00Z" },
   });
-  await add({
-    name: "artifact",
-    mediaType: OCI_MANIFEST,
-    platforms: [],
-    isIndex: false,
-    images: [sha256(artifact)],
-  }, artifact);
+  const shape = { name: "artifact", mediaType: OCI_MANIFEST, isIndex: false };
+  return await stored(reg, { ...shape, platforms: [], images: [sha256(bytes)] }, bytes);
+}
 
-  // An image with `subject` (a signature or SBOM made as an image, OCI 1.1 §subject).
-  const base = await image(reg, "zoo/subject", amd64, { layers: [gz("subject base")] });
+/** An image with `subject` (a signature or SBOM made as an image, OCI image spec 1.1). */
+async function subjectCase(reg: RunningRegistry): Promise<ZooCase> {
+  const base = await image(reg, "zoo/subject", AMD64, { layers: [gz("subject base")] });
   await put(reg, "zoo/subject", "base", base, OCI_MANIFEST);
-  const withSubject = await image(reg, "zoo/subject", amd64, {
+  const bytes = await image(reg, "zoo/subject", AMD64, {
     layers: [gz("subject attached")],
     extra: { subject: { mediaType: OCI_MANIFEST, digest: sha256(base), size: base.length } },
   });
-  await add({
-    name: "subject",
-    mediaType: OCI_MANIFEST,
-    platforms: ["linux/amd64"],
-    isIndex: false,
-    images: [sha256(withSubject)],
-  }, withSubject);
+  const shape = { name: "subject", mediaType: OCI_MANIFEST, isIndex: false };
+  return await stored(
+    reg,
+    { ...shape, platforms: ["linux/amd64"], images: [sha256(bytes)] },
+    bytes,
+  );
+}
 
-  // A Docker v2.2 manifest whose config has the OCI media type (crane mutate, some buildah).
-  const mixed = await image(
+/** A Docker v2.2 manifest whose config has the OCI media type (crane mutate, some buildah). */
+async function dockerOciConfigCase(reg: RunningRegistry): Promise<ZooCase> {
+  const bytes = await image(
     reg,
     "zoo/docker-oci-config",
     { os: "linux", architecture: "ppc64le" },
@@ -307,63 +324,71 @@ export async function rawZoo(reg: RunningRegistry): Promise<ZooCase[]> {
       layers: [{ ...makeLayer("etc/mixed", "mixed\n", "gzip"), mediaType: DOCKER_LAYER }],
     },
   );
-  await add({
-    name: "docker-oci-config",
-    mediaType: DOCKER_MANIFEST,
-    platforms: ["linux/ppc64le"],
-    isIndex: false,
-    images: [sha256(mixed)],
-  }, mixed);
-
-  // An index whose entries carry annotations (buildx --annotation index-descriptor:…).
-  const repoA = "zoo/annotated-index";
-  const annotatedImages = await Promise.all(
-    [amd64, { os: "linux", architecture: "riscv64" }].map((p) =>
-      image(reg, repoA, p, { layers: [gz(`annotated ${p.architecture}`)] })
-    ),
+  const shape = { name: "docker-oci-config", mediaType: DOCKER_MANIFEST, isIndex: false };
+  return await stored(
+    reg,
+    { ...shape, platforms: ["linux/ppc64le"], images: [sha256(bytes)] },
+    bytes,
   );
-  for (const m of annotatedImages) await put(reg, repoA, sha256(m), m, OCI_MANIFEST);
-  const annotated = json({
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: annotatedImages.map((m, i) => ({
+}
+
+/** An index whose entries carry annotations (buildx `--annotation index-descriptor:…`). */
+async function annotatedCase(reg: RunningRegistry): Promise<ZooCase> {
+  const repo = "zoo/annotated-index";
+  const platforms = [AMD64, { os: "linux", architecture: "riscv64" }];
+  const images = await Promise.all(
+    platforms.map((p) => image(reg, repo, p, { layers: [gz(`annotated ${p.architecture}`)] })),
+  );
+  const bytes = await indexOf(
+    reg,
+    repo,
+    images.map((m, i) => ({
+      bytes: m,
       mediaType: OCI_MANIFEST,
-      digest: sha256(m),
-      size: m.length,
-      platform: i === 0 ? amd64 : { os: "linux", architecture: "riscv64" },
+      platform: platforms[i],
       annotations: {
         "org.opencontainers.image.ref.name": `entry-${i}`,
         "com.example.build": `nr ${i}`,
       },
     })),
-    annotations: { "org.opencontainers.image.description": "annotated entries" },
-  });
-  await add({
-    name: "annotated-index",
-    mediaType: OCI_INDEX,
-    platforms: ["linux/amd64", "linux/riscv64"],
-    isIndex: true,
-    images: annotatedImages.map(sha256),
-  }, annotated);
+    { "org.opencontainers.image.description": "annotated entries" },
+  );
+  const shape = { name: "annotated-index", mediaType: OCI_INDEX, isIndex: true };
+  return await stored(
+    reg,
+    { ...shape, platforms: ["linux/amd64", "linux/riscv64"], images: images.map(sha256) },
+    bytes,
+  );
+}
 
-  // The manifest size limit: exactly 4 MiB is to be accepted, one byte more refused.
-  const four = await sized(reg, "zoo/size-4mib", MANIFEST_LIMIT);
-  await add({
-    name: "size-4mib",
-    mediaType: OCI_MANIFEST,
-    platforms: ["linux/amd64"],
-    isIndex: false,
-    images: [sha256(four)],
-  }, four);
-  const over = await sized(reg, "zoo/size-4mib-plus-1", MANIFEST_LIMIT + 1);
-  await add({
-    name: "size-4mib-plus-1",
-    mediaType: OCI_MANIFEST,
-    platforms: ["linux/amd64"],
-    isIndex: false,
-    images: [sha256(over)],
-    oversized: true,
-  }, over);
+/** The manifest size limit: exactly 4 MiB is to be accepted, one byte more refused. */
+async function sizeCase(reg: RunningRegistry, over: boolean): Promise<ZooCase> {
+  const name = over ? "size-4mib-plus-1" : "size-4mib";
+  const bytes = await sized(reg, `zoo/${name}`, MANIFEST_LIMIT + (over ? 1 : 0));
+  const shape = { name, mediaType: OCI_MANIFEST, isIndex: false, platforms: ["linux/amd64"] };
+  return await stored(reg, {
+    ...shape,
+    images: [sha256(bytes)],
+    ...(over ? { oversized: true } : {}),
+  }, bytes);
+}
+
+/** The cases pushed by raw requests: every shape, on every registry that accepts it. */
+export async function rawZoo(reg: RunningRegistry): Promise<ZooCase[]> {
+  const makers = [
+    zstdCase,
+    foreignWindowsCase,
+    nestedCase,
+    buildxCase,
+    artifactCase,
+    subjectCase,
+    dockerOciConfigCase,
+    annotatedCase,
+    (r: RunningRegistry) => sizeCase(r, false),
+    (r: RunningRegistry) => sizeCase(r, true),
+  ];
+  const cases: ZooCase[] = [];
+  for (const make of makers) cases.push(await make(reg));
   return cases;
 }
 
@@ -372,140 +397,145 @@ function printedDigest(out: Uint8Array): string | undefined {
   return /Digest: (sha256:[0-9a-f]{64})/.exec(new TextDecoder().decode(out))?.[1];
 }
 
+/** What one peer CLI made: its cases, or the step that failed. */
+type Made = { cases: ZooCase[]; failed: string[] };
+
+/** An artifact made by `oras push`, and one attached to `zoo/subject:base` by `oras attach`. */
+async function orasCases(reg: RunningRegistry, oras: string, dir: string): Promise<Made> {
+  const H = reg.host;
+  await Deno.writeTextFile(`${dir}/sbom.json`, '{"spdxVersion":"SPDX-2.3","name":"oras"}\n');
+  const made: Made = { cases: [], failed: [] };
+  const runs = [
+    { step: "push", type: "application/vnd.example.sbom.v1", target: `${H}/zoo/oras-artifact:v1` },
+    {
+      step: "attach",
+      type: "application/vnd.example.signature.v1",
+      target: `${H}/zoo/subject:base`,
+    },
+  ];
+  for (const run of runs) {
+    const out = await runToolIn(dir, oras, [
+      run.step,
+      "--plain-http",
+      "--artifact-type",
+      run.type,
+      run.target,
+      "sbom.json:application/spdx+json",
+    ]);
+    const digest = out && printedDigest(out);
+    if (!digest) {
+      made.failed.push(`oras ${run.step}`);
+      continue;
+    }
+    const pushed = run.step === "push";
+    made.cases.push({
+      name: `oras-${run.step}`,
+      madeBy: "oras",
+      repo: pushed ? "zoo/oras-artifact" : "zoo/subject",
+      tag: pushed ? "v1" : digest,
+      digest,
+      mediaType: OCI_MANIFEST,
+      platforms: [],
+      isIndex: false,
+      images: [digest],
+    });
+  }
+  return made;
+}
+
+/** `regctl image mod --layer-compress zstd` of the annotated index: every layer recompressed. */
+async function regctlCase(reg: RunningRegistry, regctl: string, dir: string): Promise<Made> {
+  const H = reg.host;
+  const host = ["--host", `reg=${H},tls=disabled`];
+  const src = `${H}/zoo/annotated-index:v1`;
+  const ok = await runToolIn(dir, regctl, [
+    ...host,
+    "image",
+    "mod",
+    src,
+    "--create",
+    "regctl-zstd",
+    "--layer-compress",
+    "zstd",
+  ]);
+  const target = `${H}/zoo/annotated-index:regctl-zstd`;
+  const digest = ok && await toolDigest(dir, regctl, [...host, "image", "digest", target]);
+  if (!digest) return { cases: [], failed: ["regctl image mod --layer-compress zstd"] };
+  return {
+    cases: [{
+      name: "regctl-zstd",
+      madeBy: "regctl",
+      repo: "zoo/annotated-index",
+      tag: "regctl-zstd",
+      digest,
+      mediaType: OCI_INDEX,
+      platforms: ["linux/amd64", "linux/riscv64"],
+      isIndex: true,
+      images: [],
+    }],
+    failed: [],
+  };
+}
+
+/** `crane index append` of the nested index and the zstd image: an index holding an index. */
+async function craneCase(reg: RunningRegistry, crane: string, dir: string): Promise<Made> {
+  const H = reg.host;
+  const target = `${H}/zoo/crane-nested:v1`;
+  const ok = await runToolIn(dir, crane, [
+    "index",
+    "append",
+    "--insecure",
+    "-m",
+    `${H}/zoo/nested-index:v1`,
+    "-m",
+    `${H}/zoo/zstd:v1`,
+    "-t",
+    target,
+  ]);
+  const digest = ok && await toolDigest(dir, crane, ["digest", "--insecure", target]);
+  if (!digest) return { cases: [], failed: ["crane index append"] };
+  return {
+    cases: [{
+      name: "crane-nested",
+      madeBy: "crane",
+      repo: "zoo/crane-nested",
+      tag: "v1",
+      digest,
+      mediaType: OCI_INDEX,
+      platforms: ["linux/amd64"],
+      isIndex: true,
+      images: [],
+    }],
+    failed: [],
+  };
+}
+
 /**
  * The cases made by peer CLIs installed here: oras (artifact push, attach with subject), regctl
- * (zstd recompression of an image), crane (an index appended into an index). `missing` names the
+ * (zstd recompression of an index), crane (an index appended into an index). `missing` names the
  * tools not installed, for the skip message. Needs {@link rawZoo}'s cases on `reg` first.
  */
 export async function toolZoo(
   reg: RunningRegistry,
 ): Promise<{ cases: ZooCase[]; missing: string[]; failed: string[] }> {
-  const H = reg.host;
-  const cases: ZooCase[] = [];
-  const missing: string[] = [];
-  const failed: string[] = [];
+  const makers = { oras: orasCases, regctl: regctlCase, crane: craneCase };
+  const out = { cases: [] as ZooCase[], missing: [] as string[], failed: [] as string[] };
   const dir = await Deno.makeTempDir({ prefix: "mt-zoo-" });
   try {
-    const oras = await findTool("oras");
-    if (oras) {
-      await Deno.writeTextFile(`${dir}/sbom.json`, '{"spdxVersion":"SPDX-2.3","name":"oras"}\n');
-      const cwd = ["--plain-http"];
-      const pushed = await runToolIn(dir, oras, [
-        "push",
-        ...cwd,
-        "--artifact-type",
-        "application/vnd.example.sbom.v1",
-        `${H}/zoo/oras-artifact:v1`,
-        "sbom.json:application/spdx+json",
-      ]);
-      const digest = pushed && printedDigest(pushed);
-      if (digest) {
-        cases.push({
-          name: "oras-artifact",
-          madeBy: "oras",
-          repo: "zoo/oras-artifact",
-          tag: "v1",
-          digest,
-          mediaType: OCI_MANIFEST,
-          platforms: [],
-          isIndex: false,
-          images: [digest],
-        });
-      } else failed.push("oras push");
-      const attached = await runToolIn(dir, oras, [
-        "attach",
-        ...cwd,
-        "--artifact-type",
-        "application/vnd.example.signature.v1",
-        `${H}/zoo/subject:base`,
-        "sbom.json:application/spdx+json",
-      ]);
-      const attachedDigest = attached && printedDigest(attached);
-      if (attachedDigest) {
-        cases.push({
-          name: "oras-attach",
-          madeBy: "oras",
-          repo: "zoo/subject",
-          tag: attachedDigest,
-          digest: attachedDigest,
-          mediaType: OCI_MANIFEST,
-          platforms: [],
-          isIndex: false,
-          images: [attachedDigest],
-        });
-      } else failed.push("oras attach");
-    } else missing.push("oras");
-
-    const regctl = await findTool("regctl");
-    if (regctl) {
-      const host = ["--host", `reg=${H},tls=disabled`];
-      const ok = await runToolIn(dir, regctl, [
-        ...host,
-        "image",
-        "mod",
-        `${H}/zoo/annotated-index:v1`,
-        "--create",
-        "regctl-zstd",
-        "--layer-compress",
-        "zstd",
-      ]);
-      const digest = ok && await toolDigest(dir, regctl, [
-        ...host,
-        "image",
-        "digest",
-        `${H}/zoo/annotated-index:regctl-zstd`,
-      ]);
-      if (digest) {
-        cases.push({
-          name: "regctl-zstd",
-          madeBy: "regctl",
-          repo: "zoo/annotated-index",
-          tag: "regctl-zstd",
-          digest,
-          mediaType: OCI_INDEX,
-          platforms: ["linux/amd64", "linux/riscv64"],
-          isIndex: true,
-          images: [],
-        });
-      } else failed.push("regctl image mod --layer-compress zstd");
-    } else missing.push("regctl");
-
-    const crane = await findTool("crane");
-    if (crane) {
-      const ok = await runToolIn(dir, crane, [
-        "index",
-        "append",
-        "--insecure",
-        "-m",
-        `${H}/zoo/nested-index:v1`,
-        "-m",
-        `${H}/zoo/zstd:v1`,
-        "-t",
-        `${H}/zoo/crane-nested:v1`,
-      ]);
-      const digest = ok && await toolDigest(dir, crane, [
-        "digest",
-        "--insecure",
-        `${H}/zoo/crane-nested:v1`,
-      ]);
-      if (digest) {
-        cases.push({
-          name: "crane-nested",
-          madeBy: "crane",
-          repo: "zoo/crane-nested",
-          tag: "v1",
-          digest,
-          mediaType: OCI_INDEX,
-          platforms: ["linux/amd64"],
-          isIndex: true,
-          images: [],
-        });
-      } else failed.push("crane index append");
-    } else missing.push("crane");
+    for (const [name, make] of Object.entries(makers)) {
+      const bin = await findTool(name);
+      if (!bin) {
+        out.missing.push(name);
+        continue;
+      }
+      const made = await make(reg, bin, dir);
+      out.cases.push(...made.cases);
+      out.failed.push(...made.failed);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  return { cases, missing, failed };
+  return out;
 }
 
 /** Runs a tool in `dir`; its stdout when it succeeded. */
