@@ -45,6 +45,20 @@ const KNOWN: Omit<Judge, "bin">[] = [
 
 let home: Promise<string> | undefined;
 
+/** One empty HOME for every peer CLI run of this test module, removed when the module unloads. */
+function judgeHome(): Promise<string> {
+  return home ??= Deno.makeTempDir({ prefix: "mt-judge-home-" }).then((dir) => {
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // already gone
+      }
+    });
+    return dir;
+  });
+}
+
 /** Runs a peer CLI with an empty HOME (no docker config, no regctl config of the user's). */
 export async function runTool(
   bin: string,
@@ -52,11 +66,11 @@ export async function runTool(
   stdin?: Uint8Array,
   cwd?: string,
 ): Promise<ToolRun> {
-  home ??= Deno.makeTempDir({ prefix: "mt-judge-home-" });
+  const dir = await judgeHome();
   const child = new Deno.Command(bin, {
     args,
     ...(cwd ? { cwd } : {}),
-    env: { HOME: await home, DOCKER_CONFIG: `${await home}/.docker` },
+    env: { HOME: dir, DOCKER_CONFIG: `${dir}/.docker` },
     stdin: stdin ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
