@@ -265,3 +265,39 @@ await testEachKind(
     if (!judges.length) console.log("skipped: no peer CLI installed to read pushes back");
   },
 );
+
+await testEachKind(
+  "push across repositories and inspect over TLS with token auth (--ca-file, --username)",
+  async (_t, kind) => {
+    await using reg = await startRegistry({ kind, tls: true, auth: "token" });
+    const set = await pushFixtures(reg, {
+      layout: "repos",
+      repository: "sec/src",
+      platforms: FLAT,
+    });
+    const creds = [
+      "--ca-file",
+      reg.caFile!,
+      "--username",
+      reg.username!,
+      "--password",
+      reg.password!,
+    ];
+    const spec = await writeSpec(
+      `${reg.host}/sec/dst:1`,
+      set.images.map((i) => `${reg.host}/${i.repository}:${i.tag}`),
+    );
+    try {
+      const r = await runCli([...creds, "push", "--type", "oci", "from-spec", spec]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const digest = lastDigest(r.stdout);
+      const i = await runCli([...creds, "inspect", "--raw", `${reg.host}/sec/dst:1`]);
+      assert.equal(i.code, 0, i.stderr);
+      assert.equal(JSON.parse(i.stdout).digest, digest);
+      assert.ok(!(r.stdout + r.stderr + i.stdout + i.stderr).includes(reg.password!));
+    } finally {
+      await Deno.remove(spec);
+    }
+  },
+  { needs: ["tls", "auth"] },
+);
