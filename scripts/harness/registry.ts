@@ -12,7 +12,13 @@
 import { makeServerTls, makeSigningKey, type TlsMaterial } from "./tls.ts";
 import { startTokenServer, type TokenServer } from "./token_server.ts";
 import { freePort, kill, launch, type Launched, randomHex, tail } from "./_process.ts";
-import { type Capabilities, KIND_CAPABILITIES, kindStatus, type RegistryKind } from "./kinds.ts";
+import {
+  type Capabilities,
+  KIND_CAPABILITIES,
+  kindStatus,
+  onPath,
+  type RegistryKind,
+} from "./kinds.ts";
 import { startGgcr } from "./ggcr.ts";
 import { HarnessError } from "./_errors.ts";
 
@@ -88,13 +94,6 @@ async function isFile(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir && await isFile(`${dir}/${name}`)) return `${dir}/${name}`;
-  }
-  return undefined;
 }
 
 /**

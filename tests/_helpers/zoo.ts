@@ -477,7 +477,7 @@ async function regctlCase(reg: RunningRegistry, regctl: string, dir: string): Pr
   };
 }
 
-/** `crane index append` of the nested index and the zstd image: an index holding an index. */
+/** `crane index append` of the nested index and the zstd image: still an index holding an index. */
 async function craneCase(reg: RunningRegistry, crane: string, dir: string): Promise<Made> {
   const H = reg.host;
   const target = `${H}/zoo/crane-nested:v1`;
@@ -502,7 +502,9 @@ async function craneCase(reg: RunningRegistry, crane: string, dir: string): Prom
       tag: "v1",
       digest,
       mediaType: OCI_INDEX,
-      platforms: ["linux/amd64"],
+      // crane appends the entries of an index it is given (the inner index stays nested) and
+      // sets each image entry's artifactType to its config media type.
+      platforms: ["linux/s390x", "linux/amd64"],
       isIndex: true,
       images: [],
     }],
@@ -510,15 +512,43 @@ async function craneCase(reg: RunningRegistry, crane: string, dir: string): Prom
   };
 }
 
+/** `skopeo copy --format oci` of the Docker v2.2 image: converted to an OCI manifest by skopeo. */
+async function skopeoCase(reg: RunningRegistry, skopeo: string, dir: string): Promise<Made> {
+  const H = reg.host;
+  const tls = ["--src-tls-verify=false", "--dest-tls-verify=false"];
+  const src = `docker://${H}/zoo/docker-oci-config:v1`;
+  const target = `docker://${H}/zoo/skopeo-oci:v1`;
+  const ok = await runToolIn(dir, skopeo, ["copy", ...tls, "--format", "oci", src, target]);
+  const raw = ok &&
+    await runToolIn(dir, skopeo, ["inspect", "--raw", "--tls-verify=false", target]);
+  if (!raw) return { cases: [], failed: ["skopeo copy --format oci"] };
+  const digest = sha256(raw);
+  return {
+    cases: [{
+      name: "skopeo-oci",
+      madeBy: "skopeo",
+      repo: "zoo/skopeo-oci",
+      tag: "v1",
+      digest,
+      mediaType: OCI_MANIFEST,
+      platforms: ["linux/ppc64le"],
+      isIndex: false,
+      images: [digest],
+    }],
+    failed: [],
+  };
+}
+
 /**
  * The cases made by peer CLIs installed here: oras (artifact push, attach with subject), regctl
- * (zstd recompression of an index), crane (an index appended into an index). `missing` names the
+ * (zstd recompression of an index), crane (an index appended into an index), skopeo (a Docker
+ * image converted to OCI). `missing` names the
  * tools not installed, for the skip message. Needs {@link rawZoo}'s cases on `reg` first.
  */
 export async function toolZoo(
   reg: RunningRegistry,
 ): Promise<{ cases: ZooCase[]; missing: string[]; failed: string[] }> {
-  const makers = { oras: orasCases, regctl: regctlCase, crane: craneCase };
+  const makers = { oras: orasCases, regctl: regctlCase, crane: craneCase, skopeo: skopeoCase };
   const out = { cases: [] as ZooCase[], missing: [] as string[], failed: [] as string[] };
   const dir = await Deno.makeTempDir({ prefix: "mt-zoo-" });
   try {
