@@ -19,8 +19,11 @@ export interface Judge {
 
 /** What a peer CLI printed. */
 export interface ToolRun {
+  /** Exit code. */
   code: number;
+  /** Exact bytes printed (a raw manifest is hashed as printed). */
   stdout: Uint8Array;
+  /** Error text. */
   stderr: string;
 }
 

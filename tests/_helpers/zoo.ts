@@ -16,12 +16,14 @@ import {
 import { findTool } from "../../scripts/harness/mod.ts";
 import { runTool } from "./judges.ts";
 
-export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-export const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
-export const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
-export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-export const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
+// Media types spelled out here rather than imported from lib/: the zoo is made independently of
+// the code it tests.
+const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
 const DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 const DOCKER_FOREIGN = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
 const OCI_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
