@@ -9,7 +9,7 @@
 
 import { RegistryError } from "./errors.ts";
 import { entryName, inspect } from "./inspect.ts";
-import { type LocalEntry, LocalStore, ManifestListExistsError } from "./local_store.ts";
+import { type LocalEntry, type LocalStore, ManifestListExistsError } from "./local_store.ts";
 import { type Descriptor, isAttestation } from "./manifest.ts";
 import { isImageManifestMediaType } from "./media_types.ts";
 import type { Platform } from "./platform.ts";
