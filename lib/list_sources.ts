@@ -39,12 +39,16 @@ export class NoSuchManifestError extends Error {
   }
 }
 
-/** The registry's 404 for `ref` in docker's words; other errors name `ref`. */
+/**
+ * The registry's "not there" for `ref` in docker's words: a 404 whose error codes (if any) are
+ * MANIFEST_UNKNOWN or NAME_UNKNOWN, the answers docker's client takes as "no such manifest". Any
+ * other error keeps the registry's own (escaped) words, with `ref` in front.
+ */
 export function sourceError(ref: string, e: unknown): unknown {
-  if (e instanceof RegistryError && e.status === 404) {
-    return new NoSuchManifestError(ref, { cause: e });
-  }
-  return e instanceof RegistryError ? e.withContext(`"${ref}"`) : e;
+  if (!(e instanceof RegistryError)) return e;
+  const unknown = e.codes.every((c) => c.code === "MANIFEST_UNKNOWN" || c.code === "NAME_UNKNOWN");
+  if (e.status === 404 && unknown) return new NoSuchManifestError(ref, { cause: e });
+  return e.withContext(`"${ref}"`);
 }
 
 /** Options of {@link createList}. */
