@@ -9,7 +9,6 @@ import { UsageError } from "../lib/errors.ts";
 import type { IndexFormat } from "../lib/media_types.ts";
 import { parsePlatform } from "../lib/platform.ts";
 import {
-  type BlobAction,
   pushIndex,
   type PushOptions,
   type PushResult,
@@ -127,8 +126,7 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
   const dryRun = values["dry-run"] === true;
   // The progress view on stderr (cli/progress.ts); a dry run transfers nothing.
   using progress = startProgress(ctx, dryRun ? "none" : progressMode({ ...ctx, globals }));
-  // `onBlob` is typed here until PushOptions declares it; the engine calls it once per blob.
-  const options: PushOptions & { onBlob?: (a: BlobAction) => void } = {
+  const options: PushOptions = {
     format: type as IndexFormat,
     ignoreMissing: values["ignore-missing"] === true,
     dryRun,

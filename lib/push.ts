@@ -38,6 +38,9 @@ export interface PushSource {
   image: string;
   /** Platform as given; missing fields are filled from the image config. */
   platform?: Partial<Platform>;
+  // --- manifest drop-in (helper H5); the engine rewrite (H3) provides the same option ---
+  /** The platform given is final: the image config is never consulted (`manifest push`). */
+  exactPlatform?: boolean;
 }
 
 /** What to push: manifest-tool's YAML spec, in object form. */
@@ -66,6 +69,11 @@ export interface PushOptions {
   chunkSize?: number;
   /** Progress of streamed copies. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Called once per blob when its action (present, mount, copy, foreign) is done. */
+  onBlob?: (action: BlobAction) => void;
+  // --- manifest drop-in (helper H5); the engine rewrite (H3) provides the same option ---
+  /** Encodes the index (default: `serializeIndex`); `manifest push` sends docker's bytes. */
+  encodeIndex?: (index: Index) => Uint8Array;
 }
 
 /** Progress of one streamed blob copy. */
@@ -216,7 +224,10 @@ export async function pushIndex(
   await mapConcurrent(sources, limit, async (s) => {
     const parsed = s.fetched.parsed;
     if (parsed.kind === "image") {
-      const platform = await completePlatform(s.repo, s.fetched, s.platform, s.image);
+      // H5: an exact platform is taken as given (validated below), its config never read.
+      const platform = s.exactPlatform
+        ? { ...s.platform } as Platform
+        : await completePlatform(s.repo, s.fetched, s.platform, s.image);
       images.push({
         descriptor: { ...s.fetched.descriptor, platform },
         source: s.repo,
@@ -304,7 +315,7 @@ export async function pushIndex(
   if (spec.annotations && Object.keys(spec.annotations).length > 0) {
     index.annotations = spec.annotations;
   }
-  const bytes = serializeIndex(index);
+  const bytes = options.encodeIndex?.(index) ?? serializeIndex(index); // H5: encodeIndex
 
   // Bring every child into the target repository.
   const blobs: BlobAction[] = [];
@@ -350,7 +361,12 @@ export async function pushIndex(
 interface Plan {
   target: Reference;
   tags: string[];
-  sources: { image: string; ref: Reference; platform?: Partial<Platform> }[];
+  sources: {
+    image: string;
+    ref: Reference;
+    platform?: Partial<Platform>;
+    exactPlatform?: boolean; // H5
+  }[];
 }
 
 /** Checks everything that needs no request, so bad input fails before anything is sent. */
@@ -379,7 +395,7 @@ function validateSpec(spec: PushSpec, format: IndexFormat): Plan {
       }
       validatePlatformOf(m.platform as Platform, m.image);
     }
-    return { image: m.image, ref, platform: m.platform };
+    return { image: m.image, ref, platform: m.platform, exactPlatform: m.exactPlatform };
   });
   return { target, tags, sources };
 }
@@ -545,7 +561,15 @@ class Copier {
     return this.#blobOnce.run(d.digest, async () => {
       const from = source.toString();
       const record = (action: BlobAction["action"]): void => {
-        this.#blobs.push({ digest: d.digest, size: d.size, mediaType: d.mediaType, action, from });
+        const a: BlobAction = {
+          digest: d.digest,
+          size: d.size,
+          mediaType: d.mediaType,
+          action,
+          from,
+        };
+        this.#blobs.push(a);
+        this.#options.onBlob?.(a);
       };
       if (isNonDistributable(d.mediaType)) return record("foreign");
       if (source.registry === this.#target.registry) {
