@@ -1,16 +1,27 @@
 /**
- * The local manifest lists of the `manifest` commands (docker manifest's workflow). The store is
- * `$MANIFEST_TOOL_HOME`, else `$XDG_DATA_HOME/manifest-tool/manifests`, else
- * `~/.local/share/manifest-tool/manifests`; in it one directory per list and one JSON file per
- * entry, both named as docker names them (`/` → `_`, `:` → `-`), so entries come back in docker's
- * order.
+ * The local manifest lists of the `manifest` commands: **docker's own manifest store**, so that
+ * lists made by `docker manifest create` are read, amended, pushed and removed by `manifest-tool
+ * manifest` and the reverse. The store is `$MANIFEST_TOOL_HOME` when set (a separate store), else
+ * `manifests` in docker's config directory (`--docker-cfg`, `$DOCKER_CONFIG`, else `~/.docker`).
  *
- * Concurrent invocations are safe: an entry is written to a temporary file and renamed into place,
- * a new list is assembled in a temporary directory and renamed into place whole (so of two
- * concurrent `create`s of one list exactly one wins), and a removed list is renamed away before it
- * is deleted. Readers never see half a file. A file that does not read back as an entry (not
- * JSON, fields missing, bytes that do not match their digest) is a {@link LocalStoreError} naming
- * it.
+ * Layout (docker/cli `cli/manifest/store`): one directory per list and one file per entry, both
+ * named by the normalised reference made file-safe (`:` → `-`, `/` → `_`, no suffix); a list's
+ * entries are its files in name order. Each file is docker's `types.ImageManifest` as Go's
+ * `json.Marshal` writes it: `Ref`, `Descriptor` (OCI descriptor with the platform), `Raw` (the exact
+ * manifest bytes, base64) and `SchemaV2Manifest` or `OCIManifest`. What docker cannot express is
+ * kept in fields docker's decoder ignores: `Source` (the index an entry was taken from) and
+ * `ManifestList` (the list the file belongs to); descriptor annotations and platform `features` sit
+ * where docker reads (or skips) them.
+ *
+ * File-safe names collide (`r/team/app:1-x` and `r/team/app-1:x` are both `r_team_app-1-x`):
+ * docker silently mixes such lists and entries; here the reference stored inside each file is
+ * checked and a {@link ManifestNameCollisionError} names both references.
+ *
+ * Concurrent invocations are safe: files are written under a temporary name in the store root and
+ * renamed into place, a new list is assembled in a temporary directory and renamed into place
+ * whole (so of two concurrent `create`s of one list exactly one wins), and a removed list is
+ * renamed away before it is deleted. A file that does not read back as an entry is a
+ * {@link LocalStoreError} naming it.
  *
  * @example
  * ```ts
@@ -37,13 +48,14 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { digestOf, parseDigest } from "./digest.ts";
 import { UsageError } from "./errors.ts";
+import { imageManifestJson } from "./format/docker_json.ts";
 import type { Descriptor } from "./manifest.ts";
 import type { Platform } from "./platform.ts";
 import { parseReference } from "./reference.ts";
+import { parseStoreFile } from "./local_store_file.ts";
 
 /** A manifest's descriptor with the platform a list gives it. */
 export type LocalDescriptor = Descriptor & { platform: Platform };
@@ -51,9 +63,9 @@ export type LocalDescriptor = Descriptor & { platform: Platform };
 /** One entry of a local list. */
 export interface LocalEntry {
   /**
-   * The entry's name: the source given to `create`, normalised (`registry/repo:tag`), or, for an
-   * entry taken from an index, the index's reference with the entry's digest
-   * (`registry/repo:tag@sha256:…`).
+   * The entry's name (docker's `Ref`): the source given to `create`, normalised
+   * (`registry/repo:tag`), or, for an entry taken from an index, the index's reference with the
+   * entry's digest (`registry/repo:tag@sha256:…`).
    */
   ref: string;
   /** The source given to `create`, normalised (the index, for an entry taken from one). */
@@ -71,8 +83,8 @@ export interface LocalEntry {
  * ```ts
  * import assert from "node:assert/strict";
  * import { LocalStoreError } from "./local_store.ts";
- * const e = new LocalStoreError("/s/l/e.json", "not JSON");
- * assert.equal(e.message, 'Local manifest store file "/s/l/e.json" is unusable: not JSON');
+ * const e = new LocalStoreError("/s/l/e", "not JSON");
+ * assert.equal(e.message, 'Local manifest store file "/s/l/e" is unusable: not JSON');
  * ```
  */
 export class LocalStoreError extends Error {
@@ -90,43 +102,34 @@ export class LocalStoreError extends Error {
 }
 
 /**
- * One or more lists are not in the store.
+ * A list (or an entry looked up by name) is not in the store; docker's words.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ManifestListNotFoundError } from "./local_store.ts";
- * assert.equal(new ManifestListNotFoundError("r.io/a:1").message, 'No such manifest list "r.io/a:1"');
- * assert.equal(
- *   new ManifestListNotFoundError(["r.io/a:1", "r.io/b:1"]).message,
- *   'No such manifest lists "r.io/a:1", "r.io/b:1"',
- * );
+ * assert.equal(new ManifestListNotFoundError("r.io/a:1").message, "No such manifest: r.io/a:1");
  * ```
  */
 export class ManifestListNotFoundError extends Error {
-  /** The lists, normalised. */
-  readonly lists: string[];
+  /** The reference, normalised. */
+  readonly list: string;
   /** Creates the error. */
-  constructor(lists: string | string[], options?: ErrorOptions) {
-    const all = typeof lists === "string" ? [lists] : lists;
-    super(
-      `No such manifest list${all.length > 1 ? "s" : ""} ${all.map((l) => `"${l}"`).join(", ")}`,
-      options,
-    );
+  constructor(list: string, options?: ErrorOptions) {
+    super(`No such manifest: ${list}`, options);
     this.name = "ManifestListNotFoundError";
-    this.lists = all;
+    this.list = list;
   }
 }
 
 /**
- * `create` without `--amend` of a list that exists (docker: "refusing to amend an existing
- * manifest list with no --amend flag").
+ * `create` without `--amend` of a list that exists; docker's words.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ManifestListExistsError } from "./local_store.ts";
- * assert.match(new ManifestListExistsError("r.io/a:1").message, /--amend/);
+ * assert.match(new ManifestListExistsError("r.io/a:1").message, /no --amend flag/);
  * ```
  */
 export class ManifestListExistsError extends Error {
@@ -134,24 +137,22 @@ export class ManifestListExistsError extends Error {
   readonly list: string;
   /** Creates the error. */
   constructor(list: string, options?: ErrorOptions) {
-    super(
-      `Manifest list "${list}" exists already: use --amend to add to it or replace its entries`,
-      options,
-    );
+    super("refusing to amend an existing manifest list with no --amend flag", options);
     this.name = "ManifestListExistsError";
     this.list = list;
   }
 }
 
 /**
- * A list has no entry for the reference given.
+ * A list has no entry for the reference given (`annotate`); docker's words, with the list and
+ * reference as the user typed them.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ManifestEntryNotFoundError } from "./local_store.ts";
- * const e = new ManifestEntryNotFoundError("r.io/a:1", "r.io/x:latest", ["r.io/y:latest"]);
- * assert.equal(e.message, 'Manifest list "r.io/a:1" has no entry for "r.io/x:latest": it has "r.io/y:latest"');
+ * const e = new ManifestEntryNotFoundError("r.io/a:1", "r.io/x");
+ * assert.equal(e.message, "manifest for image r.io/x does not exist in r.io/a:1");
  * ```
  */
 export class ManifestEntryNotFoundError extends Error {
@@ -159,46 +160,74 @@ export class ManifestEntryNotFoundError extends Error {
   readonly list: string;
   /** The reference looked for. */
   readonly entry: string;
-  /** Creates the error; `have` names the entries the list has. */
-  constructor(list: string, entry: string, have: string[], options?: ErrorOptions) {
-    super(
-      `Manifest list "${list}" has no entry for "${entry}"${
-        have.length ? `: it has ${have.map((h) => `"${h}"`).join(", ")}` : ": it is empty"
-      }`,
-      options,
-    );
+  /** Creates the error. */
+  constructor(list: string, entry: string, options?: ErrorOptions) {
+    super(`manifest for image ${entry} does not exist in ${list}`, options);
     this.name = "ManifestEntryNotFoundError";
     this.list = list;
     this.entry = entry;
   }
 }
 
-// NAME_MAX is 255 bytes on the usual file systems; leave room for ".json" and temporary suffixes.
-const MAX_FILE_NAME = 200;
+/**
+ * Two references share a file-safe name: the store holds one where the other was asked for.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ManifestNameCollisionError } from "./local_store.ts";
+ * const e = new ManifestNameCollisionError("r.io/a-1:x", "r.io/a:1-x", "/s/r.io_a-1-x");
+ * assert.match(e.message, /"r\.io\/a-1:x" and "r\.io\/a:1-x"/);
+ * ```
+ */
+export class ManifestNameCollisionError extends Error {
+  /** The reference asked for. */
+  readonly wanted: string;
+  /** The reference the store holds under the same name. */
+  readonly stored: string;
+  /** The file or directory. */
+  readonly path: string;
+  /** Creates the error. */
+  constructor(wanted: string, stored: string, path: string, options?: ErrorOptions) {
+    super(
+      `"${wanted}" and "${stored}" have the same name in the local manifest store ("${path}"): ` +
+        `remove or rename "${stored}" first`,
+      options,
+    );
+    this.name = "ManifestNameCollisionError";
+    this.wanted = wanted;
+    this.stored = stored;
+    this.path = path;
+  }
+}
+
+// NAME_MAX is 255 bytes on the usual file systems; docker fails beyond it, we cut and hash.
+const MAX_FILE_NAME = 255;
 
 /**
- * docker's file-safe name of a reference (`/` → `_`, `:` → `-`); a name too long for a file
- * system is cut and given a hash of the whole so that it stays unique.
+ * docker's file-safe name of a reference (`:` → `-`, `/` → `_`); a name too long for a file
+ * system (where docker fails) is cut and given a hash of the whole so that it stays unique.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { fileSafe } from "./local_store.ts";
  * assert.equal(fileSafe("127.0.0.1:5000/team/app:1.0"), "127.0.0.1-5000_team_app-1.0");
- * assert(fileSafe(`r.io/${"a".repeat(300)}:1`).length <= 200);
+ * assert(fileSafe(`r.io/${"a".repeat(300)}:1`).length <= 255);
  * ```
  */
 export function fileSafe(name: string): string {
-  const safe = name.replaceAll("/", "_").replaceAll(":", "-");
-  if (safe.length <= MAX_FILE_NAME) return safe;
+  const safe = name.replaceAll(":", "-").replaceAll("/", "_");
+  if (new TextEncoder().encode(safe).length <= MAX_FILE_NAME) return safe;
   const hash = createHash("sha256").update(name).digest("hex").slice(0, 16);
-  return `${safe.slice(0, MAX_FILE_NAME - hash.length - 1)}-${hash}`;
+  return `${safe.slice(0, 200)}-${hash}`;
 }
 
 /**
- * The entry of `entries` that `reference` names: by digest when it has one, else the entry of that
- * name, else the one entry taken from that index. Throws {@link ManifestEntryNotFoundError} when
- * none matches, and a {@link UsageError} when an index reference names several entries.
+ * The entry of `entries` that `reference` names: the entry of that name (as docker looks it up),
+ * else by digest when it has one, else the one entry taken from that index. Throws
+ * {@link ManifestEntryNotFoundError} when none matches, and a {@link UsageError} when an index
+ * reference names several entries.
  *
  * @example
  * ```ts
@@ -210,18 +239,14 @@ export function fileSafe(name: string): string {
  */
 export function findEntry(list: string, entries: LocalEntry[], reference: string): LocalEntry {
   const want = parseReference(reference);
-  let matches: LocalEntry[];
-  if (want.digest) {
+  const name = want.toString();
+  let matches = entries.filter((e) => e.ref === name);
+  if (matches.length === 0 && want.digest) {
     matches = entries.filter((e) => e.descriptor.digest === want.digest);
-  } else {
-    const name = want.toString();
-    matches = entries.filter((e) => e.ref === name);
-    if (matches.length === 0) matches = entries.filter((e) => e.source === name);
   }
+  if (matches.length === 0) matches = entries.filter((e) => e.source === name);
   if (matches.length === 1) return matches[0];
-  if (matches.length === 0) {
-    throw new ManifestEntryNotFoundError(list, want.toString(), entries.map((e) => e.ref));
-  }
+  if (matches.length === 0) throw new ManifestEntryNotFoundError(list, reference);
   throw new UsageError(
     `"${want}" names ${matches.length} entries of manifest list "${list}" (the platforms of an index): name one by digest, e.g. "${
       matches[0].ref
@@ -229,15 +254,21 @@ export function findEntry(list: string, entries: LocalEntry[], reference: string
   );
 }
 
+/** What a list directory holds: file name and entry, in docker's order. */
+interface StoredEntry {
+  name: string;
+  entry: LocalEntry;
+}
+
 /**
- * The store: lists of entries on disk.
+ * The store: docker's manifest lists on disk.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { LocalStore } from "./local_store.ts";
  * const dir = LocalStore.defaultDir((n) => ({ HOME: "/home/u" } as Record<string, string>)[n]);
- * assert.equal(dir, "/home/u/.local/share/manifest-tool/manifests");
+ * assert.equal(dir, "/home/u/.docker/manifests");
  * const store = new LocalStore(await Deno.makeTempDir());
  * assert.equal(await store.find("r.example/app:1"), undefined);
  * await Deno.remove(store.dir, { recursive: true });
@@ -253,22 +284,29 @@ export class LocalStore {
   }
 
   /**
-   * The default root for an environment: `MANIFEST_TOOL_HOME`, else
-   * `$XDG_DATA_HOME/manifest-tool/manifests` (an absolute `XDG_DATA_HOME` only, as the XDG spec
-   * says), else `$HOME/.local/share/manifest-tool/manifests` (`USERPROFILE` on Windows).
+   * The default root for an environment: `MANIFEST_TOOL_HOME` (a store of its own), else docker's:
+   * `manifests` in the docker config directory given (`dockerConfig`, a directory or a
+   * `config.json` in one), else in `$DOCKER_CONFIG`, else in `$HOME/.docker` (`USERPROFILE` on
+   * Windows).
    */
-  static defaultDir(env: (name: string) => string | undefined): string {
+  static defaultDir(env: (name: string) => string | undefined, dockerConfig?: string): string {
     const own = env("MANIFEST_TOOL_HOME");
     if (own) return own;
-    const xdg = env("XDG_DATA_HOME");
+    if (dockerConfig) {
+      const dir = /\.json$/i.test(dockerConfig)
+        ? dockerConfig.replace(/[\\/][^\\/]*$/, "") || "."
+        : dockerConfig;
+      return `${dir}/manifests`;
+    }
+    const docker = env("DOCKER_CONFIG");
+    if (docker) return `${docker}/manifests`;
     const home = env("HOME") || env("USERPROFILE");
-    const data = xdg && isAbsolute(xdg) ? xdg : home ? `${home}/.local/share` : undefined;
-    if (!data) {
+    if (!home) {
       throw new UsageError(
-        "Cannot place the local manifest store: set MANIFEST_TOOL_HOME, XDG_DATA_HOME or HOME",
+        "Cannot place the local manifest store: set MANIFEST_TOOL_HOME, DOCKER_CONFIG or HOME",
       );
     }
-    return `${data}/manifest-tool/manifests`;
+    return `${home}/.docker/manifests`;
   }
 
   /** The directory of a list. */
@@ -276,7 +314,7 @@ export class LocalStore {
     return `${this.dir}/${fileSafe(list)}`;
   }
 
-  /** Whether the list exists. */
+  /** Whether a directory for the list exists (it may be another list's of the same name). */
   async exists(list: string): Promise<boolean> {
     try {
       return (await Deno.stat(this.listDir(list))).isDirectory;
@@ -288,8 +326,7 @@ export class LocalStore {
 
   /** The entries of a list in docker's order (by file name), or undefined when there is no list. */
   async find(list: string): Promise<LocalEntry[] | undefined> {
-    const files = await this.#files(list);
-    return files?.map((f) => f.entry);
+    return (await this.#read(list))?.map((f) => f.entry);
   }
 
   /** The entries of a list; {@link ManifestListNotFoundError} when there is no list. */
@@ -300,13 +337,25 @@ export class LocalStore {
   }
 
   /**
+   * The entry stored under `ref` in a list, looked up by file name as docker does, or undefined;
+   * {@link ManifestNameCollisionError} when the file holds another reference.
+   */
+  async get(list: string, ref: string): Promise<LocalEntry | undefined> {
+    const found = (await this.#read(list))?.find((f) => f.name === fileSafe(ref));
+    if (found && found.entry.ref !== ref) {
+      throw new ManifestNameCollisionError(ref, found.entry.ref, this.#path(list, found.name));
+    }
+    return found?.entry;
+  }
+
+  /**
    * Creates a list with `entries`, all at once: {@link ManifestListExistsError} when it exists
    * (also when another process creates it first). Entries of one digest or one name are kept once.
    */
   async create(list: string, entries: LocalEntry[]): Promise<void> {
-    const files = dedupe(entries).map((e) => [`${fileSafe(e.ref)}.json`, serialize(e)]);
+    const files = this.#serialize(list, dedupe(entries));
     await Deno.mkdir(this.dir, { recursive: true });
-    if (await this.exists(list)) throw new ManifestListExistsError(list);
+    if (await this.find(list)) throw new ManifestListExistsError(list);
     const tmp = `${this.dir}/.create-${crypto.randomUUID()}`;
     await Deno.mkdir(tmp);
     try {
@@ -322,20 +371,24 @@ export class LocalStore {
 
   /**
    * Adds `entries` to a list, creating it if need be (`create --amend`). An entry replaces the one
-   * of the same name or digest, and the entries taken before from the same source (a re-read
-   * index), so amending with a source again refreshes it.
+   * of the same name or digest, and the entries taken before from the same index (a re-read index
+   * replaces all of its old entries).
    */
   async amend(list: string, entries: LocalEntry[]): Promise<void> {
-    await this.#write(list, dedupe(entries), { bySource: true, create: true });
+    await this.#write(list, dedupe(entries), true);
   }
 
   /** Rewrites entries of an existing list (`annotate`), matched by name or digest. */
   async update(list: string, entries: LocalEntry[]): Promise<void> {
-    await this.#write(list, dedupe(entries), { bySource: false, create: false });
+    await this.#write(list, dedupe(entries), false);
   }
 
   /** Removes a list; false when there was none. */
   async remove(list: string): Promise<boolean> {
+    // The list asked for, not another of the same file-safe name; a corrupt list is removed.
+    await this.#read(list).catch((e) => {
+      if (!(e instanceof LocalStoreError)) throw e;
+    });
     // Renamed away first, so a concurrent reader sees the whole list or none of it.
     const gone = `${this.dir}/.remove-${crypto.randomUUID()}`;
     try {
@@ -348,31 +401,52 @@ export class LocalStore {
     return true;
   }
 
-  async #write(
-    list: string,
-    entries: LocalEntry[],
-    how: { bySource: boolean; create: boolean },
-  ): Promise<void> {
+  #path(list: string, name: string): string {
+    return `${this.listDir(list)}/${name}`;
+  }
+
+  /** File name and text of each entry; two references of one file name are refused. */
+  #serialize(list: string, entries: LocalEntry[]): [string, string][] {
+    const byName = new Map<string, string>();
+    return entries.map((e) => {
+      const name = fileSafe(e.ref);
+      const other = byName.get(name);
+      if (other !== undefined && other !== e.ref) {
+        throw new ManifestNameCollisionError(e.ref, other, this.#path(list, name));
+      }
+      byName.set(name, e.ref);
+      return [name, serialize(list, e)];
+    });
+  }
+
+  async #write(list: string, entries: LocalEntry[], amend: boolean): Promise<void> {
     // Nothing is written unless every entry can be.
-    const files = entries.map((e) => [`${fileSafe(e.ref)}.json`, serialize(e)]);
+    const files = this.#serialize(list, entries);
     const dir = this.listDir(list);
-    if (how.create) await Deno.mkdir(dir, { recursive: true });
-    const before = await this.#files(list);
+    if (amend) await Deno.mkdir(dir, { recursive: true });
+    const before = await this.#read(list);
     if (!before) throw new ManifestListNotFoundError(list);
-    const names = new Set<string>();
+    for (const [name] of files) {
+      const stored = before.find((b) => b.name === name)?.entry.ref;
+      const ref = entries[files.findIndex((f) => f[0] === name)].ref;
+      if (stored !== undefined && stored !== ref) {
+        throw new ManifestNameCollisionError(ref, stored, `${dir}/${name}`);
+      }
+    }
     for (const [name, text] of files) {
-      const tmp = `${dir}/.${name}.${crypto.randomUUID()}.tmp`;
+      // Written in the store root, then renamed in: docker reads every file of a list directory.
+      const tmp = `${this.dir}/.entry-${crypto.randomUUID()}`;
       await Deno.writeTextFile(tmp, text);
       await Deno.rename(tmp, `${dir}/${name}`);
-      names.add(name);
     }
+    const names = new Set(files.map(([name]) => name));
     const digests = new Set(entries.map((e) => e.descriptor.digest));
-    const refs = new Set(entries.map((e) => e.ref));
-    const sources = new Set(how.bySource ? entries.map((e) => e.source) : []);
+    const sources = new Set(
+      amend ? entries.filter((e) => e.source !== e.ref).map((e) => e.source) : [],
+    );
     for (const old of before) {
       if (names.has(old.name)) continue;
-      const e = old.entry;
-      if (digests.has(e.descriptor.digest) || refs.has(e.ref) || sources.has(e.source)) {
+      if (digests.has(old.entry.descriptor.digest) || sources.has(old.entry.source)) {
         await Deno.remove(`${dir}/${old.name}`).catch((err) => {
           if (!(err instanceof Deno.errors.NotFound)) throw err;
         });
@@ -380,13 +454,14 @@ export class LocalStore {
     }
   }
 
-  async #files(list: string): Promise<{ name: string; entry: LocalEntry }[] | undefined> {
+  /** A list's files in docker's order; a file of another list of the same name is refused. */
+  async #read(list: string): Promise<StoredEntry[] | undefined> {
     const dir = this.listDir(list);
     const names: string[] = [];
     try {
       for await (const d of Deno.readDir(dir)) {
-        // Temporary files start with a dot; anything else that is not ours is left alone.
-        if (!d.name.startsWith(".") && d.name.endsWith(".json")) names.push(d.name);
+        // Hidden files are not docker's nor ours (ours are written outside and renamed in).
+        if (!d.name.startsWith(".") && !d.isDirectory) names.push(d.name);
       }
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return undefined;
@@ -395,10 +470,9 @@ export class LocalStore {
       }
       throw e;
     }
-    // docker reads a list in file name order; the suffix is left out so that the order is docker's.
-    const key = (n: string) => n.slice(0, -".json".length);
-    names.sort((a, b) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
-    const out: { name: string; entry: LocalEntry }[] = [];
+    // Go's os.ReadDir sorts by name, byte-wise.
+    names.sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+    const out: StoredEntry[] = [];
     for (const name of names) {
       const path = `${dir}/${name}`;
       let text: string;
@@ -408,14 +482,14 @@ export class LocalStore {
         if (e instanceof Deno.errors.NotFound) continue; // replaced by a concurrent amend
         throw new LocalStoreError(path, (e as Error).message, { cause: e });
       }
-      out.push({ name, entry: parseEntry(path, text) });
+      const { entry, list: owner } = parseStoreFile(path, text);
+      if (owner !== undefined && owner !== list) {
+        throw new ManifestNameCollisionError(list, owner, dir);
+      }
+      out.push({ name, entry });
     }
     return out;
   }
-}
-
-function isAbsolute(path: string): boolean {
-  return path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith("\\\\");
 }
 
 /** Keeps the last entry of each name and of each digest, in the order given. */
@@ -429,7 +503,11 @@ function dedupe(entries: LocalEntry[]): LocalEntry[] {
   return kept;
 }
 
-function serialize(e: LocalEntry): string {
+/**
+ * An entry as docker writes it (`json.Marshal` of `types.ImageManifest`), plus the two fields
+ * docker's decoder ignores: `Source` when it differs from `Ref`, and `ManifestList`.
+ */
+function serialize(list: string, e: LocalEntry): string {
   // What is written must read back: the bytes are checked against their digest on every read.
   let algorithm;
   try {
@@ -440,88 +518,8 @@ function serialize(e: LocalEntry): string {
   if (e.raw.length !== e.descriptor.size || digestOf(e.raw, algorithm) !== e.descriptor.digest) {
     throw new Error(`Entry "${e.ref}": the manifest bytes do not match ${e.descriptor.digest}`);
   }
-  const p = e.descriptor.platform;
-  const platform: Record<string, unknown> = { architecture: p.architecture, os: p.os };
-  if (p["os.version"]) platform["os.version"] = p["os.version"];
-  if (p["os.features"]?.length) platform["os.features"] = p["os.features"];
-  if (p.variant) platform.variant = p.variant;
-  if (p.features?.length) platform.features = p.features;
-  const doc = {
-    ref: e.ref,
-    source: e.source,
-    descriptor: {
-      mediaType: e.descriptor.mediaType,
-      digest: e.descriptor.digest,
-      size: e.descriptor.size,
-      platform,
-    },
-    raw: Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength).toString("base64"),
-  };
-  return JSON.stringify(doc, null, 2) + "\n";
-}
-
-function parseEntry(path: string, text: string): LocalEntry {
-  const bad = (reason: string, cause?: unknown) =>
-    new LocalStoreError(path, reason, cause ? { cause } : undefined);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw bad("not JSON", e);
-  }
-  if (!isObject(doc)) throw bad("not a JSON object");
-  const { ref, raw, descriptor: d } = doc;
-  const source = doc.source ?? ref;
-  if (typeof ref !== "string" || typeof source !== "string") {
-    throw bad('no string "ref" or "source"');
-  }
-  try {
-    parseReference(ref);
-    parseReference(source);
-  } catch (e) {
-    throw bad((e as Error).message, e);
-  }
-  if (!isObject(d)) throw bad('no "descriptor" object');
-  if (typeof d.mediaType !== "string") throw bad("descriptor has no mediaType");
-  if (typeof d.size !== "number" || !Number.isSafeInteger(d.size) || d.size < 0) {
-    throw bad("descriptor has no valid size");
-  }
-  let algorithm;
-  try {
-    algorithm = parseDigest(d.digest as string).algorithm;
-  } catch (e) {
-    throw bad(`descriptor has no valid digest: ${(e as Error).message}`, e);
-  }
-  const p = d.platform;
-  if (!isObject(p) || typeof p.os !== "string" || typeof p.architecture !== "string") {
-    throw bad("descriptor has no platform with os and architecture");
-  }
-  for (const f of ["variant", "os.version"]) {
-    if (p[f] !== undefined && typeof p[f] !== "string") throw bad(`platform ${f} is not a string`);
-  }
-  for (const f of ["os.features", "features"]) {
-    if (p[f] !== undefined && !(Array.isArray(p[f]) && p[f].every((x) => typeof x === "string"))) {
-      throw bad(`platform ${f} is not a list of strings`);
-    }
-  }
-  if (typeof raw !== "string") throw bad('no "raw" manifest bytes');
-  const bytes = new Uint8Array(Buffer.from(raw, "base64"));
-  if (bytes.length !== d.size || digestOf(bytes, algorithm) !== d.digest) {
-    throw bad(`the manifest bytes do not match digest ${d.digest}`);
-  }
-  return {
-    ref,
-    source,
-    descriptor: {
-      mediaType: d.mediaType,
-      digest: d.digest as string,
-      size: d.size,
-      platform: p as unknown as Platform,
-    },
-    raw: bytes,
-  };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
+  const docker = imageManifestJson(e, { features: true });
+  const extra = (e.source !== e.ref ? `,"Source":${JSON.stringify(e.source)}` : "") +
+    `,"ManifestList":${JSON.stringify(list)}`;
+  return docker.slice(0, -1) + extra + "}";
 }

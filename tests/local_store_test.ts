@@ -1,5 +1,6 @@
-// The local lists of `manifest create|annotate|push|rm`, on their own: names, order, amend and
-// update semantics, atomic and concurrent writes, and corrupt files reported by path.
+// The local lists of `manifest create|annotate|push|rm` (docker's manifest store), on their own:
+// docker's names, order and file JSON, amend and update semantics, atomic and concurrent writes,
+// name collisions refused, and corrupt files reported by path.
 import assert from "node:assert/strict";
 import { digestOf } from "../lib/digest.ts";
 import { UsageError } from "../lib/errors.ts";
@@ -12,6 +13,7 @@ import {
   ManifestEntryNotFoundError,
   ManifestListExistsError,
   ManifestListNotFoundError,
+  ManifestNameCollisionError,
 } from "../lib/local_store.ts";
 import type { Platform } from "../lib/platform.ts";
 
@@ -51,22 +53,26 @@ async function filesOf(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-Deno.test("LocalStore.defaultDir() prefers MANIFEST_TOOL_HOME, then an absolute XDG_DATA_HOME, then HOME", () => {
-  const cases: [Record<string, string>, string | RegExp][] = [
-    [{ MANIFEST_TOOL_HOME: "/m", XDG_DATA_HOME: "/x", HOME: "/h" }, "/m"],
-    [{ XDG_DATA_HOME: "/x", HOME: "/h" }, "/x/manifest-tool/manifests"],
-    [{ XDG_DATA_HOME: "relative/x", HOME: "/h" }, "/h/.local/share/manifest-tool/manifests"],
-    [{ HOME: "/h" }, "/h/.local/share/manifest-tool/manifests"],
-    [{ USERPROFILE: "C:\\Users\\u" }, "C:\\Users\\u/.local/share/manifest-tool/manifests"],
-    [{}, /set MANIFEST_TOOL_HOME, XDG_DATA_HOME or HOME/],
+Deno.test("LocalStore.defaultDir() is docker's store: MANIFEST_TOOL_HOME, then --docker-cfg, DOCKER_CONFIG, HOME/.docker", () => {
+  const cases: [Record<string, string>, string | undefined, string | RegExp][] = [
+    [{ MANIFEST_TOOL_HOME: "/m", DOCKER_CONFIG: "/d", HOME: "/h" }, "/c", "/m"],
+    [{ DOCKER_CONFIG: "/d", HOME: "/h" }, "/c", "/c/manifests"],
+    [{ DOCKER_CONFIG: "/d", HOME: "/h" }, "/c/config.json", "/c/manifests"],
+    [{ DOCKER_CONFIG: "/d", HOME: "/h" }, undefined, "/d/manifests"],
+    [{ HOME: "/h" }, undefined, "/h/.docker/manifests"],
+    [{ USERPROFILE: "C:\\Users\\u" }, undefined, "C:\\Users\\u/.docker/manifests"],
+    [{}, undefined, /set MANIFEST_TOOL_HOME, DOCKER_CONFIG or HOME/],
   ];
-  for (const [env, want] of cases) {
+  for (const [env, flag, want] of cases) {
     const get = (n: string) => env[n];
     if (typeof want === "string") {
-      assert.equal(LocalStore.defaultDir(get), want, JSON.stringify(env));
-    } else {assert.throws(() =>
-        LocalStore.defaultDir(get), (e) =>
-        e instanceof UsageError && want.test(e.message));}
+      assert.equal(LocalStore.defaultDir(get, flag), want, JSON.stringify(env));
+    } else {
+      assert.throws(
+        () => LocalStore.defaultDir(get, flag),
+        (e) => e instanceof UsageError && want.test(e.message),
+      );
+    }
   }
 });
 
@@ -77,9 +83,14 @@ Deno.test("fileSafe() names files as docker does and keeps over-long names uniqu
     [`r.io/a@sha256:${"a".repeat(64)}`, `r.io_a@sha256-${"a".repeat(64)}`],
   ];
   for (const [name, want] of cases) assert.equal(fileSafe(name), want);
-  const a = fileSafe(`r.io/${"a".repeat(250)}:1`);
-  const b = fileSafe(`r.io/${"a".repeat(250)}:2`);
-  assert.ok(a.length <= 200 && b.length <= 200);
+  const a = fileSafe(`r.io/${"a".repeat(260)}:1`);
+  const b = fileSafe(`r.io/${"a".repeat(260)}:2`);
+  assert.ok(a.length <= 255 && b.length <= 255);
+  assert.equal(
+    fileSafe(`r.io/${"a".repeat(240)}:1`),
+    `r.io_${"a".repeat(240)}-1`,
+    "docker's up to 255",
+  );
   assert.notEqual(a, b);
 });
 
@@ -102,17 +113,24 @@ Deno.test("LocalStore.create() stores entries that read back whole, in docker's 
     assert.deepEqual(back.map((e) => e.ref), [amd.ref, arm.ref, win.ref]);
     assert.deepEqual(back[2], win);
     assert.deepEqual(await filesOf(store.listDir(LIST)), [
-      "127.0.0.1-5000_team_app-1.0-amd64.json",
-      "127.0.0.1-5000_team_app-1.0-arm64.json",
-      "127.0.0.1-5000_team_app-1.0-windows.json",
+      "127.0.0.1-5000_team_app-1.0-amd64",
+      "127.0.0.1-5000_team_app-1.0-arm64",
+      "127.0.0.1-5000_team_app-1.0-windows",
     ]);
     assert.equal(store.listDir(LIST), `${store.dir}/127.0.0.1-5000_team_app-1.0`);
-    // The file holds the source, the descriptor with its platform, and the exact bytes.
-    const doc = JSON.parse(
-      await Deno.readTextFile(`${store.listDir(LIST)}/${fileSafe(arm.ref)}.json`),
+    // The file is docker's ImageManifest (plus the list's name), as Go's json.Marshal writes it.
+    const text = await Deno.readTextFile(`${store.listDir(LIST)}/${fileSafe(arm.ref)}`);
+    const doc = JSON.parse(text);
+    assert.deepEqual(Object.keys(doc), ["Ref", "Descriptor", "Raw", "OCIManifest", "ManifestList"]);
+    assert.equal(
+      text,
+      `{"Ref":"${arm.ref}","Descriptor":{"mediaType":"${OCI_MANIFEST}","digest":"${arm.descriptor.digest}",` +
+        `"size":${arm.raw.length},"platform":{"architecture":"arm64","os":"linux","variant":"v8"}},` +
+        `"Raw":"${btoa(String.fromCharCode(...arm.raw))}",` +
+        `"OCIManifest":${JSON.stringify(JSON.parse(new TextDecoder().decode(arm.raw)))},` +
+        `"ManifestList":"${LIST}"}`,
     );
-    assert.deepEqual(Object.keys(doc), ["ref", "source", "descriptor", "raw"]);
-    assert.deepEqual(doc.descriptor.platform, {
+    assert.deepEqual(doc.Descriptor.platform, {
       architecture: "arm64",
       os: "linux",
       variant: "v8",
@@ -232,9 +250,8 @@ Deno.test("LocalStore.amend() run concurrently from many writers leaves every en
     await Promise.all(reads);
     const now = await store.entries(LIST);
     assert.deepEqual(now.map((e) => e.ref).sort(), entries.map((e) => e.ref).sort());
-    assert.ok(
-      (await filesOf(store.listDir(LIST))).every((n) => n.endsWith(".json") && !n.startsWith(".")),
-    );
+    assert.ok((await filesOf(store.listDir(LIST))).every((n) => !n.startsWith(".")));
+    assert.deepEqual(await filesOf(store.dir), [fileSafe(LIST)], "no temporary file left");
   });
 });
 
@@ -259,8 +276,7 @@ Deno.test("LocalStore.remove() deletes a list and says whether there was one", a
     assert.equal(await store.find(LIST), undefined);
     await assert.rejects(
       () => store.entries(LIST),
-      (e) =>
-        e instanceof ManifestListNotFoundError && e.message === `No such manifest list "${LIST}"`,
+      (e) => e instanceof ManifestListNotFoundError && e.message === `No such manifest: ${LIST}`,
     );
     assert.deepEqual(await filesOf(store.dir), []);
   });
@@ -269,39 +285,40 @@ Deno.test("LocalStore.remove() deletes a list and says whether there was one", a
 Deno.test("LocalStore reports a file that is not an entry as a LocalStoreError naming it", async () => {
   const good = entry("r.io/a:1");
   const doc = JSON.parse(JSON.stringify({
-    ref: good.ref,
-    source: good.source,
-    descriptor: good.descriptor,
-    raw: btoa(String.fromCharCode(...good.raw)),
+    Ref: good.ref,
+    Descriptor: good.descriptor,
+    Raw: btoa(String.fromCharCode(...good.raw)),
   }));
   const cases: [string, string, RegExp][] = [
     ["truncated", JSON.stringify(doc).slice(0, 40), /not JSON$/],
     ["empty", "", /not JSON$/],
     ["array", "[]", /not a JSON object$/],
-    ["no ref", JSON.stringify({ ...doc, ref: 1 }), /no string "ref"/],
-    ["bad ref", JSON.stringify({ ...doc, ref: "Bad/Ref" }), /repository must be lowercase/],
-    ["no descriptor", JSON.stringify({ ...doc, descriptor: null }), /no "descriptor" object/],
+    ["no ref", JSON.stringify({ ...doc, Ref: 1 }), /no string "Ref"/],
+    ["bad ref", JSON.stringify({ ...doc, Ref: "Bad/Ref" }), /repository must be lowercase/],
+    ["no descriptor", JSON.stringify({ ...doc, Descriptor: null }), /no "Descriptor" object/],
+    ["no raw", JSON.stringify({ ...doc, Raw: undefined }), /no "Raw" manifest bytes/],
+    ["raw not base64", JSON.stringify({ ...doc, Raw: "%%" }), /"Raw" is not base64/],
     [
       "bad digest",
-      JSON.stringify({ ...doc, descriptor: { ...doc.descriptor, digest: "sha256:xy" } }),
+      JSON.stringify({ ...doc, Descriptor: { ...doc.Descriptor, digest: "sha256:xy" } }),
       /no valid digest/,
     ],
     [
       "bad size",
-      JSON.stringify({ ...doc, descriptor: { ...doc.descriptor, size: -1 } }),
+      JSON.stringify({ ...doc, Descriptor: { ...doc.Descriptor, size: -1 } }),
       /no valid size/,
     ],
     [
       "no platform",
-      JSON.stringify({ ...doc, descriptor: { ...doc.descriptor, platform: {} } }),
-      /no platform/,
+      JSON.stringify({ ...doc, Descriptor: { ...doc.Descriptor, platform: "linux" } }),
+      /platform is not an object/,
     ],
     [
       "features not strings",
       JSON.stringify({
         ...doc,
-        descriptor: {
-          ...doc.descriptor,
+        Descriptor: {
+          ...doc.Descriptor,
           platform: { os: "linux", architecture: "amd64", "os.features": [1] },
         },
       }),
@@ -309,14 +326,14 @@ Deno.test("LocalStore reports a file that is not an entry as a LocalStoreError n
     ],
     [
       "tampered bytes",
-      JSON.stringify({ ...doc, raw: btoa("{}") }),
+      JSON.stringify({ ...doc, Raw: btoa("{}") }),
       /bytes do not match digest sha256:/,
     ],
   ];
   for (const [name, text, reason] of cases) {
     await withStore(async (store) => {
       await store.create(LIST, [good]);
-      const path = `${store.listDir(LIST)}/${fileSafe(good.ref)}.json`;
+      const path = `${store.listDir(LIST)}/${fileSafe(good.ref)}`;
       await Deno.writeTextFile(path, text);
       await assert.rejects(
         () => store.entries(LIST),
@@ -329,12 +346,69 @@ Deno.test("LocalStore reports a file that is not an entry as a LocalStoreError n
   }
 });
 
-Deno.test("LocalStore ignores temporary and foreign files in a list directory", async () => {
+Deno.test("LocalStore ignores hidden files and directories in a list; any other file is read, as docker reads it", async () => {
   await withStore(async (store) => {
     await store.create(LIST, [entry("r.io/a:1")]);
-    await Deno.writeTextFile(`${store.listDir(LIST)}/.r.io_a-2.json.1234.tmp`, "{ half");
-    await Deno.writeTextFile(`${store.listDir(LIST)}/README`, "not ours");
+    await Deno.writeTextFile(`${store.listDir(LIST)}/.r.io_a-2.1234.tmp`, "{ half");
+    await Deno.mkdir(`${store.listDir(LIST)}/sub`);
     assert.deepEqual((await store.entries(LIST)).map((e) => e.ref), ["r.io/a:1"]);
+    await Deno.writeTextFile(`${store.listDir(LIST)}/README`, "not ours");
+    await assert.rejects(
+      () => store.entries(LIST),
+      (e) => e instanceof LocalStoreError && e.path.endsWith("/README"),
+    );
+  });
+});
+
+Deno.test("LocalStore reads a file as docker writes it, keys matched in any case as Go's decoder does", async () => {
+  await withStore(async (store) => {
+    const e = entry("r.io/a:1", { os: "linux", architecture: "arm", variant: "v7" });
+    await Deno.mkdir(store.listDir(LIST), { recursive: true });
+    const b64 = btoa(String.fromCharCode(...e.raw));
+    // Written by docker: no ManifestList, no Source; and one with keys in other cases.
+    await Deno.writeTextFile(
+      `${store.listDir(LIST)}/${fileSafe(e.ref)}`,
+      `{"Ref":"${e.ref}","Descriptor":{"mediaType":"${OCI_MANIFEST}","digest":"${e.descriptor.digest}","size":${e.raw.length},"platform":{"architecture":"arm","os":"linux","variant":"v7"},"annotations":{"k":"v"}},"Raw":"${b64}","OCIManifest":{}}`,
+    );
+    const f = entry("r.io/b:1");
+    await Deno.writeTextFile(
+      `${store.listDir(LIST)}/${fileSafe(f.ref)}`,
+      JSON.stringify({
+        ref: f.ref,
+        descriptor: { ...f.descriptor, Platform: f.descriptor.platform },
+        raw: btoa(String.fromCharCode(...f.raw)),
+      }),
+    );
+    const [a, b] = await store.entries(LIST);
+    assert.deepEqual(a, { ...e, descriptor: { ...e.descriptor, annotations: { k: "v" } } });
+    assert.deepEqual(b, f);
+    assert.deepEqual(await store.get(LIST, e.ref), a);
+    assert.equal(await store.get(LIST, "r.io/c:1"), undefined);
+  });
+});
+
+Deno.test("LocalStore refuses a list or entry whose file-safe name another reference holds, naming both", async () => {
+  await withStore(async (store) => {
+    const a = "r.io/team/app:1-x";
+    const b = "r.io/team/app-1:x";
+    await store.create(a, [entry("r.io/x:1")]);
+    const both = (wanted: string, stored: string) => (e: unknown) =>
+      e instanceof ManifestNameCollisionError && e.wanted === wanted && e.stored === stored &&
+      e.message.includes(`"${wanted}" and "${stored}"`);
+    await assert.rejects(() => store.find(b), both(b, a));
+    await assert.rejects(() => store.create(b, [entry("r.io/y:1")]), both(b, a));
+    await assert.rejects(() => store.amend(b, [entry("r.io/y:1")]), both(b, a));
+    await assert.rejects(() => store.remove(b), both(b, a));
+    assert.deepEqual((await store.entries(a)).map((e) => e.ref), ["r.io/x:1"]);
+
+    const one = entry("r.io/lib/col:a-b");
+    const two = entry("r.io/lib/col-a:b", { os: "linux", architecture: "arm64" });
+    await assert.rejects(() => store.create(LIST, [one, two]), both(two.ref, one.ref));
+    assert.equal(await store.find(LIST), undefined, "nothing written");
+    await store.create(LIST, [one]);
+    await assert.rejects(() => store.amend(LIST, [two]), both(two.ref, one.ref));
+    await assert.rejects(() => store.get(LIST, two.ref), both(two.ref, one.ref));
+    assert.deepEqual(await store.entries(LIST), [one]);
   });
 });
 
@@ -361,9 +435,7 @@ Deno.test("findEntry() finds an entry by name, by digest, or as the one entry of
     () => findEntry(LIST, all, "127.0.0.1:5000/app"),
     (e) =>
       e instanceof ManifestEntryNotFoundError &&
-      e.message.startsWith(
-        `Manifest list "${LIST}" has no entry for "127.0.0.1:5000/app:latest": it has "127.0.0.1:5000/app:amd64"`,
-      ),
+      e.message === `manifest for image 127.0.0.1:5000/app does not exist in ${LIST}`,
   );
-  assert.throws(() => findEntry(LIST, [], "r.io/a:1"), /it is empty$/);
+  assert.throws(() => findEntry(LIST, [], "r.io/a:1"), ManifestEntryNotFoundError);
 });

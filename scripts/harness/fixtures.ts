@@ -16,7 +16,7 @@
 
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
+import { gzipSync, zstdCompressSync } from "node:zlib";
 import type { RunningRegistry } from "./registry.ts";
 
 /** A platform of a fixture image (the fields of an image index's `platform`). */
@@ -574,4 +574,102 @@ export async function pushFixtures(
   } finally {
     pusher.close();
   }
+}
+
+/**
+ * Uploads `bytes` as a blob of `repo` (monolithic `POST` then `PUT ?digest=`), unless it is there.
+ *
+ * @example
+ * ```ts ignore
+ * const { digest, size } = await pushBlob(reg, "zoo/app", new TextEncoder().encode("{}"));
+ * ```
+ */
+export async function pushBlob(
+  reg: RunningRegistry,
+  repo: string,
+  bytes: Uint8Array,
+): Promise<{ digest: string; size: number }> {
+  const pusher = new Pusher(reg);
+  try {
+    const blob = {
+      bytes: bytes as Uint8Array<ArrayBuffer>,
+      digest: sha256(bytes),
+      size: bytes.length,
+    };
+    await pusher.ensureBlob(repo, blob);
+    return { digest: blob.digest, size: blob.size };
+  } finally {
+    pusher.close();
+  }
+}
+
+/** What a manifest `PUT` got: the status and, for a refusal, the registry's error body. */
+export interface ManifestPut {
+  /** HTTP status (201 when stored). */
+  status: number;
+  /** `sha256:` of the bytes sent. */
+  digest: string;
+  /** The first 500 characters of the response body when the status is not 201. */
+  error?: string;
+}
+
+/**
+ * `PUT`s exact manifest bytes to `repo:ref` and reports what the registry said, refusals included
+ * (the zoo records which kinds refuse which shapes).
+ */
+export async function putManifest(
+  reg: RunningRegistry,
+  repo: string,
+  ref: string,
+  bytes: Uint8Array,
+  mediaType: string,
+): Promise<ManifestPut> {
+  const pusher = new Pusher(reg);
+  try {
+    const res = await pusher.fetch("PUT", `/v2/${repo}/manifests/${ref}`, [
+      `repository:${repo}:pull,push`,
+    ], { body: bytes as Uint8Array<ArrayBuffer>, headers: { "content-type": mediaType } });
+    const digest = sha256(bytes);
+    if (res.status === 201) {
+      await res.body?.cancel();
+      return { status: 201, digest };
+    }
+    return { status: res.status, digest, error: (await res.text()).slice(0, 500) };
+  } finally {
+    pusher.close();
+  }
+}
+
+/** A layer made by {@link makeLayer}: its exact bytes, digest, size and uncompressed digest. */
+export interface MadeLayer {
+  /** The compressed (or plain) tar bytes. */
+  bytes: Uint8Array;
+  /** `sha256:` of {@link MadeLayer.bytes}. */
+  digest: string;
+  /** Length of {@link MadeLayer.bytes}. */
+  size: number;
+  /** `sha256:` of the uncompressed tar (what a config's `rootfs.diff_ids` lists). */
+  diffId: string;
+}
+
+/**
+ * A real one-file tar layer, gzip'd, zstd-compressed (`node:zlib`) or plain.
+ *
+ * @example
+ * ```ts ignore
+ * const l = makeLayer("etc/zoo", "hello\n", "zstd"); // media type ...layer.v1.tar+zstd
+ * ```
+ */
+export function makeLayer(
+  path: string,
+  content: string,
+  compression: "gzip" | "zstd" | "none",
+): MadeLayer {
+  const tar = tarOf(path, content);
+  const bytes = compression === "gzip"
+    ? new Uint8Array(gzipSync(tar))
+    : compression === "zstd"
+    ? new Uint8Array(zstdCompressSync(tar))
+    : tar;
+  return { bytes, digest: sha256(bytes), size: bytes.length, diffId: sha256(tar) };
 }

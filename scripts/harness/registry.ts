@@ -12,7 +12,13 @@
 import { makeServerTls, makeSigningKey, type TlsMaterial } from "./tls.ts";
 import { startTokenServer, type TokenServer } from "./token_server.ts";
 import { freePort, kill, launch, type Launched, randomHex, tail } from "./_process.ts";
-import { type Capabilities, KIND_CAPABILITIES, kindStatus, type RegistryKind } from "./kinds.ts";
+import {
+  type Capabilities,
+  KIND_CAPABILITIES,
+  kindStatus,
+  onPath,
+  type RegistryKind,
+} from "./kinds.ts";
 import { startGgcr } from "./ggcr.ts";
 import { HarnessError } from "./_errors.ts";
 
@@ -29,6 +35,12 @@ export interface RegistryOptions {
   auth?: AuthMode;
   /** `storage.delete.enabled` (default true). */
   deletes?: boolean;
+  /**
+   * Accept manifests with foreign (non-distributable) layers whose `urls` are `https://` ones, as
+   * Docker Hub does (`validation.manifests.urls.allow`). distribution refuses them by default
+   * with `500 UNKNOWN "invalid URL on layer"`. go-containerregistry accepts them regardless.
+   */
+  foreignLayerUrls?: boolean;
   /** Token mode: the token server grants `pull` to anonymous requests (default false). */
   anonymousPull?: boolean;
   /**
@@ -82,13 +94,6 @@ async function isFile(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir && await isFile(`${dir}/${name}`)) return `${dir}/${name}`;
-  }
-  return undefined;
 }
 
 /**
@@ -275,6 +280,9 @@ async function startDistribution(
             ]
             : []),
           ...authConfig,
+          ...(opts.foreignLayerUrls
+            ? ["validation:", "  manifests:", "    urls:", `      allow: [${q("^https://")}]`]
+            : []),
           "",
         ].join("\n");
         await Deno.writeTextFile(`${dir}/config.yml`, config);

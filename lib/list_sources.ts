@@ -1,0 +1,191 @@
+/**
+ * `manifest create`: the entries of a local list, read from the sources as `docker manifest
+ * create` reads them (manifest bytes, digest, and the platform the image config names), and
+ * further: a source that is an index gives one entry per platform image (docker refuses it;
+ * attestations are left out), and sources may be in any registry.
+ *
+ * @module
+ */
+
+import { RegistryError } from "./errors.ts";
+import { entryName, inspect } from "./inspect.ts";
+import { type LocalEntry, type LocalStore, ManifestListExistsError } from "./local_store.ts";
+import { type Descriptor, isAttestation } from "./manifest.ts";
+import { isImageManifestMediaType } from "./media_types.ts";
+import type { Platform } from "./platform.ts";
+import { mapConcurrent } from "./pool.ts";
+import type { Reference } from "./reference.ts";
+import type { RegistryClient, Repository } from "./registry/client.ts";
+import type { Logger } from "./registry/transport.ts";
+
+/**
+ * A manifest the registry does not have; docker's words (`no such manifest: REF`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NoSuchManifestError } from "./list_sources.ts";
+ * assert.equal(new NoSuchManifestError("r.io/a:1").message, "no such manifest: r.io/a:1");
+ * ```
+ */
+export class NoSuchManifestError extends Error {
+  /** The reference, normalised. */
+  readonly reference: string;
+  /** Creates the error; the registry's answer goes in `cause`. */
+  constructor(reference: string, options?: ErrorOptions) {
+    super(`no such manifest: ${reference}`, options);
+    this.name = "NoSuchManifestError";
+    this.reference = reference;
+  }
+}
+
+/**
+ * The registry's "not there" for `ref` in docker's words: a 404 whose error codes (if any) are
+ * MANIFEST_UNKNOWN or NAME_UNKNOWN, the answers docker's client takes as "no such manifest". Any
+ * other error keeps the registry's own (escaped) words, with `ref` in front.
+ */
+export function sourceError(ref: string, e: unknown): unknown {
+  if (!(e instanceof RegistryError)) return e;
+  const unknown = e.codes.every((c) => c.code === "MANIFEST_UNKNOWN" || c.code === "NAME_UNKNOWN");
+  if (e.status === 404 && unknown) return new NoSuchManifestError(ref, { cause: e });
+  return e.withContext(`"${ref}"`);
+}
+
+/** Options of {@link createList}. */
+export interface CreateListOptions {
+  /** Add to (or replace entries of) an existing list instead of refusing it. */
+  amend?: boolean;
+  /** Where warnings go (a source without a platform, entries of an index left out). */
+  logger: Logger;
+  /** Sources read at once (default 8). */
+  concurrency?: number;
+}
+
+/**
+ * Creates (or amends) local list `list` from `sources`. As docker: a source that the list already
+ * holds under its name is taken from the store as it is (annotations kept), the others are read
+ * from their registries. Nothing is written unless every source could be read.
+ */
+export async function createList(
+  client: RegistryClient,
+  store: LocalStore,
+  list: Reference,
+  sources: Reference[],
+  options: CreateListOptions,
+): Promise<void> {
+  const name = list.toString();
+  if (!options.amend && await store.find(name)) throw new ManifestListExistsError(name);
+  const entries = (await mapConcurrent(sources, options.concurrency ?? 8, async (s) => {
+    const stored = await store.get(name, s.toString());
+    return stored ? [stored] : await resolveSource(client, s, options.logger);
+  })).flat();
+  if (options.amend) await store.amend(name, entries);
+  else await store.create(name, entries);
+}
+
+/**
+ * The entries a source gives: an image with the platform its config names, or the platform images
+ * of an index with the platforms the index gives them.
+ */
+export async function resolveSource(
+  client: RegistryClient,
+  ref: Reference,
+  logger: Logger,
+): Promise<LocalEntry[]> {
+  const source = ref.toString();
+  let top;
+  try {
+    top = await inspect(client, ref, { children: false });
+  } catch (e) {
+    throw sourceError(source, e);
+  }
+  if (top.kind === "image") {
+    const platform = configPlatform(top.config);
+    if (!platform.os || !platform.architecture) {
+      logger.warn(
+        `"${source}" names no platform in its config: set one with manifest annotate --os --arch`,
+      );
+    }
+    return [{
+      ref: source,
+      source,
+      descriptor: { ...bare(top.descriptor), platform },
+      raw: top.bytes,
+    }];
+  }
+  const images = top.index.manifests.filter((d) =>
+    !isAttestation(d) && isImageManifestMediaType(d.mediaType)
+  );
+  const others = top.index.manifests.length - images.length -
+    top.index.manifests.filter(isAttestation).length;
+  if (others > 0) logger.warn(`Leaving out ${others} entries of "${source}" that are not images`);
+  if (images.length === 0) throw new Error(`Index "${source}" has no platform images`);
+  const repo = client.repositoryOf(ref);
+  try {
+    return await mapConcurrent(images, 8, (d) => indexEntry(repo, source, d));
+  } catch (e) {
+    throw sourceError(source, e);
+  }
+}
+
+async function indexEntry(repo: Repository, source: string, d: Descriptor): Promise<LocalEntry> {
+  const m = await repo.getManifest(d.digest, d);
+  let platform: Platform = { os: "", architecture: "", ...d.platform };
+  if ((!platform.os || !platform.architecture) && m.parsed.kind === "image") {
+    // An entry without a platform: read it from the image's config, as for a single image.
+    const config = m.parsed.manifest.config;
+    if (/json$/i.test(config.mediaType)) {
+      platform = configPlatform(parseJson(await repo.fetchBlobBytes(config)));
+    }
+  }
+  const descriptor: LocalEntry["descriptor"] = { ...bare(m.descriptor), platform };
+  if (d.annotations && Object.keys(d.annotations).length > 0) {
+    descriptor.annotations = d.annotations;
+  }
+  return { ref: entryName(source, d.digest), source, descriptor, raw: m.bytes };
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The platform an image config names, read as docker reads it (the config decoded into an OCI
+ * platform: os, architecture, variant, os.version, os.features); fields that are not strings are
+ * left out, and a config without os or architecture gives empty ones (push then asks for them).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configPlatform } from "./list_sources.ts";
+ * assert.deepEqual(configPlatform({ os: "linux", architecture: "arm", variant: "v7" }), {
+ *   os: "linux", architecture: "arm", variant: "v7",
+ * });
+ * assert.deepEqual(configPlatform({ os: {} }), { os: "", architecture: "" });
+ * ```
+ */
+export function configPlatform(config: unknown): Platform {
+  const c = (config !== null && typeof config === "object" ? config : {}) as Record<
+    string,
+    unknown
+  >;
+  const str = (k: string) => typeof c[k] === "string" ? c[k] as string : "";
+  const p: Platform = { os: str("os"), architecture: str("architecture") };
+  if (str("variant")) p.variant = str("variant");
+  if (str("os.version")) p["os.version"] = str("os.version");
+  const features = c["os.features"];
+  if (
+    Array.isArray(features) && features.length > 0 && features.every((f) => typeof f === "string")
+  ) {
+    p["os.features"] = features;
+  }
+  return p;
+}
+
+function bare(d: Descriptor): Descriptor {
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size };
+}
