@@ -72,3 +72,17 @@ Deno.test("the yaml package loads with the spec parser only, never with lib/spec
   const parser = await staticGraph("lib/spec_parse.ts");
   assert.ok([...parser].some((s) => /^npm:\/?yaml@/.test(s)), "the guard sees the yaml package");
 });
+
+Deno.test("each subpath export loads no yaml, node:https or node:zlib before it is used", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const subpaths = Object.entries(config.exports as Record<string, string>)
+    .filter(([name]) => name !== "." && name !== "./cli");
+  assert.ok(subpaths.length >= 10, "the package has subpath exports");
+  for (const [name, file] of subpaths) {
+    const graph = await staticGraph(file);
+    for (const re of EXPENSIVE.slice(0, 3)) {
+      const hits = [...graph].filter((s) => re.test(s));
+      assert.deepEqual(hits, [], `${name} (${file}) loads ${hits.join(", ")} when imported`);
+    }
+  }
+});
