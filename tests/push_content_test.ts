@@ -124,4 +124,23 @@ Deno.test("push reports hostile registry content with exit 1, naming the source 
       /Unknown architecture "amd46"/,
     );
   });
+
+  await t.step(
+    "inspect says the same of hostile content: exit 1, naming it, no usage hint",
+    async () => {
+      for (
+        const args of [
+          ["inspect", `${P}/evil/uppercase:1`],
+          ["inspect", "--raw", `${P}/evil/md5:1`],
+          ["inspect", `${P}/evil/cfg:object-os`],
+          ["inspect", `${P}/evil/cfg:null`],
+        ]
+      ) {
+        const r = await runCli(["--plain-http", ...args]);
+        assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /--help/, args.join(" "));
+        assert.match(r.stderr, /evil\//, args.join(" "));
+      }
+    },
+  );
 });
