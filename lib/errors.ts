@@ -309,3 +309,37 @@ export class TimeoutError extends RegistryError {
     this.timeoutMs = init.timeoutMs;
   }
 }
+
+/**
+ * A document was larger than the cap it is read under (a manifest's 4 MiB, an error body's
+ * 8 KiB…): refused before it is held whole. Not a {@link SizeMismatchError}: nothing said the
+ * document's size, it is just too large to accept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TooLargeError } from "./errors.ts";
+ * const err = new TooLargeError(4 * 1024 * 1024, 4 * 1024 * 1024 + 1, "manifest r/x:1");
+ * assert.equal(err.message, "manifest r/x:1 is larger than the 4 MiB (4194304 bytes) cap");
+ * ```
+ */
+export class TooLargeError extends Error {
+  /** The cap, in bytes. */
+  readonly cap: number;
+  /** The number of bytes seen or declared (at least this many). */
+  readonly actual: number;
+  /** Creates the error; `what` names the document. */
+  constructor(cap: number, actual: number, what = "content", options?: ErrorOptions) {
+    super(`${what} is larger than the ${formatCap(cap)} cap`, options);
+    this.name = "TooLargeError";
+    this.cap = cap;
+    this.actual = actual;
+  }
+}
+
+/** `4 MiB (4194304 bytes)`, `8 KiB (8192 bytes)`, else `10-byte`. */
+function formatCap(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / 1024 / 1024} MiB (${n} bytes)`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB (${n} bytes)`;
+  return `${n}-byte`;
+}
