@@ -72,13 +72,13 @@ async function level(
   seen: ReadonlySet<string>,
 ): Promise<Referrer[]> {
   if (depth <= 0) return [];
-  // referrers() checks every entry and gives each its real artifactType (read from the manifest
-  // where the list lacks it or names the empty config's type).
+  // referrers() checks every entry, lists each digest once and gives each its real artifactType
+  // (read from the manifest where the list lacks it or names the empty config's type).
   const listed = await slots.run(() => repo.referrers(digest));
   const types = options.artifactTypes?.length ? new Set(options.artifactTypes) : undefined;
   // A list that names its own subject again (a lying fallback index) is not followed round.
   const path = new Set([...seen, digest]);
-  const unique = dedupeByDigest(listed).filter((d) => !path.has(d.digest));
+  const unique = listed.filter((d) => !path.has(d.digest));
   const nodes = await Promise.all(unique.map(async (d): Promise<Referrer | undefined> => {
     const artifactType = d.artifactType ?? "";
     if (types && !types.has(artifactType)) return undefined;

@@ -567,7 +567,8 @@ export class Repository {
    * Manifests that refer to `digest` (OCI 1.1 "Listing Referrers"): the referrers API's index,
    * every `Link` page of it (at most {@link REFERRERS_MAX_PAGES}); where the registry has no API
    * (404, 400, 405, 501, or a 200 that is not an OCI index) the tag-schema fallback, the index
-   * tagged `<alg>-<hex>` (none when that tag is absent). Every entry is checked (a
+   * tagged `<alg>-<hex>` (none when that tag is absent). One entry per digest; every entry is
+   * checked (a
    * `ManifestFormatError` names the subject otherwise), and an entry listed without its artifact
    * type, or with the empty config's (go-containerregistry's API lists the config media type), is
    * given its manifest's, so filtering on `artifactType` (done here whether or not the registry
@@ -580,7 +581,11 @@ export class Repository {
   ): Promise<Descriptor[]> {
     const listed = await this.#referrersApi(digest, artifactType, options) ??
       await this.#referrersTag(digest, options);
-    const typed = await Promise.all(listed.map(async (d) => {
+    // One entry per digest, the first kept: pages or a fallback index written by two tools may
+    // repeat one.
+    const seen = new Set<string>();
+    const unique = listed.filter((d) => !seen.has(d.digest) && seen.add(d.digest) !== undefined);
+    const typed = await Promise.all(unique.map(async (d) => {
       if (!needsArtifactType(d)) return d;
       const m = await this.getManifest(d.digest, d, options);
       const type = artifactTypeOf(m.parsed);
