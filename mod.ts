@@ -58,6 +58,7 @@ export {
 } from "./lib/registry/transport.ts";
 export * from "./lib/push.ts";
 export * from "./lib/inspect.ts";
+export * from "./lib/inspect_platforms.ts";
 export * from "./lib/referrers.ts";
 export * from "./lib/spec.ts";
 export * from "./lib/spec_parse.ts";

@@ -83,6 +83,10 @@ async function assertViews(reg: RunningRegistry, c: ZooCase): Promise<void> {
   ]);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, new RegExp(`Digest: ${c.digest}`));
+  // No empty platform lines (an artifact shows its type), and a nested index is not an image.
+  assert.doesNotMatch(human.stdout, /(OS|Arch): *$/m, human.stdout);
+  if (!c.isIndex && !c.platforms.length) assert.match(human.stdout, /^ArtifactType: \S/m);
+  if (c.name.includes("nested")) assert.match(human.stdout, /\(\d+ images?, 1 index, /);
   for (const [view, r] of [["--raw", raw], ["--expand-config", expanded]] as const) {
     assert.equal(r.code, 0, `${view}: ${r.stderr}`);
     const doc = JSON.parse(r.stdout);
