@@ -125,9 +125,14 @@ Deno.test("output modes against a registry", async (t) => {
       assert.match(j.digest, DIGEST);
       const res = await fetch(`${reg.url}/v2/out/app/manifests/list`, {
         method: "HEAD",
-        headers: { accept: "application/vnd.docker.distribution.manifest.list.v2+json" },
+        // The list takes the sources' format (OCI images here make an OCI index).
+        headers: {
+          accept: "application/vnd.docker.distribution.manifest.list.v2+json, " +
+            "application/vnd.oci.image.index.v1+json",
+        },
       });
       await res.body?.cancel();
+      assert.equal(res.headers.get("content-type"), j.mediaType);
       assert.equal(res.headers.get("docker-content-digest"), j.digest);
       assert.equal(Number(res.headers.get("content-length")), j.size);
     },
