@@ -724,9 +724,9 @@ function refusingRegistry(status: number, tags: Record<string, unknown[]>) {
   };
 }
 
-Deno.test("Repository.referrers() falls back to the tag schema on 400, 405 and 501 with one GET, and a missing tag is none", async () => {
+Deno.test("Repository.referrers() falls back to the tag schema on 400, 405, 406 and 501 with one GET, and a missing tag is none", async () => {
   const entry = { mediaType: OCI_MANIFEST, digest: D2, size: 1, artifactType: SIG };
-  for (const status of [400, 405, 501]) {
+  for (const status of [400, 405, 406, 501]) {
     await using reg = refusingRegistry(status, { [D1.replace(":", "-")]: [entry] });
     await using client = new RegistryClient({ plainHttp: [reg.host] });
     const repo = client.repository(reg.host, "x");

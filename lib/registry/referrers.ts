@@ -18,8 +18,9 @@ export const REFERRERS_MAX_PAGES = 1000;
 /**
  * Whether a first answer of `GET /v2/<name>/referrers/<digest>` means the registry has no referrers
  * API, so the tag-schema fallback applies: 404 (the spec's "not supported"; distribution's
- * plain-text 404, go-containerregistry's `METHOD_UNKNOWN`), 400, 405 and 501 (registries and
- * proxies that refuse the route), or a 200 that is not an OCI index (a catch-all page).
+ * plain-text 404, go-containerregistry's `METHOD_UNKNOWN`), 400, 405, 406 and 501 (registries and
+ * proxies that refuse the route or the `Accept`), or a 200 that is not an OCI index (a catch-all
+ * page).
  *
  * @example
  * ```ts
@@ -33,7 +34,7 @@ export const REFERRERS_MAX_PAGES = 1000;
  */
 export function noReferrersApi(status: number, contentType: string): boolean {
   if (status === 200) return !contentType.includes(OCI_INDEX);
-  return status === 404 || status === 400 || status === 405 || status === 501;
+  return [400, 404, 405, 406, 501].includes(status);
 }
 
 /**
