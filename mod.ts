@@ -60,6 +60,7 @@ export * from "./lib/push.ts";
 export * from "./lib/image_config.ts";
 export * from "./lib/spec_args.ts";
 export * from "./lib/inspect.ts";
+export * from "./lib/inspect_platforms.ts";
 export * from "./lib/referrers.ts";
 export * from "./lib/spec.ts";
 export * from "./lib/spec_parse.ts";

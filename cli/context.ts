@@ -8,6 +8,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../lib/errors.ts";
+import { errorLine } from "../lib/format/escape.ts";
 import { type ClientOptions, RegistryClient } from "../lib/registry/client.ts";
 import type { Logger } from "../lib/registry/transport.ts";
 import { VERSION } from "../lib/version.ts";
@@ -241,14 +242,18 @@ export function makeClient(
   return new RegistryClient(options);
 }
 
-/** A logger writing debug lines to stderr only with `--debug`, warnings unless `--quiet`. */
+/**
+ * A logger writing debug lines to stderr only with `--debug`, warnings unless `--quiet`. Each
+ * message is one escaped line ({@link errorLine}): messages quote registry text (headers, error
+ * bodies, media types) that must not act on the terminal.
+ */
 export function makeLogger(ctx: CommandContext, globals: GlobalOptions): Logger {
   return {
     debug: (m) => {
-      if (globals.debug) ctx.err(`debug: ${m}\n`);
+      if (globals.debug) ctx.err(`debug: ${errorLine(m)}\n`);
     },
     warn: (m) => {
-      if (!globals.quiet) ctx.err(`warning: ${m}\n`);
+      if (!globals.quiet) ctx.err(`warning: ${errorLine(m)}\n`);
     },
   };
 }

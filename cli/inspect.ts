@@ -8,6 +8,7 @@
 import { UsageError } from "../lib/errors.ts";
 import { entryName, inspect } from "../lib/inspect.ts";
 import { formatHuman } from "../lib/format/human.ts";
+import { inspectPlatforms } from "../lib/inspect_platforms.ts";
 import { formatRaw } from "../lib/format/raw.ts";
 import { errorLine, jsonText } from "../lib/format/escape.ts";
 import {
@@ -136,10 +137,10 @@ export async function platformsCommand(ctx: CommandContext): Promise<number> {
   const refs = positionals.map((p) => parseReference(p));
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [...new Set(refs.map((r) => r.registry))], logger);
-  // An index needs only its own document; a single image needs its config for the platform.
+  // An index needs only its own document and its nested indexes'; an image its config.
   const outcomes = await mapConcurrent(refs, 8, async (ref, i) => {
     try {
-      return summarizePlatforms(positionals[i], await inspect(client, ref, { children: false }));
+      return summarizePlatforms(positionals[i], await inspectPlatforms(client, ref));
     } catch (e) {
       return { error: e };
     }

@@ -5,7 +5,7 @@
  */
 
 import { readCapped } from "./content.ts";
-import { SizeMismatchError, SpecError } from "./errors.ts";
+import { SpecError, TooLargeError } from "./errors.ts";
 
 /** Largest spec document (and largest single-spec file), in bytes. */
 export const MAX_SPEC_BYTES = 1024 * 1024;
@@ -29,7 +29,7 @@ export async function readSpecText(file: string, cap: number): Promise<string> {
     bytes = await readCapped(f.readable, cap, file);
   } catch (e) {
     if (e instanceof SpecError) throw e;
-    if (e instanceof SizeMismatchError) {
+    if (e instanceof TooLargeError) {
       throw new SpecError(`is larger than ${cap} bytes`, file, 0, 0, { cause: e });
     }
     const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;

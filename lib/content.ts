@@ -9,7 +9,7 @@
  */
 
 import { createSha2, toHex } from "./_sha2.ts";
-import { DigestMismatchError, SizeMismatchError, TimeoutError } from "./errors.ts";
+import { DigestMismatchError, SizeMismatchError, TimeoutError, TooLargeError } from "./errors.ts";
 import { type Algorithm, parseDigest } from "./digest.ts";
 
 /** Caps on what is read into memory (bytes), after oras-go. */
@@ -205,7 +205,7 @@ export function digestingStream(
 
 /**
  * Reads a stream into memory, refusing more than `cap` bytes (the stream is cancelled and a
- * {@link SizeMismatchError} thrown as soon as the cap is passed). With `deadlineMs`, the whole
+ * {@link TooLargeError} thrown as soon as the cap is passed). With `deadlineMs`, the whole
  * document must arrive within that time, else the stream is cancelled and a
  * {@link TimeoutError} thrown: a server trickling a document cannot hold a run for ever.
  *
@@ -214,7 +214,7 @@ export function digestingStream(
  * import assert from "node:assert/strict";
  * import { readCapped } from "./content.ts";
  * assert.equal((await readCapped(new Blob(["hello"]).stream(), 10)).length, 5);
- * await assert.rejects(readCapped(new Blob(["hello"]).stream(), 4), { name: "SizeMismatchError" });
+ * await assert.rejects(readCapped(new Blob(["hello"]).stream(), 4), { name: "TooLargeError" });
  * ```
  */
 export async function readCapped(
@@ -248,7 +248,7 @@ export async function readCapped(
       total += value.byteLength;
       if (total > cap) {
         await reader.cancel().catch(() => {});
-        throw new SizeMismatchError(cap, total, what);
+        throw new TooLargeError(cap, total, what);
       }
       chunks.push(value);
     }
@@ -291,15 +291,21 @@ export async function readVerified(
     if (options.expected) algorithm = parseDigest(options.expected.digest).algorithm;
     if (size !== undefined && size > options.cap) {
       // Said before reading: reading up to the cap would report a short read of valid content.
-      throw new SizeMismatchError(options.cap, size, what);
+      throw new TooLargeError(options.cap, size, what);
     }
   } catch (e) {
     await stream?.cancel().catch(() => {});
     throw e;
   }
-  // Past the expected size the content is wrong already: stop reading there.
+  // Past the expected size the content is wrong already: stop reading there (a mismatch, not the
+  // cap: the size expected is within the cap).
   const bytes = await readCapped(stream, size ?? options.cap, what, {
     deadlineMs: options.deadlineMs,
+  }).catch((e) => {
+    if (size !== undefined && e instanceof TooLargeError) {
+      throw new SizeMismatchError(size, e.actual, what, { cause: e });
+    }
+    throw e;
   });
   const d = new Digester(algorithm);
   d.update(bytes);

@@ -12,9 +12,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UsageError } from "./errors.ts";
  * const err = new UsageError('Unknown flag "--foo"');
- * console.assert(err.name === "UsageError");
+ * assert(err.name === "UsageError");
  * ```
  */
 export class UsageError extends Error {
@@ -30,9 +31,10 @@ export class UsageError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InvalidReferenceError } from "./errors.ts";
  * const err = new InvalidReferenceError("Foo/bar", "repository must be lowercase");
- * console.assert(err.message === 'Cannot parse reference "Foo/bar": repository must be lowercase');
+ * assert(err.message === 'Cannot parse reference "Foo/bar": repository must be lowercase');
  * ```
  */
 export class InvalidReferenceError extends UsageError {
@@ -54,9 +56,10 @@ export class InvalidReferenceError extends UsageError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SpecError } from "./errors.ts";
  * const err = new SpecError("unknown key \"imgae\"", "spec.yaml", 3, 1);
- * console.assert(err.message === 'spec.yaml:3:1: unknown key "imgae"');
+ * assert(err.message === 'spec.yaml:3:1: unknown key "imgae"');
  * ```
  */
 export class SpecError extends UsageError {
@@ -96,6 +99,7 @@ export interface RegistryErrorCode {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RegistryError } from "./errors.ts";
  * const err = new RegistryError({
  *   method: "GET",
@@ -103,7 +107,7 @@ export interface RegistryErrorCode {
  *   status: 404,
  *   codes: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }],
  * });
- * console.assert(err.hasCode("MANIFEST_UNKNOWN"));
+ * assert(err.hasCode("MANIFEST_UNKNOWN"));
  * ```
  */
 export class RegistryError extends Error {
@@ -202,9 +206,10 @@ const STATUS_TEXT: Record<number, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AuthError } from "./errors.ts";
  * const err = new AuthError("401 Unauthorized from 127.0.0.1:5443", { host: "127.0.0.1:5443" });
- * console.assert(err.host === "127.0.0.1:5443");
+ * assert(err.host === "127.0.0.1:5443");
  * ```
  */
 export class AuthError extends Error {
@@ -226,9 +231,10 @@ export class AuthError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DigestMismatchError } from "./errors.ts";
  * const err = new DigestMismatchError("sha256:aa", "sha256:bb", "blob from r/x");
- * console.assert(err.expected === "sha256:aa" && err.actual === "sha256:bb");
+ * assert(err.expected === "sha256:aa" && err.actual === "sha256:bb");
  * ```
  */
 export class DigestMismatchError extends Error {
@@ -250,9 +256,10 @@ export class DigestMismatchError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SizeMismatchError } from "./errors.ts";
  * const err = new SizeMismatchError(10, 11, "blob");
- * console.assert(err.expected === 10 && err.actual === 11);
+ * assert(err.expected === 10 && err.actual === 11);
  * ```
  */
 export class SizeMismatchError extends Error {
@@ -383,4 +390,38 @@ export class TimeoutError extends RegistryError {
     this.name = "TimeoutError";
     this.timeoutMs = init.timeoutMs;
   }
+}
+
+/**
+ * A document was larger than the cap it is read under (a manifest's 4 MiB, an error body's
+ * 8 KiB…): refused before it is held whole. Not a {@link SizeMismatchError}: nothing said the
+ * document's size, it is just too large to accept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TooLargeError } from "./errors.ts";
+ * const err = new TooLargeError(4 * 1024 * 1024, 4 * 1024 * 1024 + 1, "manifest r/x:1");
+ * assert.equal(err.message, "manifest r/x:1 is larger than the 4 MiB (4194304 bytes) cap");
+ * ```
+ */
+export class TooLargeError extends Error {
+  /** The cap, in bytes. */
+  readonly cap: number;
+  /** The number of bytes seen or declared (at least this many). */
+  readonly actual: number;
+  /** Creates the error; `what` names the document. */
+  constructor(cap: number, actual: number, what = "content", options?: ErrorOptions) {
+    super(`${what} is larger than the ${formatCap(cap)} cap`, options);
+    this.name = "TooLargeError";
+    this.cap = cap;
+    this.actual = actual;
+  }
+}
+
+/** `4 MiB (4194304 bytes)`, `8 KiB (8192 bytes)`, else `10-byte`. */
+function formatCap(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / 1024 / 1024} MiB (${n} bytes)`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB (${n} bytes)`;
+  return `${n}-byte`;
 }

@@ -35,8 +35,9 @@ export const DOCKER_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manife
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MANIFEST_ACCEPT } from "./media_types.ts";
- * console.assert(MANIFEST_ACCEPT.includes("application/vnd.oci.image.index.v1+json"));
+ * assert(MANIFEST_ACCEPT.includes("application/vnd.oci.image.index.v1+json"));
  * ```
  */
 export const MANIFEST_ACCEPT: string = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST]
@@ -47,8 +48,9 @@ export const MANIFEST_ACCEPT: string = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DO
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isIndexMediaType } from "./media_types.ts";
- * console.assert(isIndexMediaType("application/vnd.oci.image.index.v1+json"));
+ * assert(isIndexMediaType("application/vnd.oci.image.index.v1+json"));
  * ```
  */
 export function isIndexMediaType(mediaType: string | undefined): boolean {
@@ -60,8 +62,9 @@ export function isIndexMediaType(mediaType: string | undefined): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isImageManifestMediaType } from "./media_types.ts";
- * console.assert(isImageManifestMediaType("application/vnd.docker.distribution.manifest.v2+json"));
+ * assert(isImageManifestMediaType("application/vnd.docker.distribution.manifest.v2+json"));
  * ```
  */
 export function isImageManifestMediaType(mediaType: string | undefined): boolean {
@@ -73,8 +76,9 @@ export function isImageManifestMediaType(mediaType: string | undefined): boolean
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isManifestMediaType } from "./media_types.ts";
- * console.assert(!isManifestMediaType("application/octet-stream"));
+ * assert(!isManifestMediaType("application/octet-stream"));
  * ```
  */
 export function isManifestMediaType(mediaType: string | undefined): boolean {
@@ -87,8 +91,9 @@ export function isManifestMediaType(mediaType: string | undefined): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isNonDistributable } from "./media_types.ts";
- * console.assert(isNonDistributable("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"));
+ * assert(isNonDistributable("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"));
  * ```
  */
 export function isNonDistributable(mediaType: string | undefined): boolean {
@@ -104,8 +109,9 @@ export type IndexFormat = "docker" | "oci";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { indexMediaType } from "./media_types.ts";
- * console.assert(indexMediaType("docker") === "application/vnd.docker.distribution.manifest.list.v2+json");
+ * assert(indexMediaType("docker") === "application/vnd.docker.distribution.manifest.list.v2+json");
  * ```
  */
 export function indexMediaType(format: IndexFormat): string {

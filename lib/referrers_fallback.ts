@@ -11,6 +11,7 @@ import type { Descriptor } from "./manifest.ts";
 import { OCI_INDEX } from "./media_types.ts";
 import { registryApiHost } from "./reference.ts";
 import type { Repository } from "./registry/client.ts";
+import { noReferrersApi } from "./registry/referrers.ts";
 
 /**
  * The fallback tag of a subject holds something other than an index of referrers; it is left as
@@ -55,17 +56,13 @@ export class FallbackTagError extends Error {
 export async function hasReferrersApi(repo: Repository, digest: string): Promise<boolean> {
   const url = `https://${registryApiHost(repo.registry)}/v2/${repo.name}/referrers/${digest}`;
   const res = await repo.send("GET", url, ["pull"], { headers: { accept: OCI_INDEX } });
-  const type = res.headers.get("content-type") ?? "";
-  if (res.status === 200 && type.includes(OCI_INDEX)) {
-    await res.body?.cancel().catch(() => {});
-    return true;
-  }
-  if ([200, 400, 404, 405, 406, 501].includes(res.status)) {
+  if (noReferrersApi(res.status, res.headers.get("content-type") ?? "")) {
     await res.body?.cancel().catch(() => {});
     return false;
   }
   await repo.expect(res, "GET", url, [200]);
-  return false;
+  await res.body?.cancel().catch(() => {});
+  return true;
 }
 
 /** The tag of the tag-schema fallback index of `digest`: `<alg>-<hex>` (`sha256:ab…` → `sha256-ab…`). */

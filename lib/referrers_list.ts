@@ -2,17 +2,14 @@
  * Listing referrers (OCI distribution spec 1.1, "Listing Referrers"): {@link listReferrers} walks
  * them to a depth (a signature of an SBOM of an image is depth 2), concurrently, through
  * `Repository.referrers()` (the referrers API, else the `<alg>-<hex>` tag-schema fallback; neither
- * gives none), checking every listed descriptor.
+ * gives none; every entry checked and given its real artifact type there).
  *
  * @module
  */
 
-import { isDigest } from "./digest.ts";
-import { type Descriptor, ManifestFormatError } from "./manifest.ts";
-import { isManifestMediaType, OCI_EMPTY } from "./media_types.ts";
+import type { Descriptor } from "./manifest.ts";
 import { Semaphore } from "./pool.ts";
 import type { Repository } from "./registry/client.ts";
-import { printable } from "./registry/transport.ts";
 
 /** The annotation a referrer's creation time is read from (image-spec `annotations.md`). */
 export const CREATED_ANNOTATION = "org.opencontainers.image.created";
@@ -22,7 +19,7 @@ export const REFERRERS_DEPTH = 3;
 
 /** One manifest that refers to a subject, and (to the depth asked) the ones that refer to it. */
 export interface Referrer {
-  /** Its descriptor as the referrers list gives it (artifactType, annotations). */
+  /** Its descriptor as the referrers list gives it (annotations), with its real artifactType. */
   descriptor: Descriptor;
   /** `artifactType`, else its config media type (read from the manifest when the list lacks it). */
   artifactType: string;
@@ -75,30 +72,15 @@ async function level(
   seen: ReadonlySet<string>,
 ): Promise<Referrer[]> {
   if (depth <= 0) return [];
-  const listed = await slots.run(() => repo.referrers(digest)).catch((e) => {
-    // The API's body is parsed as it is sent: a registry's bad JSON is its content's fault.
-    if (e instanceof SyntaxError) {
-      throw new ManifestFormatError(`Referrers of ${repo}@${digest} are not valid JSON`, {
-        cause: e,
-      });
-    }
-    throw e;
-  });
-  if (!Array.isArray(listed)) {
-    throw new ManifestFormatError(`Referrers of ${repo}@${digest} have no "manifests" array`);
-  }
+  // referrers() checks every entry, lists each digest once and gives each its real artifactType
+  // (read from the manifest where the list lacks it or names the empty config's type).
+  const listed = await slots.run(() => repo.referrers(digest));
   const types = options.artifactTypes?.length ? new Set(options.artifactTypes) : undefined;
   // A list that names its own subject again (a lying fallback index) is not followed round.
   const path = new Set([...seen, digest]);
-  const unique = dedupeByDigest(listed.map((d) => checkReferrer(d, repo, digest)))
-    .filter((d) => !path.has(d.digest));
+  const unique = listed.filter((d) => !path.has(d.digest));
   const nodes = await Promise.all(unique.map(async (d): Promise<Referrer | undefined> => {
-    // A listed type that is the empty config's is wrong by the spec (an artifact with an empty
-    // config MUST set artifactType): go-containerregistry v0.22.1's referrers API lists the config
-    // media type regardless. Read the manifest then, as when the type is missing.
-    const artifactType = d.artifactType && d.artifactType !== OCI_EMPTY
-      ? d.artifactType
-      : await configType(repo, d, slots);
+    const artifactType = d.artifactType ?? "";
     if (types && !types.has(artifactType)) return undefined;
     const created = d.annotations?.[CREATED_ANNOTATION];
     return {
@@ -111,48 +93,8 @@ async function level(
   return nodes.filter((n) => n !== undefined);
 }
 
-/** The config media type of a referrer whose list entry has no artifactType (spec: its default). */
-async function configType(repo: Repository, d: Descriptor, slots: Semaphore): Promise<string> {
-  const m = await slots.run(() => repo.getManifest(d.digest, d));
-  return m.parsed.kind === "image"
-    ? m.parsed.manifest.artifactType || m.parsed.manifest.config.mediaType
-    : m.parsed.index.artifactType ?? "";
-}
-
-/**
- * Checks one entry of a referrers list (registry content): a manifest media type, a valid digest
- * and a size. Throws {@link ManifestFormatError} naming the subject otherwise.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { checkReferrer } from "./referrers_list.ts";
- * const d = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: "sha256:" + "a".repeat(64), size: 3 };
- * assert.equal(checkReferrer(d, "r/x", "sha256:" + "b".repeat(64)), d);
- * assert.throws(() => checkReferrer({ ...d, digest: "../x" }, "r/x", "sha256:" + "b".repeat(64)));
- * ```
- */
-export function checkReferrer(d: unknown, repo: Repository | string, subject: string): Descriptor {
-  const o = (d ?? {}) as Record<string, unknown>;
-  const ok = typeof o === "object" && typeof o.mediaType === "string" &&
-    isManifestMediaType(o.mediaType) && typeof o.digest === "string" && isDigest(o.digest) &&
-    Number.isSafeInteger(o.size) && (o.size as number) >= 0 &&
-    (o.artifactType === undefined || typeof o.artifactType === "string") &&
-    (o.annotations === undefined || isStringRecord(o.annotations));
-  if (!ok) {
-    throw new ManifestFormatError(
-      `Referrers of ${repo}@${subject} list an invalid descriptor: ${
-        printable(JSON.stringify(d) ?? String(d), 200)
-      }`,
-    );
-  }
-  return o as unknown as Descriptor;
-}
-
-function isStringRecord(v: unknown): boolean {
-  return !!v && typeof v === "object" && !Array.isArray(v) &&
-    Object.values(v).every((x) => typeof x === "string");
-}
+/** Checks one entry of a referrers list; see `lib/registry/referrers.ts`. */
+export { checkReferrer } from "./registry/referrers.ts";
 
 /**
  * Entries with distinct digests, first one kept (a fallback index written by two tools may list

@@ -8,7 +8,12 @@ import {
   verifyingStream,
 } from "../lib/content.ts";
 import { digestOf } from "../lib/digest.ts";
-import { DigestMismatchError, SizeMismatchError, UsageError } from "../lib/errors.ts";
+import {
+  DigestMismatchError,
+  SizeMismatchError,
+  TooLargeError,
+  UsageError,
+} from "../lib/errors.ts";
 
 const bytes = new TextEncoder().encode("hello, registry");
 const DIGEST = digestOf(bytes);
@@ -176,15 +181,15 @@ Deno.test("readCapped() returns the bytes up to the cap and fails past it, cance
   assert.deepEqual(await readCapped(chunks(), 0), new Uint8Array(0));
 
   await assert.rejects(readCapped(chunks(bytes), bytes.length - 1, "token response"), (e) => {
-    assert.ok(e instanceof SizeMismatchError);
+    assert.ok(e instanceof TooLargeError);
     assert.equal(
       e.message,
-      `Size mismatch for token response: more than ${bytes.length - 1} bytes`,
+      `token response is larger than the ${bytes.length - 1}-byte cap`,
     );
     return true;
   });
   const source = endless();
-  await assert.rejects(readCapped(source, 25), SizeMismatchError);
+  await assert.rejects(readCapped(source, 25), TooLargeError);
   assert.ok(source.pulled() <= 4, `stops at the chunk that passes the cap (${source.pulled()})`);
   assert.ok(source.cancelled(), "the source is cancelled");
   assert.ok(LIMITS.manifest === 4 * 1024 * 1024 && LIMITS.errorBody === 8 * 1024);
@@ -220,8 +225,8 @@ Deno.test("readVerified() verifies digest and size, or computes the digest when 
       "over the cap without an expected size",
       readVerified(chunks(bytes), { cap: 4, what: "tag list" }),
       (e) =>
-        e instanceof SizeMismatchError && e.expected === 4 &&
-        e.message === "Size mismatch for tag list: more than 4 bytes",
+        e instanceof TooLargeError && e.cap === 4 &&
+        e.message === "tag list is larger than the 4-byte cap",
     ],
   ];
   for (const [why, promise, check] of cases) {
@@ -238,10 +243,10 @@ Deno.test("readVerified() refuses content whose expected size is over the cap wi
   await assert.rejects(
     readVerified(source, { cap: 10, expected: { digest: DIGEST, size: bytes.length, what: "m" } }),
     (e: unknown) => {
-      assert.ok(e instanceof SizeMismatchError);
-      assert.equal(e.expected, 10);
+      assert.ok(e instanceof TooLargeError);
+      assert.equal(e.cap, 10);
       assert.equal(e.actual, bytes.length);
-      assert.equal(e.message, "Size mismatch for m: more than 10 bytes");
+      assert.equal(e.message, "m is larger than the 10-byte cap");
       return true;
     },
   );

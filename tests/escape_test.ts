@@ -187,3 +187,38 @@ Deno.test("jsonText() writes DEL, C1 and bidi characters as \\u escapes and stay
   assert.deepEqual(JSON.parse(text), value);
   assert.ok(text.includes("x\\u007f\\u009b31m\\u202e\\u2066\\u2028"));
 });
+
+Deno.test("makeLogger() prints warnings and debug lines escaped, one line each; --quiet drops warnings", async () => {
+  const { makeLogger } = await import("../cli/context.ts");
+  const hostile = "mount of a\u001b]0;pwned\u0007\nb refused\u202e";
+  const lines = (globals: { debug: boolean; quiet: boolean }) => {
+    let stderr = "";
+    const all = {
+      insecure: false,
+      plainHttp: false,
+      caFiles: [],
+      progress: "none" as const,
+      noColor: true,
+      ...globals,
+    };
+    const ctx = {
+      args: [],
+      globals: all,
+      out: () => {},
+      err: (s: string) => stderr += s,
+      isTerminal: false,
+      env: () => undefined,
+    };
+    const logger = makeLogger(ctx, all);
+    logger.warn(hostile);
+    logger.debug(hostile);
+    return stderr;
+  };
+  const escaped = "mount of a\\u{1b}]0;pwned\\u{7} b refused\\u{202e}";
+  assert.equal(
+    lines({ debug: true, quiet: false }),
+    `warning: ${escaped}\ndebug: ${escaped}\n`,
+  );
+  assert.equal(lines({ debug: true, quiet: true }), `debug: ${escaped}\n`);
+  assert.equal(lines({ debug: false, quiet: false }), `warning: ${escaped}\n`);
+});

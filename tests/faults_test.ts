@@ -457,7 +457,7 @@ function faultCases(
       name: "a manifest over the 4 MiB cap",
       reg: [{ method: GET, kind: "manifest", fault: { type: "oversize" } }],
       other: [{ method: GET, kind: "manifest", fault: { type: "oversize" } }],
-      fails: /Size mismatch for manifest .*: more than 4194304 bytes/,
+      fails: /manifest .* is larger than the 4 MiB \(4194304 bytes\) cap/,
     },
     {
       name: "blob downloads redirected to another origin",

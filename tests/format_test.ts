@@ -248,7 +248,61 @@ Deno.test("formatHuman() renders a single image with OS Vers and Variant only wh
   );
   // An artifact (or a config not fetched) has no OS and Arch to show, and is not an error.
   const bare = formatHuman("r/x", ATTESTATION);
-  assert.ok(bare.includes(`          OS: \n        Arch: \n    # Layers: 1\n`), bare);
+  assert.ok(bare.includes(`ArtifactType: ${OCI_CONFIG}\n    # Layers: 1\n`), bare);
+});
+
+Deno.test("formatHuman() shows an artifact's type, never empty OS and Arch lines", () => {
+  const EMPTY = "application/vnd.oci.empty.v1+json";
+  const sbom = image(dg("5"), { configMediaType: EMPTY });
+  sbom.manifest.artifactType = "application/spdx+json";
+  const helm = image(dg("6"), { configMediaType: "application/vnd.cncf.helm.config.v1+json" });
+  for (
+    const [r, type] of [[sbom, "application/spdx+json"], [helm, helm.manifest.config.mediaType]]
+  ) {
+    const out = formatHuman("r/x", r as InspectedImage);
+    assert.ok(out.includes(`        Size: 500\nArtifactType: ${type}\n    # Layers: 2\n`), out);
+    assert.doesNotMatch(out, /OS:|Arch:/);
+  }
+  // As an entry of an index (no platform): its type, no Platform block.
+  const out = formatHuman("r/x", index([AMD64, sbom]));
+  assert.ok(out.includes(`[2]   Length: 500\n[2] ArtifactType: application/spdx+json\n`), out);
+  assert.doesNotMatch(out, /OS: *\n/);
+});
+
+Deno.test("formatHuman() counts a nested index as an index, not an image", () => {
+  const inner = index([AMD64, ARMV7]);
+  inner.descriptor = { mediaType: OCI_INDEX, digest: dg("7"), size: 300 };
+  const out = formatHuman("r/x", index([WINDOWS, inner, ATTESTATION]));
+  assert.ok(
+    out.startsWith(
+      `Name:   r/x (Type: ${OCI_INDEX})\nDigest: ${dg("f")}\n` +
+        ` * Contains 3 manifest references (1 image, 1 index, 1 attestation):\n`,
+    ),
+    out,
+  );
+  // The nested index has its own count.
+  assert.ok(
+    out.includes(`     * Contains 2 manifest references (2 images, 0 attestations):\n`),
+    out,
+  );
+  const two = formatHuman("r/x", index([inner, inner]));
+  assert.ok(two.includes(`(0 images, 2 indexes, 0 attestations)`), two);
+});
+
+Deno.test("summarizePlatforms() lists a nested index's platforms in its place", () => {
+  const inner = index([AMD64, ARMV7, ATTESTATION]);
+  inner.descriptor = { mediaType: OCI_INDEX, digest: dg("7"), size: 300 };
+  const s = summarizePlatforms("r/x", index([inner, WINDOWS]));
+  assert.deepEqual(s.platforms, [
+    "linux/amd64",
+    "linux/arm/v7",
+    "windows/amd64:10.0.17763.1234",
+  ]);
+  // Not fetched (too deep): the entry's own platform if it has one, else nothing.
+  const unfetched = index([undefined, WINDOWS], [inner.descriptor, WINDOWS.descriptor]);
+  assert.deepEqual(summarizePlatforms("r/x", unfetched).platforms, [
+    "windows/amd64:10.0.17763.1234",
+  ]);
 });
 
 Deno.test("formatHuman() colours values only, so stripping the codes gives the plain text", () => {

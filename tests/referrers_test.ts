@@ -13,7 +13,7 @@ import {
   startRegistry,
 } from "../scripts/harness/mod.ts";
 import { takeReferrersFlag } from "../cli/_referrers_flag.ts";
-import { UsageError } from "../lib/errors.ts";
+import { RegistryError, UsageError } from "../lib/errors.ts";
 import { ManifestFormatError } from "../lib/manifest.ts";
 import { listReferrers } from "../lib/referrers.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
@@ -675,4 +675,113 @@ Deno.test("inspect --referrers lists the index's referrers while its children ar
   } finally {
     clearTimeout(timer);
   }
+});
+
+Deno.test({
+  name:
+    `ggcr-referrers: Repository.referrers(subject, type) keeps an artifact the API lists under the empty config's type${
+      API_SKIP ? ` (skipped: ${API_SKIP})` : ""
+    }`,
+  ignore: API_SKIP !== undefined,
+  fn: async () => {
+    await using reg = await startRegistry({ kind: "ggcr-referrers" });
+    const { set, sbom } = await withReferrers(reg, "api/typed", true);
+    // What the registry itself lists: the config media type, not the manifest's artifactType.
+    const api = await fetch(`${reg.url}/v2/api/typed/referrers/${set.images[0].digest}`);
+    const listed = (await api.json()).manifests as Desc[];
+    assert.deepEqual(listed.map((d) => d.artifactType), ["application/vnd.oci.empty.v1+json"]);
+    await using client = new RegistryClient();
+    const repo = client.repository(reg.host, "api/typed");
+    const found = await repo.referrers(set.images[0].digest, SBOM);
+    assert.deepEqual(found.map((d) => [d.digest, d.artifactType]), [[sbom.digest, SBOM]]);
+    assert.deepEqual(await repo.referrers(set.images[0].digest, SIG), []);
+    const all = await repo.referrers(set.images[0].digest);
+    assert.deepEqual(all.map((d) => d.artifactType), [SBOM]);
+  },
+});
+
+/**
+ * A registry whose referrers API answers `status` for every subject (what the harness registries
+ * do not: 400, 405, 501), with fallback indexes under `tags`; every request is logged.
+ */
+function refusingRegistry(status: number, tags: Record<string, unknown[]>) {
+  const requests: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    requests.push(`${req.method} ${path}`);
+    if (/^\/v2\/x\/referrers\//.test(path)) return new Response("no", { status });
+    const tag = /^\/v2\/x\/manifests\/(.+)$/.exec(path)?.[1];
+    if (tag && tag in tags) {
+      const body = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: tags[tag] });
+      return new Response(body, { headers: { "content-type": OCI_INDEX } });
+    }
+    return new Response("{}", { status: path === "/v2/" ? 200 : 404 });
+  });
+  return {
+    host: `127.0.0.1:${server.addr.port}`,
+    requests,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+Deno.test("Repository.referrers() falls back to the tag schema on 400, 405, 406 and 501 with one GET, and a missing tag is none", async () => {
+  const entry = { mediaType: OCI_MANIFEST, digest: D2, size: 1, artifactType: SIG };
+  for (const status of [400, 405, 406, 501]) {
+    await using reg = refusingRegistry(status, { [D1.replace(":", "-")]: [entry] });
+    await using client = new RegistryClient({ plainHttp: [reg.host] });
+    const repo = client.repository(reg.host, "x");
+    assert.deepEqual(await repo.referrers(D1), [entry], `${status}`);
+    assert.deepEqual(await repo.referrers(D2), [], `${status}: no fallback tag`);
+    const calls = reg.requests.filter((r) => !r.endsWith("/v2/"));
+    assert.deepEqual(calls, [
+      `GET /v2/x/referrers/${D1}`,
+      `GET /v2/x/manifests/${D1.replace(":", "-")}`,
+      `GET /v2/x/referrers/${D2}`,
+      `GET /v2/x/manifests/${D2.replace(":", "-")}`,
+    ], `${status}`);
+  }
+  // 401/403/500 are failures, not "no API".
+  await using broken = refusingRegistry(500, {});
+  await using client = new RegistryClient({ plainHttp: [broken.host], retries: 0 });
+  await assert.rejects(() => client.repository(broken.host, "x").referrers(D1), RegistryError);
+});
+
+Deno.test("Repository.referrers() follows the API's Link pages, stops at a page that links back, and checks each page", async () => {
+  const entry = (d: string) => ({ mediaType: OCI_MANIFEST, digest: d, size: 1, artifactType: SIG });
+  const D3 = `sha256:${"3".repeat(64)}`;
+  const requests: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const url = new URL(req.url);
+    requests.push(url.pathname + url.search);
+    const page = url.searchParams.get("page") ?? (url.pathname.endsWith(D2) ? "bad" : "1");
+    const pages: Record<string, [unknown, string | undefined]> = {
+      "1": [[entry(D2)], `</v2/x/referrers/${D1}?page=2>; rel="next"`],
+      "2": [[entry(D3)], `</v2/x/referrers/${D1}?page=1>; rel="next"`],
+      "bad": [{ manifests: "no" }, undefined],
+    };
+    if (!url.pathname.startsWith("/v2/x/referrers/")) return new Response("{}", { status: 404 });
+    const [manifests, link] = pages[page];
+    const body = Array.isArray(manifests)
+      ? JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })
+      : JSON.stringify(manifests);
+    const headers: Record<string, string> = { "content-type": OCI_INDEX };
+    if (link) headers.link = link;
+    return new Response(body, { headers });
+  });
+  await using _server = { [Symbol.asyncDispose]: () => server.shutdown() };
+  const host = `127.0.0.1:${server.addr.port}`;
+  await using client = new RegistryClient({ plainHttp: [host] });
+  const found = await client.repository(host, "x").referrers(D1);
+  assert.deepEqual(found.map((d) => d.digest), [D2, D3], requests.join(" "));
+  assert.deepEqual(requests.filter((r) => r.includes("referrers")), [
+    `/v2/x/referrers/${D1}`,
+    `/v2/x/referrers/${D1}?page=2`,
+    `/v2/x/referrers/${D1}?page=1`,
+  ]);
+  await assert.rejects(
+    () => client.repository(host, "x").referrers(D2),
+    (e: Error) =>
+      e instanceof ManifestFormatError &&
+      e.message === `Referrers of ${host}/x@${D2} have no "manifests" array`,
+  );
 });

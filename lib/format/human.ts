@@ -2,17 +2,18 @@
  * manifest-tool v2's human-readable inspect view, as a pure function of an inspect result:
  * name and media type, digest, `* Contains N manifest references (I images, A attestations):`, then
  * per entry its type, digest, length, platform and layers; attestations name the digest they
- * attest; nested indexes are shown as such. A single image shows digest, size, OS/Arch (variant and
- * os.version when set) and its layers. With referrers inspected, each manifest's referrers (and
+ * attest; nested indexes are shown as such (and counted as indexes). A single image shows digest,
+ * size, OS/Arch (variant and os.version when set), or for an artifact its artifact type, and its
+ * layers. With referrers inspected, each manifest's referrers (and
  * theirs, indented) follow it, or `none`.
  *
  * @module
  */
 
 import { entryName, type Inspected, type InspectedImage, type InspectedIndex } from "../inspect.ts";
-import { isAttestation, REFERENCE_DIGEST_ANNOTATION } from "../manifest.ts";
+import { type Descriptor, isAttestation, REFERENCE_DIGEST_ANNOTATION } from "../manifest.ts";
 import type { Referrer } from "../referrers_list.ts";
-import { isManifestMediaType } from "../media_types.ts";
+import { isIndexMediaType, isManifestMediaType } from "../media_types.ts";
 import { type Colors, PLAIN } from "./colors.ts";
 import { esc } from "./escape.ts";
 
@@ -59,14 +60,8 @@ function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): s
   lines.push(`${indent}Name:   ${c.green(name)} (Type: ${c.green(r.descriptor.mediaType)})`);
   lines.push(`${indent}Digest: ${c.yellow(r.descriptor.digest)}`);
   lines.push(...referrerLines(`${indent} * Referrers`, `${indent}   `, r.referrers, c));
+  lines.push(`${indent} * Contains ${containsLine(r.index.manifests, c)}:`);
   const entries = r.index.manifests;
-  const attestations = entries.filter(isAttestation).length;
-  const images = entries.length - attestations;
-  lines.push(
-    `${indent} * Contains ${c.red(entries.length)} manifest references (${c.red(images)} ${
-      images === 1 ? "image" : "images"
-    }, ${c.red(attestations)} ${attestations === 1 ? "attestation" : "attestations"}):`,
-  );
   entries.forEach((d, i) => {
     const n = `${indent}[${i + 1}]`;
     const att = isAttestation(d) ? " (vnd.docker.reference.type=attestation-manifest)" : "";
@@ -84,6 +79,10 @@ function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): s
       return;
     }
     const p = d.platform;
+    if (!p && child?.kind === "image") {
+      // An artifact has no platform: say what it is rather than print empty OS and Arch lines.
+      lines.push(`${n} ArtifactType: ${c.green(artifactTypeOf(child, d))}`);
+    }
     if (p) {
       lines.push(`${n} Platform:`);
       lines.push(`${n}    -      OS: ${c.green(p.os)}`);
@@ -129,10 +128,17 @@ function formatImage(name: string, r: InspectedImage, c: Colors): string {
   lines.push(`Name: ${c.green(name)} (Type: ${c.green(r.descriptor.mediaType)})`);
   lines.push(`      Digest: ${c.yellow(r.descriptor.digest)}`);
   lines.push(`        Size: ${c.blue(r.descriptor.size)}`);
-  lines.push(`          OS: ${c.green(cfg.os ?? "")}`);
-  if (cfg["os.version"]) lines.push(`     OS Vers: ${c.green(cfg["os.version"])}`);
-  lines.push(`        Arch: ${c.green(cfg.architecture ?? "")}`);
-  if (cfg.variant) lines.push(`     Variant: ${c.green(cfg.variant)}`);
+  if (r.manifest.artifactType || (!cfg.os && !cfg.architecture)) {
+    // An artifact (no platform in its config, or no image config at all): its type, not empty
+    // OS and Arch lines.
+    lines.push(`ArtifactType: ${c.green(artifactTypeOf(r))}`);
+  }
+  if (cfg.os || cfg.architecture) {
+    lines.push(`          OS: ${c.green(cfg.os ?? "")}`);
+    if (cfg["os.version"]) lines.push(`     OS Vers: ${c.green(cfg["os.version"])}`);
+    lines.push(`        Arch: ${c.green(cfg.architecture ?? "")}`);
+    if (cfg.variant) lines.push(`     Variant: ${c.green(cfg.variant)}`);
+  }
   lines.push(`    # Layers: ${c.red(r.manifest.layers.length)}`);
   r.manifest.layers.forEach((l, i) => {
     lines.push(
@@ -142,6 +148,27 @@ function formatImage(name: string, r: InspectedImage, c: Colors): string {
   });
   lines.push(...referrerLines("   Referrers", "      ", r.referrers, c));
   return lines.join("\n") + "\n";
+}
+
+/**
+ * `N manifest references (I images, X indexes, A attestations)`: a nested index is counted as an
+ * index, not an image (the `indexes` count appears only when there is one, as manifest-tool
+ * prints the common case).
+ */
+function containsLine(entries: readonly Descriptor[], c: Colors): string {
+  const attestations = entries.filter(isAttestation).length;
+  const indexes = entries.filter((d) => !isAttestation(d) && isIndexMediaType(d.mediaType)).length;
+  const images = entries.length - attestations - indexes;
+  const count = (n: number, one: string, many: string) => `${c.red(n)} ${n === 1 ? one : many}`;
+  const parts = [count(images, "image", "images")];
+  if (indexes) parts.push(count(indexes, "index", "indexes"));
+  parts.push(count(attestations, "attestation", "attestations"));
+  return `${c.red(entries.length)} manifest references (${parts.join(", ")})`;
+}
+
+/** An image's artifact type: its descriptor's or manifest's `artifactType`, else config type. */
+function artifactTypeOf(r: InspectedImage, d?: Descriptor): string {
+  return d?.artifactType || r.manifest.artifactType || r.manifest.config.mediaType;
 }
 
 /**

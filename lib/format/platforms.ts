@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Inspected, platformOfConfig } from "../inspect.ts";
+import { type Inspected, type InspectedIndex, platformOfConfig } from "../inspect.ts";
 import { isAttestation } from "../manifest.ts";
 import { formatPlatform, type Platform } from "../platform.ts";
 import { esc } from "./escape.ts";
@@ -26,7 +26,8 @@ export interface PlatformSummary {
 }
 
 /**
- * Summarises an inspect result (an index needs only its own document; an image its config).
+ * Summarises an inspect result (an index needs only its own document and those of the indexes
+ * nested in it, as `lib/inspect_platforms.ts` fetches them; an image its config).
  *
  * @example
  * ```ts
@@ -51,9 +52,7 @@ export interface PlatformSummary {
 export function summarizePlatforms(reference: string, r: Inspected): PlatformSummary {
   let platforms: Platform[];
   if (r.kind === "index") {
-    platforms = r.index.manifests.filter((d) => !isAttestation(d) && d.platform).map((d) =>
-      d.platform!
-    );
+    platforms = indexPlatforms(r);
   } else {
     const p = platformOfConfig(r.config);
     platforms = p ? [p] : [];
@@ -65,6 +64,18 @@ export function summarizePlatforms(reference: string, r: Inspected): PlatformSum
     digest: r.descriptor.digest,
     platforms: platforms.map((p) => formatPlatform(p, { osVersion: true })),
   };
+}
+
+/**
+ * The platforms an index lists, attestations left out; a nested index whose document was fetched
+ * (an `InspectedIndex` among `children`) contributes its own entries' platforms in its place.
+ */
+function indexPlatforms(r: InspectedIndex): Platform[] {
+  return r.index.manifests.flatMap((d, i) => {
+    const child = r.children[i];
+    if (child?.kind === "index") return indexPlatforms(child);
+    return !isAttestation(d) && d.platform ? [d.platform] : [];
+  });
 }
 
 /**

@@ -10,11 +10,20 @@
 import { DigestMismatchError, RegistryError, type RegistryErrorCode } from "../errors.ts";
 import { digestingStream, LIMITS, readCapped, readVerified, verifyingStream } from "../content.ts";
 import { digestOf, isDigest, parseDigest } from "../digest.ts";
-import { type Descriptor, type Index, type ParsedManifest, parseManifest } from "../manifest.ts";
+import { type Descriptor, type ParsedManifest, parseManifest } from "../manifest.ts";
 import { MANIFEST_ACCEPT, OCI_INDEX } from "../media_types.ts";
 import { type Reference, registryApiHost } from "../reference.ts";
 import { Authenticator, repositoryScope } from "./auth.ts";
 import { type CredentialOptions, CredentialStore } from "./credentials.ts";
+import {
+  artifactTypeOf,
+  checkReferrer,
+  needsArtifactType,
+  nextPage,
+  noReferrersApi,
+  REFERRERS_MAX_PAGES,
+  referrersPage,
+} from "./referrers.ts";
 import {
   type Logger,
   printable,
@@ -549,39 +558,84 @@ export class Repository {
       const body = await readCapped(res.body, LIMITS.manifest, "tag list", this.#deadline());
       const doc = JSON.parse(new TextDecoder().decode(body)) as { tags?: string[] | null };
       tags.push(...(doc.tags ?? []));
-      const link = res.headers.get("link");
-      const m = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
-      url = m ? new URL(m[1], url) : undefined;
+      url = nextPage(res.headers.get("link"), url);
     }
     return tags;
   }
 
   /**
-   * Manifests that refer to `digest` (OCI 1.1 referrers API), else from the tag-schema fallback
-   * (`<alg>-<hex>` tag holding an index).
+   * Manifests that refer to `digest` (OCI 1.1 "Listing Referrers"): the referrers API's index,
+   * every `Link` page of it (at most {@link REFERRERS_MAX_PAGES}); where the registry has no API
+   * (404, 400, 405, 501, or a 200 that is not an OCI index) the tag-schema fallback, the index
+   * tagged `<alg>-<hex>` (none when that tag is absent). One entry per digest; every entry is
+   * checked (a
+   * `ManifestFormatError` names the subject otherwise), and an entry listed without its artifact
+   * type, or with the empty config's (go-containerregistry's API lists the config media type), is
+   * given its manifest's, so filtering on `artifactType` (done here whether or not the registry
+   * did) keeps what it should.
    */
   async referrers(
     digest: string,
     artifactType?: string,
     options: RequestOptions = {},
   ): Promise<Descriptor[]> {
-    const url = new URL(`${this.#base}/referrers/${digest}`);
+    const listed = await this.#referrersApi(digest, artifactType, options) ??
+      await this.#referrersTag(digest, options);
+    // One entry per digest, the first kept: pages or a fallback index written by two tools may
+    // repeat one.
+    const seen = new Set<string>();
+    const unique = listed.filter((d) => !seen.has(d.digest) && seen.add(d.digest) !== undefined);
+    const typed = await Promise.all(unique.map(async (d) => {
+      if (!needsArtifactType(d)) return d;
+      const m = await this.getManifest(d.digest, d, options);
+      const type = artifactTypeOf(m.parsed);
+      return type ? { ...d, artifactType: type } : d;
+    }));
+    return artifactType ? typed.filter((d) => d.artifactType === artifactType) : typed;
+  }
+
+  /** The referrers API's list, all pages; `undefined` when the registry has no such API. */
+  async #referrersApi(
+    digest: string,
+    artifactType: string | undefined,
+    options: RequestOptions,
+  ): Promise<Descriptor[] | undefined> {
+    let url: URL | undefined = new URL(`${this.#base}/referrers/${digest}`);
     if (artifactType) url.searchParams.set("artifactType", artifactType);
-    const res = await this.send("GET", url, ["pull"], { headers: { accept: OCI_INDEX } }, options);
-    const type = res.headers.get("content-type") ?? "";
-    let entries: Descriptor[];
-    if (res.status === 200 && type.includes(OCI_INDEX)) {
+    const out: Descriptor[] = [];
+    const seen = new Set<string>();
+    for (let page = 0; url && page < REFERRERS_MAX_PAGES && !seen.has(url.href); page++) {
+      seen.add(url.href);
+      const res = await this.send(
+        "GET",
+        url,
+        ["pull"],
+        { headers: { accept: OCI_INDEX } },
+        options,
+      );
+      if (page === 0 && noReferrersApi(res.status, res.headers.get("content-type") ?? "")) {
+        await discard(res);
+        return undefined;
+      }
+      await this.expect(res, "GET", url, [200]);
       const body = await readCapped(res.body, LIMITS.manifest, "referrers", this.#deadline());
-      entries = (JSON.parse(new TextDecoder().decode(body)) as Index).manifests ?? [];
-    } else {
-      await res.body?.cancel().catch(() => {});
-      if (res.status !== 404 && res.status !== 200) await this.expect(res, "GET", url, [200, 404]);
-      const tag = digest.replace(":", "-");
-      if (!(await this.headManifest(tag, options))) return [];
-      const m = await this.getManifest(tag, undefined, options);
-      entries = m.parsed.kind === "index" ? m.parsed.index.manifests : [];
+      out.push(...referrersPage(body, String(this), digest));
+      url = nextPage(res.headers.get("link"), url);
     }
-    return artifactType ? entries.filter((d) => d.artifactType === artifactType) : entries;
+    return out;
+  }
+
+  /** The tag-schema fallback: the entries of the index tagged `<alg>-<hex>`, none when absent. */
+  async #referrersTag(digest: string, options: RequestOptions): Promise<Descriptor[]> {
+    let m: FetchedManifest;
+    try {
+      m = await this.getManifest(digest.replace(":", "-"), undefined, options);
+    } catch (e) {
+      if (e instanceof RegistryError && e.status === 404) return [];
+      throw e;
+    }
+    if (m.parsed.kind !== "index") return [];
+    return m.parsed.index.manifests.map((d) => checkReferrer(d, this, digest));
   }
 
   /**

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DigestMismatchError, RegistryError, SizeMismatchError } from "../errors.ts";
+import { DigestMismatchError, RegistryError, SizeMismatchError, TooLargeError } from "../errors.ts";
 import { type Descriptor, ManifestFormatError } from "../manifest.ts";
 import type { Platform } from "../platform.ts";
 import { Once, type Semaphore } from "../pool.ts";
@@ -128,7 +128,7 @@ export class VerifyRun {
       const got = e.actual > e.expected ? `more than ${e.expected}` : String(e.actual);
       const message = `${name}: descriptor says ${e.expected} bytes, got ${got}`;
       this.report(problem("error", kind("size-mismatch"), message, about));
-    } else if (e instanceof ManifestFormatError) {
+    } else if (e instanceof ManifestFormatError || e instanceof TooLargeError) {
       const k = target === "config" ? "config-invalid" : "manifest-invalid";
       this.report(problem("error", k, e.message, about));
     } else {

@@ -256,7 +256,12 @@ async function nestedCase(reg: RunningRegistry): Promise<ZooCase> {
   const shape = { name: "nested-index", mediaType: OCI_INDEX, isIndex: true };
   return await stored(
     reg,
-    { ...shape, platforms: ["linux/s390x"], images: [sha256(s390xImage)] },
+    // The inner index's platforms in its place, then the outer index's own entry.
+    {
+      ...shape,
+      platforms: ["linux/amd64", "linux/arm64/v8", "linux/s390x"],
+      images: [sha256(s390xImage)],
+    },
     outer,
   );
 }
@@ -506,7 +511,7 @@ async function craneCase(reg: RunningRegistry, crane: string, dir: string): Prom
       mediaType: OCI_INDEX,
       // crane appends the entries of an index it is given (the inner index stays nested) and
       // sets each image entry's artifactType to its config media type.
-      platforms: ["linux/s390x", "linux/amd64"],
+      platforms: ["linux/amd64", "linux/arm64/v8", "linux/s390x", "linux/amd64"],
       isIndex: true,
       images: [],
     }],
