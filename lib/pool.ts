@@ -54,9 +54,10 @@ export class Semaphore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mapConcurrent } from "./pool.ts";
  * const out = await mapConcurrent([1, 2, 3], 2, async (n) => n * 2);
- * console.assert(out.join() === "2,4,6");
+ * assert.deepEqual(out, [2, 4, 6]);
  * ```
  */
 export async function mapConcurrent<T, R>(

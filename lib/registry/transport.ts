@@ -610,7 +610,10 @@ function checkScheme(method: string, url: string | URL): void {
  */
 function rootCause(e: unknown): Error | undefined {
   for (let c: unknown = e, i = 0; c instanceof Error && i < 10; i++, c = c.cause) {
-    if (c.name === "DigestMismatchError" || c.name === "SizeMismatchError") return c;
+    if (
+      c.name === "DigestMismatchError" || c.name === "SizeMismatchError" ||
+      c.name === "TooLargeError"
+    ) return c;
     if (isTimeout(c) || isConnectionLost(c)) return c;
   }
   return undefined;
