@@ -26,6 +26,8 @@ export interface ProgressView extends Disposable {
   onProgress?: (e: ProgressEvent) => void;
   /** What was done to each blob (`PushOptions.onBlob`); undefined in mode `none`. */
   onBlob?: (a: BlobAction) => void;
+  /** Specs of a batch ended so far out of all (shown on the overall line of the live block). */
+  onSpec?: (done: number, total: number) => void;
   /** Draws the final state (the summary) and stops redrawing; idempotent. */
   stop(): void;
 }
@@ -134,6 +136,10 @@ function ttyView(
     },
     onBlob: (a) => {
       state.action(a);
+      schedule();
+    },
+    onSpec: (done, total) => {
+      state.specs(done, total);
       schedule();
     },
     stop,

@@ -174,6 +174,7 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     verify: values.verify === true,
     referrers,
     stopProgress: () => progress.stop(),
+    onSpec: progress.onSpec,
   };
   return batch ? await pushBatch(run, specs) : await pushOne(run, specs[0]);
 }
@@ -188,6 +189,8 @@ interface PushRun {
   verify: boolean;
   referrers?: { artifactTypes?: string[] };
   stopProgress(): void;
+  /** Batch progress: specs ended out of all. */
+  onSpec?: (done: number, total: number) => void;
 }
 
 async function pushOne(run: PushRun, spec: PushSpec): Promise<number> {
@@ -223,9 +226,13 @@ async function pushOne(run: PushRun, spec: PushSpec): Promise<number> {
  */
 async function pushBatch(run: PushRun, specs: PushSpec[]): Promise<number> {
   const { ctx, client } = run;
+  let ended = 0;
+  run.onSpec?.(0, specs.length);
   const outcomes = await pushIndexes(client, specs, {
     ...run.options,
-    onOutcome: run.json ? undefined : (o) => {
+    onOutcome: (o) => {
+      run.onSpec?.(++ended, specs.length);
+      if (run.json) return;
       if (o.result?.dryRun && !run.quiet) {
         ctx.out(new TextDecoder().decode(o.result.bytes) + "\n");
         ctx.out(pushPlanText(o.result));

@@ -64,6 +64,24 @@ Deno.test("ProgressState counts a copy once whether transfer or action reports i
   }
 });
 
+Deno.test("renderBlock shows a batch's specs done out of all and the run's rate on its overall line", () => {
+  let now = 0;
+  const state = new ProgressState(() => now);
+  state.specs(0, 50);
+  state.transfer({ digest: "sha256:" + "d".repeat(64), bytes: 0, total: 4194304, done: false });
+  now = 2000;
+  state.transfer({
+    digest: "sha256:" + "d".repeat(64),
+    bytes: 4194304,
+    total: 4194304,
+    done: true,
+  });
+  state.specs(3, 50);
+  assert.deepEqual(renderBlock(state, 120).slice(-1), [
+    "3/50 specs, 4.0 MiB transferred in 2.0s (2.0 MiB/s)",
+  ]);
+});
+
 Deno.test("renderBlock cuts lines to the terminal width so none wraps", () => {
   const s = new ProgressState(() => 0);
   s.transfer({ digest: D("f"), bytes: 1, total: 2, done: false });

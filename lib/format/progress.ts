@@ -102,6 +102,7 @@ export class ProgressState {
   readonly #finished = new Map<string, Finished>();
   // Bytes of transfers that ended, so the overall figure never goes back when one leaves the block.
   #doneBytes = 0;
+  #specs?: { done: number; total: number };
 
   /** Starts the clock: `clock()` returns milliseconds (e.g. `performance.now`). */
   constructor(clock: () => number) {
@@ -151,6 +152,16 @@ export class ProgressState {
   #finish(f: Finished): Finished {
     this.#finished.set(f.digest, f);
     return f;
+  }
+
+  /** Records how many specs of a batch have ended (pushed or failed) out of `total`. */
+  specs(done: number, total: number): void {
+    this.#specs = { done, total };
+  }
+
+  /** Specs of a batch ended so far and in all; undefined outside a batch. */
+  get specCounts(): { done: number; total: number } | undefined {
+    return this.#specs;
   }
 
   /** Transfers in flight, in the order they started. */
@@ -262,7 +273,14 @@ export function renderBlock(state: ProgressState, columns: number): string[] {
     }`
   );
   lines.push(formatSummary(state.counts));
-  lines.push(`${formatBytes(state.bytes)} transferred in ${seconds(state.elapsed)}`);
+  const overall = `${formatBytes(state.bytes)} transferred in ${seconds(state.elapsed)}`;
+  // A batch: specs done out of all, and the rate over the whole run.
+  const specs = state.specCounts;
+  lines.push(
+    specs
+      ? `${specs.done}/${specs.total} specs, ${overall} (${rate(state.bytes, state.elapsed)})`
+      : overall,
+  );
   const width = Math.max(20, columns - 1);
   return lines.map((l) => l.length > width ? l.slice(0, width) : l);
 }
