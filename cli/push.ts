@@ -8,12 +8,7 @@
 import { UsageError } from "../lib/errors.ts";
 import type { IndexFormat } from "../lib/media_types.ts";
 import { parsePlatform } from "../lib/platform.ts";
-import {
-  pushIndex,
-  type PushOptions,
-  type PushResult,
-  type PushSpec,
-} from "../lib/push.ts";
+import { pushIndex, type PushOptions, type PushResult, type PushSpec } from "../lib/push.ts";
 import { parseReference } from "../lib/reference.ts";
 import { readSpecFile } from "../lib/spec.ts";
 import {

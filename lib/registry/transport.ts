@@ -8,7 +8,7 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import type { AsyncLocalStorage } from "node:async_hooks";
 import { RegistryError, SizeMismatchError, TimeoutError } from "../errors.ts";
 import { CA_FILE_CAP, readTextFileCapped } from "../files.ts";
 import { isLoopbackRegistry } from "../reference.ts";
@@ -110,8 +110,13 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const DEFAULT_CONCURRENCY = 8;
 /** A body slower than this (per second of waiting, over a window of --timeout) fails. */
 const MIN_BYTES_PER_SECOND = 1024;
-/** The upload, if any, whose body the current async context is reading (see Transport.#slot). */
-const UPLOADS = new AsyncLocalStorage<{ host: string }>();
+/**
+ * The upload, if any, whose body the current async context is reading (see Transport.#slot).
+ * Created by the first upload: node:async_hooks costs milliseconds at start-up under Deno (and
+ * `deno bundle` would hoist a static import of it to the top of the single file); before any
+ * upload there is no upload context to find.
+ */
+let UPLOADS: AsyncLocalStorage<{ host: string }> | undefined;
 const MAX_REDIRECTS = 5;
 const SAFE_QUERY = new Set([
   "digest",
@@ -483,7 +488,7 @@ export class Transport {
    * slot its own upload holds.
    */
   #slot(method: string, host: string, signal: AbortSignal | undefined): Promise<() => void> {
-    if ((method === "GET" || method === "HEAD") && UPLOADS.getStore()?.host === host) {
+    if ((method === "GET" || method === "HEAD") && UPLOADS?.getStore()?.host === host) {
       throwIfAborted(signal);
       return Promise.resolve(() => {});
     }
@@ -499,8 +504,9 @@ export class Transport {
    * Runs `upload` (the requests of one blob upload to `host`, and whatever reads its body) so that
    * downloads its body streams from on the same host share its slot (see {@link #slot}).
    */
-  streamingUpload<T>(host: string, upload: () => Promise<T>): Promise<T> {
-    return UPLOADS.run({ host }, upload);
+  async streamingUpload<T>(host: string, upload: () => Promise<T>): Promise<T> {
+    UPLOADS ??= new (await import("node:async_hooks")).AsyncLocalStorage();
+    return await UPLOADS.run({ host }, upload);
   }
 
   /** The `--timeout` of this transport, in ms. */
