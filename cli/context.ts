@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type FlagSpecs, parseFlags } from "./_flags.ts";
 import { UsageError } from "../lib/errors.ts";
 import { errorLine } from "../lib/format/escape.ts";
 import { type ClientOptions, RegistryClient } from "../lib/registry/client.ts";
@@ -36,8 +36,8 @@ export interface GlobalOptions extends OutputGlobals {
   concurrency?: number;
 }
 
-/** Option definitions of the global flags, for `node:util` parseArgs. */
-export const GLOBAL_OPTIONS: NonNullable<ParseArgsConfig["options"]> = {
+/** Option definitions of the global flags (see cli/_flags.ts). */
+export const GLOBAL_OPTIONS: FlagSpecs = {
   username: { type: "string" },
   password: { type: "string" },
   "docker-cfg": { type: "string" },
@@ -91,7 +91,7 @@ export type Command = (ctx: CommandContext) => Promise<number>;
  * Parses a command's argv with its own options plus the global ones (which may follow the command
  * name too). Unknown flags are a {@link UsageError} naming the flag.
  */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
+export function parseCommandArgs<T extends FlagSpecs>(
   ctx: CommandContext,
   command: string,
   options: T,
@@ -102,14 +102,13 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
 } {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: ctx.args,
-      options: { ...GLOBAL_OPTIONS, ...options, help: { type: "boolean", short: "h" } },
-      allowPositionals: true,
-      strict: true,
+    parsed = parseFlags(ctx.args, {
+      ...GLOBAL_OPTIONS,
+      ...options,
+      help: { type: "boolean", short: "h" },
     });
   } catch (e) {
-    throw new UsageError(`${command}: ${cleanParseError(e)}`, { cause: e });
+    throw new UsageError(`${command}: ${(e as Error).message}`, { cause: e });
   }
   const globals = mergeGlobals(ctx.globals, parsed.values as Record<string, unknown>);
   return {
@@ -126,21 +125,11 @@ export function parseGlobalArgs(
   const firstPositional = args.findIndex((a, i) => !a.startsWith("-") && !takesValue(args[i - 1]));
   const head = firstPositional < 0 ? args : args.slice(0, firstPositional);
   const rest = firstPositional < 0 ? [] : args.slice(firstPositional);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: head,
-      options: {
-        ...GLOBAL_OPTIONS,
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "v" },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(cleanParseError(e), { cause: e });
-  }
+  const parsed = parseFlags(head, {
+    ...GLOBAL_OPTIONS,
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean", short: "v" },
+  }, false);
   const v = parsed.values as Record<string, unknown>;
   return {
     globals: mergeGlobals(undefined, v),
@@ -198,18 +187,6 @@ function mergeGlobals(base: GlobalOptions | undefined, v: Record<string, unknown
     concurrency: parseConcurrency(v.concurrency as string | undefined, base?.concurrency),
     ...mergeOutputGlobals(base, v),
   };
-}
-
-/** Turns node:util's parse errors into one short line naming the flag. */
-function cleanParseError(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  let m = /Unknown option '([^']+)'/.exec(msg);
-  if (m) return `unknown flag "${m[1]}"`;
-  m = /Option '([^']+?)(?: <value>)?' argument missing/.exec(msg);
-  if (m) return `flag "${m[1].replace(/^-\w, /, "")}" needs a value`;
-  m = /Option '([^']+?)' does not take an argument/.exec(msg);
-  if (m) return `flag "${m[1].replace(/^-\w, /, "")}" does not take a value`;
-  return msg.split("\n")[0].replace(/\.$/, "");
 }
 
 /**

@@ -106,14 +106,16 @@ export async function inspectCommand(ctx: CommandContext): Promise<number> {
   if (platform) validatePlatform(platform);
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [ref.registry], logger);
-  const result = await inspect(client, ref, { platform, referrers });
+  const expandConfig = values["expand-config"] === true;
+  // Only --expand-config prints the configs of an index's images (see InspectOptions.entryConfigs).
+  const result = await inspect(client, ref, { platform, referrers, entryConfigs: expandConfig });
   // An entry picked from an index is named by its own digest, so the name pulls what is shown.
   const name = result.pickedFrom
     ? entryName(positionals[0], result.descriptor.digest)
     : positionals[0];
   if (values.raw || values.json || values["expand-config"]) {
     ctx.out(
-      jsonText(formatRaw(name, result, values["expand-config"] === true), 4) + "\n",
+      jsonText(formatRaw(name, result, expandConfig), 4) + "\n",
     );
     return 0;
   }

@@ -25,7 +25,7 @@ export interface OutputGlobals {
   noColor: boolean;
 }
 
-/** Option definitions of the output flags, for `node:util` parseArgs. */
+/** Option definitions of the output flags (see cli/_flags.ts). */
 export const OUTPUT_OPTIONS = {
   quiet: { type: "boolean", short: "q" },
   progress: { type: "string" },

@@ -107,7 +107,7 @@ export async function verifyCommand(ctx: CommandContext): Promise<number> {
   return outcomes.every((o) => !(o instanceof Error) && o.ok) ? 0 : 1;
 }
 
-/** `--blobs=full` / `--blobs=head` (node:util parseArgs has no optional values). */
+/** `--blobs=full` / `--blobs=head` (the flag parser has no optional values). */
 function blobsMode(args: string[]): "head" | "full" | undefined {
   let mode: "head" | "full" | undefined;
   for (const a of args) {

@@ -133,29 +133,70 @@ export class Digester {
  */
 export function verifyingStream(expected: Expected): TransformStream<Uint8Array, Uint8Array> {
   const { algorithm } = parseDigest(expected.digest);
-  let d: Digester;
+  let d: Digester | undefined;
   const what = expected.what ?? "content";
+  const run: VerifiedRun = { digest: expected.digest, verified: false };
+  // Set while every chunk so far came, in order, from one upstream verifier of the same digest.
+  let upstream: VerifiedRun | undefined;
+  let size = 0;
   return new TransformStream({
     // No chunk is transformed before start() settles.
     async start() {
-      d = await Digester.create(algorithm);
+      await loadNativeHashing();
     },
     transform(chunk, controller) {
-      d.update(chunk);
-      if (expected.size !== undefined && d.size > expected.size) {
-        throw new SizeMismatchError(expected.size, d.size, what);
+      const tag = VERIFIED.get(chunk);
+      // Only a verifier still streaming can be upstream of this one: a finished one's tags are
+      // those of a chunk object used again elsewhere, and this stream hashes that itself.
+      if (
+        size === 0 && tag?.offset === 0 && tag.run.digest === expected.digest && !tag.run.verified
+      ) upstream = tag.run;
+      if (upstream && !(tag?.run === upstream && tag.offset === size)) {
+        throw new Error(`${what}: the verified stream it was read from was interleaved`);
       }
+      if (!upstream) (d ??= new Digester(algorithm)).update(chunk);
+      size += chunk.byteLength;
+      if (expected.size !== undefined && size > expected.size) {
+        throw new SizeMismatchError(expected.size, size, what);
+      }
+      VERIFIED.set(chunk, { run, offset: size - chunk.byteLength });
       controller.enqueue(chunk);
     },
     flush() {
-      if (expected.size !== undefined && d.size !== expected.size) {
-        throw new SizeMismatchError(expected.size, d.size, what);
+      if (expected.size !== undefined && size !== expected.size) {
+        throw new SizeMismatchError(expected.size, size, what);
       }
-      const actual = d.digest();
-      if (actual !== expected.digest) throw new DigestMismatchError(expected.digest, actual, what);
+      if (upstream) {
+        // The same bytes, hashed once upstream: its verdict stands (it errors before it ends).
+        if (!upstream.verified || upstream.size !== size) {
+          throw new Error(`${what}: the verified stream it was read from did not end cleanly`);
+        }
+      } else {
+        const actual = (d ?? new Digester(algorithm)).digest();
+        if (actual !== expected.digest) {
+          throw new DigestMismatchError(expected.digest, actual, what);
+        }
+      }
+      run.size = size;
+      run.verified = true;
     },
   });
 }
+
+/** One {@link verifyingStream}: what it checks, and whether (and at which size) it verified. */
+interface VerifiedRun {
+  readonly digest: string;
+  verified: boolean;
+  size?: number;
+}
+
+/**
+ * The chunks that passed a {@link verifyingStream}, with the run and the offset they passed at: a
+ * verifying stream downstream of it for the same digest (a download piped into an upload) that
+ * receives exactly those chunks, in order, takes the upstream verdict instead of hashing the same
+ * bytes again. Weak: a chunk leaves the map when it is collected.
+ */
+const VERIFIED = new WeakMap<Uint8Array, { run: VerifiedRun; offset: number }>();
 
 /**
  * A pass-through stream that computes the digest and size of what passes; read them from

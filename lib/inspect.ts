@@ -77,6 +77,13 @@ export interface InspectOptions {
   configs?: boolean;
   /** Fetch the children of an index. Default true. */
   children?: boolean;
+  /**
+   * Fetch the configs of the images an index lists (`configs` must allow it too). The views of an
+   * index print the platform its entries give, not their configs (only `--expand-config` embeds
+   * them), so the CLI leaves them out: an index then takes two dependent round trips, not three.
+   * Default true.
+   */
+  entryConfigs?: boolean;
   /** Pick the entry of an index that matches this platform and inspect that image. */
   platform?: Platform;
   /** Requests in flight at once (across nested indexes too). Default 8. */
@@ -276,6 +283,8 @@ class Fetcher {
       }
       const childOptions = isAttestation(d)
         ? { ...options, configs: false, referrers: false }
+        : options.entryConfigs === false
+        ? { ...options, configs: false }
         : options;
       return await this.expand(await this.node(d.digest, d), childOptions, depth + 1);
     }));

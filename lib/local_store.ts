@@ -48,7 +48,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { digestOf, parseDigest } from "./digest.ts";
 import { UsageError } from "./errors.ts";
 import { imageManifestJson } from "./format/docker_json.ts";
@@ -219,7 +218,10 @@ const MAX_FILE_NAME = 255;
 export function fileSafe(name: string): string {
   const safe = name.replaceAll(":", "-").replaceAll("/", "_");
   if (new TextEncoder().encode(safe).length <= MAX_FILE_NAME) return safe;
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, 16);
+  const hash = digestOf(new TextEncoder().encode(name)).slice(
+    "sha256:".length,
+    "sha256:".length + 16,
+  );
   return `${safe.slice(0, 200)}-${hash}`;
 }
 

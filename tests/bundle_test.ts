@@ -28,7 +28,9 @@ Deno.test("the bundled CLI prints its version and inspects an index in a real re
     const b = await run(Deno.execPath(), [
       "bundle",
       "--quiet",
-      "--platform=deno",
+      // As `deno task bundle`: the browser platform picks the yaml package's ES module build; its
+      // Node (CommonJS) build would make the bundle load node:module at every start.
+      "--platform=browser",
       "-o",
       out,
       "cli.ts",
@@ -41,6 +43,19 @@ Deno.test("the bundled CLI prints its version and inspects an index in a real re
       v.stdout,
       new RegExp(`^manifest-tool version ${version.replaceAll(".", "\\.")} \\(commit: `),
     );
+
+    // The yaml parser in the bundle reads a spec and reports where it is wrong.
+    await Deno.writeTextFile(`${dir}/bad.yaml`, "image: a/b:c\nmanifests:\n  - image: [\n");
+    const y = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      out,
+      "push",
+      "from-spec",
+      `${dir}/bad.yaml`,
+    ]);
+    assert.equal(y.code, 2, y.stderr);
+    assert.match(y.stderr, /bad\.yaml:4:1: invalid YAML/);
 
     await using reg = await startRegistry();
     const set = await pushFixtures(reg, { repository: "bundle/app", index: { tag: "multi" } });

@@ -259,3 +259,74 @@ Deno.test("readVerified() refuses content whose expected size is over the cap wi
   );
   assert.equal(bad.pulled(), 0);
 });
+
+/** Counts the chunks hashed by every Digester while `f` runs. */
+async function countHashed(f: () => Promise<unknown>): Promise<number> {
+  const original = Digester.prototype.update;
+  let n = 0;
+  Digester.prototype.update = function (this: Digester, chunk: Uint8Array) {
+    n++;
+    return original.call(this, chunk);
+  };
+  try {
+    await f();
+  } finally {
+    Digester.prototype.update = original;
+  }
+  return n;
+}
+
+Deno.test("verifyingStream() after a verifying stream of the same digest (a download piped into an upload) hashes the bytes once", async () => {
+  const parts = [bytes.subarray(0, 5), bytes.subarray(5)];
+  const twice = () =>
+    chunks(...parts)
+      .pipeThrough(verifyingStream({ digest: DIGEST, size: bytes.length }))
+      .pipeThrough(verifyingStream({ digest: DIGEST, size: bytes.length }));
+  let out: Uint8Array = new Uint8Array();
+  assert.equal(await countHashed(async () => out = await drain(twice())), parts.length);
+  assert.deepEqual(out, bytes);
+  // Another digest downstream: nothing to share, both hash (and the second one fails).
+  const other = digestOf(new TextEncoder().encode("other"));
+  const n = await countHashed(() =>
+    assert.rejects(
+      drain(
+        chunks(...parts)
+          .pipeThrough(verifyingStream({ digest: DIGEST }))
+          .pipeThrough(verifyingStream({ digest: other })),
+      ),
+      DigestMismatchError,
+    )
+  );
+  assert.equal(n, 2 * parts.length);
+});
+
+Deno.test("verifyingStream() after a verifying stream still fails on bad content, a short end and foreign chunks", async () => {
+  const bad = new TextEncoder().encode("hello, registrx");
+  // Bad bytes fail upstream: the downstream stream never ends cleanly.
+  await assert.rejects(
+    drain(
+      chunks(bad)
+        .pipeThrough(verifyingStream({ digest: DIGEST }))
+        .pipeThrough(verifyingStream({ digest: DIGEST })),
+    ),
+    DigestMismatchError,
+  );
+  // The downstream size check is its own.
+  await assert.rejects(
+    drain(
+      chunks(bytes)
+        .pipeThrough(verifyingStream({ digest: DIGEST }))
+        .pipeThrough(verifyingStream({ digest: DIGEST, size: bytes.length - 1 })),
+    ),
+    SizeMismatchError,
+  );
+  // A chunk that did not come from the upstream verifier cannot ride on its verdict.
+  // (An upstream that never ends: it is still streaming when its chunk is taken elsewhere.)
+  const verified = new ReadableStream<Uint8Array>({ pull: (c) => c.enqueue(bytes.slice(0, 5)) })
+    .pipeThrough(verifyingStream({ digest: DIGEST }));
+  const reader = verified.getReader();
+  const first = (await reader.read()).value!;
+  const mixed = chunks(first, bytes.subarray(5)).pipeThrough(verifyingStream({ digest: DIGEST }));
+  await assert.rejects(drain(mixed), /interleaved/);
+  await reader.cancel().catch(() => {});
+});

@@ -214,8 +214,19 @@ Deno.test("inspect and platforms through the CLI against a real registry", async
     assert.ok(r.stdout.includes(`[2]   Digest: ${amd64.digest}\n`));
     assert.ok(r.stdout.includes("[2]    - Variant: v2\n[2] # Layers: 2\n"), r.stdout);
     const urls = debugRequests(r.stderr).map((q) => q.url);
-    assert.equal(urls.length, 1 + 2 + 2, urls.join("\n"));
+    // The index and its two distinct children; no config (the view of an index prints none).
+    assert.equal(urls.length, 1 + 2, urls.join("\n"));
     assert.equal(new Set(urls).size, urls.length, "no URL twice");
+    const expanded = await runCli([
+      ...P,
+      "--debug",
+      "inspect",
+      "--expand-config",
+      `${H}/ins/oci:dup`,
+    ]);
+    const all = debugRequests(expanded.stderr).map((q) => q.url);
+    assert.equal(all.length, 1 + 2 + 2, all.join("\n"));
+    assert.equal(new Set(all).size, all.length, "no URL twice");
   });
 
   await t.step("a nested index is shown as such, under its entry", async () => {
@@ -553,44 +564,93 @@ Deno.test("inspect and platforms through the CLI against a real registry", async
   });
   if (!SKOPEO) console.log("skipped: skopeo digest cross-check: skopeo is not on PATH");
 
-  await t.step(
-    "--debug: a 6-platform index takes 1 + 6 + 6 GETs, the six children in flight at once",
-    async () => {
-      // No clock: the proxy holds each child manifest request until all six have arrived (bounded
-      // by a 10 s release), so six held at once proves none waited for another's answer.
-      const held = { now: 0, max: 0 };
-      let release = () => {};
-      const allIn = new Promise<void>((r) => release = r);
-      const timer = setTimeout(() => release(), 10_000);
-      try {
-        await using proxy = await startProxy({
-          upstream: reg.url,
-          intercept: async (ctx) => {
-            if (!/\/manifests\/sha256:/.test(new URL(ctx.request.url).pathname)) return undefined;
-            held.max = Math.max(held.max, ++held.now);
-            if (held.now >= 6) release();
-            await allIn;
-            held.now--;
-            return await ctx.forward();
-          },
-        });
-        const r = await runCli([...P, "--debug", "inspect", `${proxy.host}/ins/docker:latest`]);
-        assert.equal(r.code, 0, r.stderr);
-        assert.equal(r.stdout, indexView(`${proxy.host}/ins/docker:latest`, docker));
-        const reqs = debugRequests(r.stderr);
-        assert.ok(reqs.length <= 1 + 6 + 6, r.stderr);
-        assert.ok(reqs.every((q) => q.method === "GET" && q.status === "200"), r.stderr);
-        assert.equal(new Set(reqs.map((q) => q.url)).size, reqs.length, "nothing fetched twice");
-        assert.deepEqual(proxy.counts(), { "GET manifest": 7, "GET blob": 6 });
-        assert.equal(held.max, 6, "all six child manifests were requested before any was answered");
-      } finally {
-        clearTimeout(timer);
+  /**
+   * Runs inspect through a proxy that holds each request of a kind (child manifests, configs) until
+   * all `n` of that kind have arrived (each hold bounded by a 10 s release): `n` held at once
+   * proves they went out in one wave, none waiting for another's answer. No clock is read.
+   */
+  async function inspectInWaves(args: string[], n: number) {
+    const waves = new Map<
+      string,
+      { now: number; max: number; release: () => void; all: Promise<void> }
+    >();
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const wave = (kind: string) => {
+      let w = waves.get(kind);
+      if (!w) {
+        let release = () => {};
+        const all = new Promise<void>((r) => release = r);
+        timers.push(setTimeout(() => release(), 10_000));
+        w = { now: 0, max: 0, release, all };
+        waves.set(kind, w);
       }
+      return w;
+    };
+    try {
+      await using proxy = await startProxy({
+        upstream: reg.url,
+        intercept: async (ctx) => {
+          const path = new URL(ctx.request.url).pathname;
+          const kind = /\/manifests\/sha256:/.test(path)
+            ? "child"
+            : /\/blobs\//.test(path)
+            ? "config"
+            : undefined;
+          if (!kind) return undefined;
+          const w = wave(kind);
+          w.max = Math.max(w.max, ++w.now);
+          if (w.now >= n) w.release();
+          await w.all;
+          return await ctx.forward();
+        },
+      });
+      const ref = `${proxy.host}/ins/docker:latest`;
+      const r = await runCli([...P, "--debug", ...args, ref]);
+      return {
+        r,
+        ref,
+        counts: proxy.counts(),
+        held: Object.fromEntries([...waves].map(([k, w]) => [k, w.max])),
+      };
+    } finally {
+      timers.forEach(clearTimeout);
+    }
+  }
+
+  await t.step(
+    "--debug: a 6-platform index takes 1 + 6 GETs in two waves, and no config (the view prints none)",
+    async () => {
+      const { r, ref, counts, held } = await inspectInWaves(["inspect"], 6);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, indexView(ref, docker));
+      const reqs = debugRequests(r.stderr);
+      assert.ok(reqs.every((q) => q.method === "GET" && q.status === "200"), r.stderr);
+      assert.equal(new Set(reqs.map((q) => q.url)).size, reqs.length, "nothing fetched twice");
+      assert.deepEqual(counts, { "GET manifest": 7 });
+      assert.deepEqual(held, { child: 6 }, "all six children were requested before any answer");
+    },
+  );
+
+  await t.step(
+    "--expand-config: a 6-platform index takes 1 + 6 + 6 GETs in three waves (index, children, configs)",
+    async () => {
+      const { r, counts, held } = await inspectInWaves(["inspect", "--expand-config"], 6);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout);
+      assert.equal(doc.manifests.length, 6);
+      assert.ok(
+        doc.manifests.every((m: { config: { architecture?: string } }) => m.config.architecture),
+      );
+      assert.deepEqual(counts, { "GET manifest": 7, "GET blob": 6 });
+      // Six configs held at once: each was asked for while the other children's were unanswered,
+      // so the configs are one wave after the children's, and the chain is three requests deep.
+      assert.deepEqual(held, { child: 6, config: 6 });
     },
   );
 
   await t.step("--debug: attestations' manifests are fetched, never their configs", async () => {
-    const r = await runCli([...P, "--debug", "inspect", `${H}/ins/oci:multi`]);
+    const r = await runCli([...P, "--debug", "inspect", "--expand-config", `${H}/ins/oci:multi`]);
+    assert.equal(r.code, 0, r.stderr);
     const reqs = debugRequests(r.stderr);
     assert.equal(reqs.filter((q) => q.url.includes("/manifests/")).length, 1 + 12);
     assert.deepEqual(
@@ -598,6 +658,24 @@ Deno.test("inspect and platforms through the CLI against a real registry", async
       oci.images.map((i) => i.config.digest).sort(),
     );
   });
+
+  await t.step(
+    "--platform: the picked image's config is fetched (its view prints it), no other",
+    async () => {
+      const r = await runCli([
+        ...P,
+        "--debug",
+        "inspect",
+        "--platform",
+        "linux/arm64",
+        `${H}/ins/oci:multi`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const reqs = debugRequests(r.stderr);
+      assert.equal(reqs.filter((q) => q.url.includes("/blobs/")).length, 1, r.stderr);
+      assert.match(r.stdout, /Arch: arm64/);
+    },
+  );
 
   await t.step("colour on a terminal only, and never with NO_COLOR", async () => {
     const home = await Deno.makeTempDir({ prefix: "mt-home-" });

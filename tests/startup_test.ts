@@ -61,7 +61,7 @@ Deno.test("cli.ts (--version, --help) and the inspect command statically load no
 Deno.test("cli.ts imports each command's module only when the command runs", async () => {
   const graph = await staticGraph("cli.ts");
   const commands = [...graph].filter((s) =>
-    /^cli\/(?!context|commands|output)[a-z_]+\.ts$/.test(s)
+    /^cli\/(?!context|commands|output|_flags)[a-z_]+\.ts$/.test(s)
   );
   assert.deepEqual(commands, []);
 });
@@ -84,5 +84,51 @@ Deno.test("each subpath export loads no yaml, node:https or node:zlib before it 
       const hits = [...graph].filter((s) => re.test(s));
       assert.deepEqual(hits, [], `${name} (${file}) loads ${hits.join(", ")} when imported`);
     }
+  }
+});
+
+/**
+ * Bundles cli.ts as `deno task bundle` does (its flags read from deno.json) into `dir`, and
+ * returns the output file.
+ */
+async function bundleAsTheTaskDoes(dir: string): Promise<string> {
+  const task: string = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).tasks.bundle;
+  // "deno bundle --platform=… -o dist/manifest-tool.mjs cli.ts" without "deno".
+  const args = task.split(/\s+/).slice(1);
+  const out = `${dir}/manifest-tool.mjs`;
+  args[args.indexOf("-o") + 1] = out;
+  const b = await new Deno.Command(Deno.execPath(), {
+    args: [...args, "--quiet"],
+    cwd: ROOT.pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(b.code, 0, new TextDecoder().decode(b.stderr));
+  return out;
+}
+
+// `deno bundle` inlines dynamically imported local modules and hoists their static `node:` and
+// npm imports to the top of the single file, where they run at every start: the bundle's start
+// path is guarded on the output itself.
+Deno.test("the bundle (deno task bundle) imports nothing at the top level and prints --version with no permissions", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mt-startup-" });
+  try {
+    const out = await bundleAsTheTaskDoes(dir);
+    const code = await Deno.readTextFile(out);
+    // Top-level static imports start a line; dynamic ones (`await import("node:https")`) do not.
+    const imports = code.split("\n").filter((l) => /^import\s*[^\s(]/.test(l));
+    assert.deepEqual(imports, [], "static imports in the bundle run at start-up");
+    // The shim the bundler adds for a CommonJS package (yaml's Node build) loads node:module.
+    assert.ok(!code.includes("createRequire"), "the bundle needs node:module's createRequire");
+    const v = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", out, "--version"],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(v.code, 0, new TextDecoder().decode(v.stderr));
+    assert.match(new TextDecoder().decode(v.stdout), /^manifest-tool version /);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

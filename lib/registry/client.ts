@@ -741,7 +741,11 @@ function contentHeaders(body: RequestBody): HeadersInit {
   return h;
 }
 
-/** Wraps a body so the bytes sent are verified against `expected` as they leave. */
+/**
+ * `body` checked against `expected` as it is sent. A body read from a verified download of the
+ * same blob ({@link Repository.fetchBlob}) is not hashed a second time: the verifying stream takes
+ * the download's verdict (see `verifyingStream`), and still checks the size itself.
+ */
 function verifiedBody(body: RequestBody, expected: { digest: string; size?: number }): RequestBody {
   if (body instanceof Uint8Array) return body;
   const what = "uploaded blob";

@@ -7,11 +7,13 @@
  * @module
  */
 
-import * as https from "node:https";
-import type { ClientRequest, IncomingMessage } from "node:http";
-import { Buffer } from "node:buffer";
+import type { Agent, ClientRequest, IncomingMessage } from "node:http";
 
-const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+// node:https is imported on the first call, not when this module loads: `deno bundle` inlines
+// this module into the single file and hoists its static `node:` imports to the top, where they
+// would run at every start-up (tens of milliseconds under Deno).
+let https: typeof import("node:https") | undefined;
+let agent: Agent | undefined;
 
 /**
  * Sends one request without verifying the server's certificate and returns a Web `Response`
@@ -24,7 +26,7 @@ const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
  * await res.body?.cancel();
  * ```
  */
-export function insecureFetch(
+export async function insecureFetch(
   url: string | URL,
   init: {
     method: string;
@@ -33,13 +35,16 @@ export function insecureFetch(
     signal?: AbortSignal;
   },
 ): Promise<Response> {
+  https ??= await import("node:https");
+  agent ??= new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+  const { request } = https;
   const u = new URL(url);
   const headers: Record<string, string> = {};
   init.headers?.forEach((v, k) => headers[k] = v);
   if (init.body instanceof Uint8Array) headers["content-length"] = String(init.body.byteLength);
   else if (init.body) headers["transfer-encoding"] = "chunked";
-  return new Promise<Response>((resolve, reject) => {
-    const req = https.request(u, { method: init.method, headers, agent }, (res) => {
+  return await new Promise<Response>((resolve, reject) => {
+    const req = request(u, { method: init.method, headers, agent }, (res) => {
       resolve(toResponse(res, init.method));
     });
     req.on(
@@ -68,7 +73,7 @@ function toResponse(res: IncomingMessage, method: string): Response {
   let ended = false;
   const body = noBody ? null : new ReadableStream<Uint8Array>({
     start(controller) {
-      res.on("data", (c: Buffer) => {
+      res.on("data", (c: Uint8Array) => {
         controller.enqueue(new Uint8Array(c));
         // Backpressure: a slow reader pauses the socket instead of buffering the body.
         if ((controller.desiredSize ?? 1) <= 0) res.pause();
@@ -108,7 +113,8 @@ function sendBody(
 ): void {
   if (!body) req.end();
   else if (body instanceof Uint8Array) {
-    req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    // A Uint8Array is what node:http writes (a Buffer is one).
+    req.end(body);
   } else {
     (async () => {
       const reader = body.getReader();

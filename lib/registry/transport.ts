@@ -8,7 +8,7 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import type { AsyncLocalStorage } from "node:async_hooks";
 import { RegistryError, SizeMismatchError, TimeoutError } from "../errors.ts";
 import { CA_FILE_CAP, readTextFileCapped } from "../files.ts";
 import { isLoopbackRegistry } from "../reference.ts";
@@ -110,8 +110,13 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const DEFAULT_CONCURRENCY = 8;
 /** A body slower than this (per second of waiting, over a window of --timeout) fails. */
 const MIN_BYTES_PER_SECOND = 1024;
-/** The upload, if any, whose body the current async context is reading (see Transport.#slot). */
-const UPLOADS = new AsyncLocalStorage<{ host: string }>();
+/**
+ * The upload, if any, whose body the current async context is reading (see Transport.#slot).
+ * Created by the first upload: node:async_hooks costs milliseconds at start-up under Deno (and
+ * `deno bundle` would hoist a static import of it to the top of the single file); before any
+ * upload there is no upload context to find.
+ */
+let UPLOADS: AsyncLocalStorage<{ host: string }> | undefined;
 const MAX_REDIRECTS = 5;
 const SAFE_QUERY = new Set([
   "digest",
@@ -483,7 +488,7 @@ export class Transport {
    * slot its own upload holds.
    */
   #slot(method: string, host: string, signal: AbortSignal | undefined): Promise<() => void> {
-    if ((method === "GET" || method === "HEAD") && UPLOADS.getStore()?.host === host) {
+    if ((method === "GET" || method === "HEAD") && UPLOADS?.getStore()?.host === host) {
       throwIfAborted(signal);
       return Promise.resolve(() => {});
     }
@@ -499,8 +504,9 @@ export class Transport {
    * Runs `upload` (the requests of one blob upload to `host`, and whatever reads its body) so that
    * downloads its body streams from on the same host share its slot (see {@link #slot}).
    */
-  streamingUpload<T>(host: string, upload: () => Promise<T>): Promise<T> {
-    return UPLOADS.run({ host }, upload);
+  async streamingUpload<T>(host: string, upload: () => Promise<T>): Promise<T> {
+    UPLOADS ??= new (await import("node:async_hooks")).AsyncLocalStorage();
+    return await UPLOADS.run({ host }, upload);
   }
 
   /** The `--timeout` of this transport, in ms. */
@@ -732,6 +738,9 @@ class MeteredBody {
   /** Time spent waiting for data, and bytes received, in the current window. */
   #waited = 0;
   #got = 0;
+  /** When the pending read started (none pending: undefined), and the timer watching it. */
+  #waitingSince: number | undefined;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
   readonly #onAbort = () => this.#stop(abortReason(this.#m.signal!));
 
   constructor(source: ReadableStream<Uint8Array>, m: Meter) {
@@ -753,16 +762,18 @@ class MeteredBody {
 
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     const m = this.#m;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(this.#timeout(`no data for ${m.idleMs} ms`, m.idleMs)),
-        m.idleMs,
-      );
-    });
     const started = performance.now();
+    // One watchdog per body, not a timer per chunk (a 64 MiB blob comes in ~1000 chunks): it
+    // checks when it fires whether a read has been waiting for idleMs, and waits the rest if not.
+    this.#waitingSince = started;
+    if (this.#watchdog === undefined) {
+      this.#watchdog = setTimeout(this.#watch, m.idleMs);
+      // The read it watches keeps the process alive; a body left unread must not.
+      Deno.unrefTimer(this.#watchdog);
+    }
     try {
-      const r = await Promise.race([this.#reader.read(), idle]);
+      const r = await this.#reader.read();
+      this.#waitingSince = undefined;
       if (this.#settled) return;
       if (r.done) {
         this.#finish();
@@ -771,13 +782,26 @@ class MeteredBody {
       this.#checkRate(performance.now() - started, r.value.byteLength);
       controller.enqueue(r.value);
     } catch (e) {
+      this.#waitingSince = undefined;
       if (this.#settled) return;
       if (m.signal?.aborted) return this.#stop(abortReason(m.signal));
       this.#stop(e instanceof RegistryError ? e : this.#broken(e));
-    } finally {
-      clearTimeout(timer);
     }
   }
+
+  /** The watchdog of {@link #pull}: fails the body when a read waited `idleMs` for data. */
+  #watch = (): void => {
+    this.#watchdog = undefined;
+    if (this.#settled || this.#waitingSince === undefined) return;
+    const idle = this.#m.idleMs;
+    const left = this.#waitingSince + idle - performance.now();
+    if (left > 0) {
+      this.#watchdog = setTimeout(this.#watch, left);
+      Deno.unrefTimer(this.#watchdog);
+      return;
+    }
+    this.#stop(this.#timeout(`no data for ${idle} ms`, idle));
+  };
 
   /** Counts a read; throws when a full window of waiting brought less than the minimum rate. */
   #checkRate(waitedMs: number, bytes: number): void {
@@ -816,6 +840,7 @@ class MeteredBody {
 
   #finish(): void {
     this.#settled = true;
+    clearTimeout(this.#watchdog);
     this.#m.signal?.removeEventListener("abort", this.#onAbort);
     this.#m.release();
   }
@@ -845,15 +870,28 @@ class Deadline {
   get signal(): AbortSignal {
     return this.controller.signal;
   }
+  #last = 0;
+  /**
+   * Moves the deadline to `ms` from now. It is called for every chunk of an upload, so it only
+   * notes the time: one timer runs, and when it fires before the deadline it waits the rest.
+   */
   arm(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.expired = true;
-      this.controller.abort(new Error(`no response within ${this.ms} ms`));
-    }, this.ms);
+    this.#last = performance.now();
+    this.#timer ??= setTimeout(this.#check, this.ms);
   }
+  #check = (): void => {
+    const left = this.#last + this.ms - performance.now();
+    if (left > 0) {
+      this.#timer = setTimeout(this.#check, left);
+      return;
+    }
+    this.#timer = undefined;
+    this.expired = true;
+    this.controller.abort(new Error(`no response within ${this.ms} ms`));
+  };
   clear(): void {
     clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }
 
