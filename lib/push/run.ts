@@ -8,13 +8,21 @@
 
 import { InterruptedError } from "../errors.ts";
 import type { RegistryClient } from "../registry/client.ts";
-import { assembleIndex } from "./assemble.ts";
+import type { Repository } from "../registry/client.ts";
+import { type AssembledIndex, assembleIndex } from "./assemble.ts";
 import { commitIndex } from "./commit.ts";
 import { Graph } from "./graph.ts";
 import { planPush, type RunPlan, type SpecPlan } from "./plan.ts";
+import { ReferrersCopyError, transferReferrers } from "./referrers.ts";
 import { resolveSpec } from "./resolve.ts";
 import { Transfer } from "./transfer.ts";
-import type { PushResult, PushRunOptions, PushSpec, SpecOutcome } from "./types.ts";
+import type {
+  PushResult,
+  PushRunOptions,
+  PushSpec,
+  ReferrerSubject,
+  SpecOutcome,
+} from "./types.ts";
 
 /**
  * Pushes every spec of `specs` in one run and returns one outcome per spec, in input order. Every
@@ -130,6 +138,9 @@ export class PushRun {
     if (!options.dryRun) {
       await commitIndex(target, spec.tags, assembled, { signal: options.signal });
     }
+    const referrers = options.referrers && !options.dryRun
+      ? await this.#referrers(spec, target, assembled)
+      : {};
     return {
       descriptor: assembled.descriptor,
       index: assembled.index,
@@ -140,7 +151,40 @@ export class PushRun {
       blobs,
       skipped: resolved.skipped,
       dryRun: options.dryRun ?? false,
+      ...referrers,
     };
+  }
+
+  /**
+   * After the commit: the referrers of every entry of the index, and of each source that is an
+   * index (read through the graph, which still holds it), brought in by the run's transfer. A
+   * failure is returned, not thrown: the index stays pushed.
+   */
+  async #referrers(
+    spec: SpecPlan,
+    target: Repository,
+    assembled: AssembledIndex,
+  ): Promise<Pick<PushResult, "referrers" | "referrersError">> {
+    try {
+      const subjects: ReferrerSubject[] = assembled.entries.map((e) => ({
+        repository: e.source,
+        digest: e.descriptor.digest,
+      }));
+      const used = new Set(assembled.entries.map((e) => e.sourceName));
+      for (const s of spec.sources.filter((s) => used.has(s.image))) {
+        const repo = this.#graph.repository(s.registry, s.repository);
+        const m = await this.#graph.manifest(repo, s.reference);
+        if (m.parsed.kind === "index") {
+          subjects.push({ repository: repo, digest: m.descriptor.digest });
+        }
+      }
+      const options = this.#options.referrers;
+      return { referrers: await transferReferrers(this.#transfer, target, subjects, options) };
+    } catch (e) {
+      return {
+        referrersError: new ReferrersCopyError(spec.target, assembled.descriptor.digest, e),
+      };
+    }
   }
 }
 
