@@ -61,6 +61,29 @@ export function parseImageConfig(bytes: Uint8Array, what: string): ImageConfig {
 }
 
 /**
+ * The platform fields an image config sets (os, architecture, variant, os.version, os.features),
+ * in that order; empty strings and an empty feature list count as unset. The one reading of a
+ * platform out of a config: {@link platformOfConfig}, the push's content graph and `manifest
+ * create` all take it from here.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configPlatformFields } from "./image_config.ts";
+ * assert.deepEqual(configPlatformFields({ os: "linux", variant: "", "os.features": [] }), { os: "linux" });
+ * ```
+ */
+export function configPlatformFields(config: ImageConfig): Partial<Platform> {
+  const p: Partial<Platform> = {};
+  if (config.os) p.os = config.os;
+  if (config.architecture) p.architecture = config.architecture;
+  if (config.variant) p.variant = config.variant;
+  if (config["os.version"]) p["os.version"] = config["os.version"];
+  if (config["os.features"]?.length) p["os.features"] = config["os.features"];
+  return p;
+}
+
+/**
  * The platform an image config declares (os, architecture, variant, os.version, os.features), or
  * undefined when it names no os and architecture.
  *
@@ -74,12 +97,8 @@ export function parseImageConfig(bytes: Uint8Array, what: string): ImageConfig {
  * ```
  */
 export function platformOfConfig(config: ImageConfig | undefined): Platform | undefined {
-  if (!config?.os || !config.architecture) return undefined;
-  const p: Platform = { os: config.os, architecture: config.architecture };
-  if (config.variant) p.variant = config.variant;
-  if (config["os.version"]) p["os.version"] = config["os.version"];
-  if (config["os.features"]?.length) p["os.features"] = config["os.features"];
-  return p;
+  const p = config && configPlatformFields(config);
+  return p?.os && p.architecture ? p as Platform : undefined;
 }
 
 /**

@@ -10,7 +10,8 @@
 import { RegistryError } from "./errors.ts";
 import { entryName, inspect } from "./inspect.ts";
 import { type LocalEntry, type LocalStore, ManifestListExistsError } from "./local_store.ts";
-import { type Descriptor, isAttestation } from "./manifest.ts";
+import { configPlatformFields, parseImageConfig } from "./image_config.ts";
+import { type Descriptor, type ImageConfig, isAttestation } from "./manifest.ts";
 import { isImageManifestMediaType } from "./media_types.ts";
 import type { Platform } from "./platform.ts";
 import { mapConcurrent } from "./pool.ts";
@@ -135,7 +136,8 @@ async function indexEntry(repo: Repository, source: string, d: Descriptor): Prom
     // An entry without a platform: read it from the image's config, as for a single image.
     const config = m.parsed.manifest.config;
     if (/json$/i.test(config.mediaType)) {
-      platform = configPlatform(parseJson(await repo.fetchBlobBytes(config)));
+      const what = `"${entryName(source, d.digest)}"`;
+      platform = configPlatform(parseImageConfig(await repo.fetchBlobBytes(config), what));
     }
   }
   const descriptor: LocalEntry["descriptor"] = { ...bare(m.descriptor), platform };
@@ -143,14 +145,6 @@ async function indexEntry(repo: Repository, source: string, d: Descriptor): Prom
     descriptor.annotations = d.annotations;
   }
   return { ref: entryName(source, d.digest), source, descriptor, raw: m.bytes };
-}
-
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -173,17 +167,16 @@ export function configPlatform(config: unknown): Platform {
     string,
     unknown
   >;
-  const str = (k: string) => typeof c[k] === "string" ? c[k] as string : "";
-  const p: Platform = { os: str("os"), architecture: str("architecture") };
-  if (str("variant")) p.variant = str("variant");
-  if (str("os.version")) p["os.version"] = str("os.version");
-  const features = c["os.features"];
-  if (
-    Array.isArray(features) && features.length > 0 && features.every((f) => typeof f === "string")
-  ) {
-    p["os.features"] = features;
+  // Docker decodes what it can: a field of the wrong type is as good as absent.
+  const fields: ImageConfig = {};
+  for (const k of ["os", "architecture", "variant", "os.version"] as const) {
+    if (typeof c[k] === "string") fields[k] = c[k] as string;
   }
-  return p;
+  const features = c["os.features"];
+  if (Array.isArray(features) && features.every((f) => typeof f === "string")) {
+    fields["os.features"] = features;
+  }
+  return { os: "", architecture: "", ...configPlatformFields(fields) };
 }
 
 function bare(d: Descriptor): Descriptor {
