@@ -31,16 +31,7 @@ const STRING_FIELDS = ["os", "architecture", "variant", "os.version"] as const;
  * ```
  */
 export function parseImageConfig(bytes: Uint8Array, what: string): ImageConfig {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new ManifestFormatError(`The config of ${what} is not valid JSON`, { cause: e });
-  }
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-    throw new ManifestFormatError(`The config of ${what} is not a JSON object`);
-  }
-  const o = doc as Record<string, unknown>;
+  const o = parseConfigObject(bytes, what);
   for (const field of STRING_FIELDS) {
     if (o[field] === null) delete o[field];
     else if (o[field] !== undefined && typeof o[field] !== "string") {
@@ -58,6 +49,32 @@ export function parseImageConfig(bytes: Uint8Array, what: string): ImageConfig {
     );
   }
   return o as ImageConfig;
+}
+
+/**
+ * Decodes config bytes into a JSON object, fields unchecked (UTF-8, as JSON must be): the first
+ * half of {@link parseImageConfig}, for a reader that judges the fields itself (`verify` reports
+ * each wrong one as a problem). Throws {@link ManifestFormatError} naming `what` otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigObject } from "./image_config.ts";
+ * assert.deepEqual(parseConfigObject(new TextEncoder().encode('{"os":{}}'), "r/x"), { os: {} });
+ * assert.throws(() => parseConfigObject(new TextEncoder().encode("[]"), "r/x"), /not a JSON object/);
+ * ```
+ */
+export function parseConfigObject(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new ManifestFormatError(`The config of ${what} is not valid JSON`, { cause: e });
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new ManifestFormatError(`The config of ${what} is not a JSON object`);
+  }
+  return doc as Record<string, unknown>;
 }
 
 /**
