@@ -8,15 +8,16 @@
  */
 
 import { RegistryError } from "./errors.ts";
-import { entryName, inspect } from "./inspect.ts";
+import { entryName } from "./inspect.ts";
 import { type LocalEntry, type LocalStore, ManifestListExistsError } from "./local_store.ts";
-import { configPlatformFields, parseImageConfig } from "./image_config.ts";
-import { type Descriptor, type ImageConfig, isAttestation } from "./manifest.ts";
+import { configPlatformFields } from "./image_config.ts";
+import type { Descriptor, ImageConfig } from "./manifest.ts";
 import { isImageManifestMediaType } from "./media_types.ts";
 import type { Platform } from "./platform.ts";
 import { mapConcurrent } from "./pool.ts";
 import type { Reference } from "./reference.ts";
-import type { RegistryClient, Repository } from "./registry/client.ts";
+import { type ResolvedEntry, resolveSources } from "./push/resolve_sources.ts";
+import type { RegistryClient } from "./registry/client.ts";
 import type { Logger } from "./registry/transport.ts";
 
 /**
@@ -85,8 +86,9 @@ export async function createList(
 }
 
 /**
- * The entries a source gives: an image with the platform its config names, or the platform images
- * of an index with the platforms the index gives them.
+ * The entries a source gives, read by the engine's resolver (lib/push/resolve_sources.ts): an
+ * image with the platform its config names, or the platform images of an index with the platforms
+ * the index gives them (read from their configs where it gives none).
  */
 export async function resolveSource(
   client: RegistryClient,
@@ -94,57 +96,52 @@ export async function resolveSource(
   logger: Logger,
 ): Promise<LocalEntry[]> {
   const source = ref.toString();
-  let top;
+  let resolved;
   try {
-    top = await inspect(client, ref, { children: false });
+    resolved = await resolveSources(client, [{ image: source }], {
+      keepUnknownPlatform: true,
+      manifests: true,
+    });
   } catch (e) {
-    throw sourceError(source, e);
+    throw sourceError(source, registryWords(source, e));
   }
-  if (top.kind === "image") {
-    const platform = configPlatform(top.config);
-    if (!platform.os || !platform.architecture) {
+  const entries = resolved.images.filter((e) => isImageManifestMediaType(e.descriptor.mediaType));
+  const top = resolved.images[0];
+  if (top && !top.index) {
+    if (!top.descriptor.platform?.os || !top.descriptor.platform.architecture) {
       logger.warn(
         `"${source}" names no platform in its config: set one with manifest annotate --os --arch`,
       );
     }
-    return [{
-      ref: source,
-      source,
-      descriptor: { ...bare(top.descriptor), platform },
-      raw: top.bytes,
-    }];
+    return [localEntry(source, source, top)];
   }
-  const images = top.index.manifests.filter((d) =>
-    !isAttestation(d) && isImageManifestMediaType(d.mediaType)
-  );
-  const others = top.index.manifests.length - images.length -
-    top.index.manifests.filter(isAttestation).length;
+  const others = resolved.images.length - entries.length;
   if (others > 0) logger.warn(`Leaving out ${others} entries of "${source}" that are not images`);
-  if (images.length === 0) throw new Error(`Index "${source}" has no platform images`);
-  const repo = client.repositoryOf(ref);
-  try {
-    return await mapConcurrent(images, 8, (d) => indexEntry(repo, source, d));
-  } catch (e) {
-    throw sourceError(source, e);
-  }
+  if (entries.length === 0) throw new Error(`Index "${source}" has no platform images`);
+  return entries.map((e) => localEntry(entryName(source, e.descriptor.digest), source, e));
 }
 
-async function indexEntry(repo: Repository, source: string, d: Descriptor): Promise<LocalEntry> {
-  const m = await repo.getManifest(d.digest, d);
-  let platform: Platform = { os: "", architecture: "", ...d.platform };
-  if ((!platform.os || !platform.architecture) && m.parsed.kind === "image") {
-    // An entry without a platform: read it from the image's config, as for a single image.
-    const config = m.parsed.manifest.config;
-    if (/json$/i.test(config.mediaType)) {
-      const what = `"${entryName(source, d.digest)}"`;
-      platform = configPlatform(parseImageConfig(await repo.fetchBlobBytes(config), what));
-    }
-  }
+/** A store entry: the manifest's own descriptor, the platform, and the index's annotations. */
+function localEntry(ref: string, source: string, e: ResolvedEntry): LocalEntry {
+  const m = e.manifest!;
+  const platform: Platform = { os: "", architecture: "", ...e.descriptor.platform };
   const descriptor: LocalEntry["descriptor"] = { ...bare(m.descriptor), platform };
-  if (d.annotations && Object.keys(d.annotations).length > 0) {
-    descriptor.annotations = d.annotations;
-  }
-  return { ref: entryName(source, d.digest), source, descriptor, raw: m.bytes };
+  const annotations = e.index ? e.descriptor.annotations : undefined;
+  if (annotations && Object.keys(annotations).length > 0) descriptor.annotations = annotations;
+  return { ref, source, descriptor, raw: m.bytes };
+}
+
+/**
+ * The error under the resolver's `Source image "…": ` context: docker names a source its own way
+ * ({@link sourceError}).
+ */
+function registryWords(source: string, e: unknown): unknown {
+  let x = e;
+  while (
+    x instanceof Error && x.cause instanceof Error &&
+    x.message === `Source image "${source}": ${x.cause.message}`
+  ) x = x.cause;
+  return x;
 }
 
 /**

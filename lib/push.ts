@@ -31,7 +31,11 @@ export {
   type SourcePlan,
   type SpecPlan,
 } from "./push/plan.ts";
-export { type ResolvedEntry, resolveSources } from "./push/resolve_sources.ts";
+export {
+  type ResolvedEntry,
+  resolveSources,
+  type ResolveSourcesOptions,
+} from "./push/resolve_sources.ts";
 export { pushIndexes, PushRun } from "./push/run.ts";
 export { SourceError } from "./push/source_error.ts";
 
