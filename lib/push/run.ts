@@ -7,8 +7,7 @@
  */
 
 import { InterruptedError } from "../errors.ts";
-import type { RegistryClient } from "../registry/client.ts";
-import type { Repository } from "../registry/client.ts";
+import type { RegistryClient, Repository } from "../registry/client.ts";
 import { type AssembledIndex, assembleIndex } from "./assemble.ts";
 import { commitIndex } from "./commit.ts";
 import { Graph } from "./graph.ts";
@@ -156,28 +155,24 @@ export class PushRun {
   }
 
   /**
-   * After the commit: the referrers of every entry of the index, and of each source that is an
-   * index (read through the graph, which still holds it), brought in by the run's transfer. A
-   * failure is returned, not thrown: the index stays pushed.
+   * After the commit: the referrers of every entry of the index, and of each source index its
+   * entries were listed in, brought in by the run's transfer. A failure is returned, not thrown:
+   * the index stays pushed.
    */
   async #referrers(
     spec: SpecPlan,
     target: Repository,
     assembled: AssembledIndex,
   ): Promise<Pick<PushResult, "referrers" | "referrersError">> {
+    const subjects: ReferrerSubject[] = assembled.entries.map((e) => ({
+      repository: e.source,
+      digest: e.descriptor.digest,
+    }));
+    for (const e of assembled.entries) {
+      // transferReferrers takes each subject once.
+      if (e.index) subjects.push({ repository: e.source, digest: e.index });
+    }
     try {
-      const subjects: ReferrerSubject[] = assembled.entries.map((e) => ({
-        repository: e.source,
-        digest: e.descriptor.digest,
-      }));
-      const used = new Set(assembled.entries.map((e) => e.sourceName));
-      for (const s of spec.sources.filter((s) => used.has(s.image))) {
-        const repo = this.#graph.repository(s.registry, s.repository);
-        const m = await this.#graph.manifest(repo, s.reference);
-        if (m.parsed.kind === "index") {
-          subjects.push({ repository: repo, digest: m.descriptor.digest });
-        }
-      }
       const options = this.#options.referrers;
       return { referrers: await transferReferrers(this.#transfer, target, subjects, options) };
     } catch (e) {
