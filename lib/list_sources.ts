@@ -14,7 +14,6 @@ import { configPlatformFields } from "./image_config.ts";
 import type { Descriptor, ImageConfig } from "./manifest.ts";
 import { isImageManifestMediaType } from "./media_types.ts";
 import type { Platform } from "./platform.ts";
-import { mapConcurrent } from "./pool.ts";
 import type { Reference } from "./reference.ts";
 import { type ResolvedEntry, resolveSources } from "./push/resolve_sources.ts";
 import type { RegistryClient } from "./registry/client.ts";
@@ -59,7 +58,10 @@ export interface CreateListOptions {
   amend?: boolean;
   /** Where warnings go (a source without a platform, entries of an index left out). */
   logger: Logger;
-  /** Sources read at once (default 8). */
+  /**
+   * @deprecated Sources are read in one resolver run, bounded by the client's per-host limit;
+   * this value is ignored.
+   */
   concurrency?: number;
 }
 
@@ -77,10 +79,13 @@ export async function createList(
 ): Promise<void> {
   const name = list.toString();
   if (!options.amend && await store.find(name)) throw new ManifestListExistsError(name);
-  const entries = (await mapConcurrent(sources, options.concurrency ?? 8, async (s) => {
-    const stored = await store.get(name, s.toString());
-    return stored ? [stored] : await resolveSource(client, s, options.logger);
-  })).flat();
+  const stored = await Promise.all(sources.map((s) => store.get(name, s.toString())));
+  const read = await readSources(
+    client,
+    sources.filter((_, i) => !stored[i]).map((s) => s.toString()),
+    options.logger,
+  );
+  const entries = sources.flatMap((s, i) => stored[i] ? [stored[i]!] : read.get(s.toString())!);
   if (options.amend) await store.amend(name, entries);
   else await store.create(name, entries);
 }
@@ -95,18 +100,38 @@ export async function resolveSource(
   ref: Reference,
   logger: Logger,
 ): Promise<LocalEntry[]> {
-  const source = ref.toString();
+  return (await readSources(client, [ref.toString()], logger)).get(ref.toString())!;
+}
+
+/**
+ * The entries of each source, read in one resolver run (a document two sources share is fetched
+ * once). A failure names its source in docker's words; warnings go to `logger` in source order.
+ */
+async function readSources(
+  client: RegistryClient,
+  sources: readonly string[],
+  logger: Logger,
+): Promise<Map<string, LocalEntry[]>> {
+  const unique = [...new Set(sources)];
   let resolved;
   try {
-    resolved = await resolveSources(client, [{ image: source }], {
+    resolved = await resolveSources(client, unique.map((image) => ({ image })), {
       keepUnknownPlatform: true,
       manifests: true,
     });
   } catch (e) {
-    throw sourceError(source, registryWords(source, e));
+    const { source, error } = registryWords(unique, e);
+    throw source === undefined ? error : sourceError(source, error);
   }
-  const entries = resolved.images.filter((e) => isImageManifestMediaType(e.descriptor.mediaType));
-  const top = resolved.images[0];
+  return new Map(unique.map((source) => {
+    const images = resolved.images.filter((e) => e.image === source);
+    return [source, entriesOf(source, images, logger)];
+  }));
+}
+
+/** The store entries of one source, from what it resolved to. */
+function entriesOf(source: string, resolved: ResolvedEntry[], logger: Logger): LocalEntry[] {
+  const top = resolved[0];
   if (top && !top.index) {
     if (!top.descriptor.platform?.os || !top.descriptor.platform.architecture) {
       logger.warn(
@@ -115,7 +140,8 @@ export async function resolveSource(
     }
     return [localEntry(source, source, top)];
   }
-  const others = resolved.images.length - entries.length;
+  const entries = resolved.filter((e) => isImageManifestMediaType(e.descriptor.mediaType));
+  const others = resolved.length - entries.length;
   if (others > 0) logger.warn(`Leaving out ${others} entries of "${source}" that are not images`);
   if (entries.length === 0) throw new Error(`Index "${source}" has no platform images`);
   return entries.map((e) => localEntry(entryName(source, e.descriptor.digest), source, e));
@@ -132,16 +158,23 @@ function localEntry(ref: string, source: string, e: ResolvedEntry): LocalEntry {
 }
 
 /**
- * The error under the resolver's `Source image "…": ` context: docker names a source its own way
- * ({@link sourceError}).
+ * The error under the resolver's `Source image "…": ` context, and the source it names: docker
+ * names a source its own way ({@link sourceError}).
  */
-function registryWords(source: string, e: unknown): unknown {
+function registryWords(
+  sources: readonly string[],
+  e: unknown,
+): { source?: string; error: unknown } {
   let x = e;
-  while (
-    x instanceof Error && x.cause instanceof Error &&
-    x.message === `Source image "${source}": ${x.cause.message}`
-  ) x = x.cause;
-  return x;
+  let source: string | undefined;
+  for (;;) {
+    const cause = x instanceof Error && x.cause instanceof Error ? x.cause : undefined;
+    const named = cause &&
+      sources.find((s) => (x as Error).message === `Source image "${s}": ${cause.message}`);
+    if (named === undefined) return { source, error: x };
+    source = named;
+    x = cause;
+  }
 }
 
 /**

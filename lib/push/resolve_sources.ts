@@ -10,7 +10,8 @@ import type { FetchedManifest, RegistryClient } from "../registry/client.ts";
 import { SILENT } from "../registry/transport.ts";
 import { Graph } from "./graph.ts";
 import { planSources } from "./plan.ts";
-import { type Entry, resolveSpec } from "./resolve.ts";
+import { type Entry, resolveSpec, sourceError } from "./resolve.ts";
+import { settleAll } from "./transfer.ts";
 import type { PushSource } from "./types.ts";
 import type { Descriptor } from "../manifest.ts";
 
@@ -85,12 +86,18 @@ export async function resolveSources(
     descriptor: e.descriptor,
     ...(e.index ? { index: e.index } : {}),
     ...(options.manifests
-      ? { manifest: await graph.manifest(e.source, e.descriptor.digest, e.descriptor) }
+      ? {
+        manifest: await graph.manifest(e.source, e.descriptor.digest, e.descriptor).catch(
+          (err) => {
+            throw sourceError(e.sourceName, err);
+          },
+        ),
+      }
       : {}),
   });
   return {
-    images: await Promise.all(resolved.images.map(out)),
-    attestations: await Promise.all(resolved.attestations.map(out)),
+    images: await settleAll(resolved.images.map(out)),
+    attestations: await settleAll(resolved.attestations.map(out)),
     skipped: resolved.skipped,
   };
 }

@@ -189,8 +189,11 @@ export class Transfer {
   }
 }
 
-/** Awaits every promise; throws the first failure (in input order) once all have settled. */
-async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+/**
+ * Awaits every promise; throws the first failure (in input order) once all have settled, so no
+ * request is left running after a failure.
+ */
+export async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
   const settled = await Promise.allSettled(promises);
   const failed = settled.find((s) => s.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
