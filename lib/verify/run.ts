@@ -14,6 +14,13 @@ import { type Descriptor, ManifestFormatError } from "../manifest.ts";
 import type { Platform } from "../platform.ts";
 import { Once } from "../pool.ts";
 import type { Graph } from "../push/graph.ts";
+
+/**
+ * Waits for every task (a failure never leaves a request running against a client about to
+ * close), then throws the first failure: the engine's. Tasks classify registry failures themselves
+ * ({@link VerifyRun.failed}): what reaches here is a bug, not a problem of the content.
+ */
+export { settleAll } from "../push/transfer.ts";
 import type { FetchedManifest, Repository } from "../registry/client.ts";
 import { problem, type VerifyProblem, type VerifyProblemKind } from "./problems.ts";
 
@@ -141,15 +148,4 @@ function isNotFound(e: unknown): boolean {
   if (!(e instanceof RegistryError)) return e instanceof Error && e.name === "NotFoundError";
   return e.status === 404 ||
     e.codes.some((c) => c.code === "MANIFEST_UNKNOWN" || c.code === "BLOB_UNKNOWN");
-}
-
-/**
- * Waits for every task (a failure never leaves a request running against a client about to
- * close), then throws the first failure. Tasks classify registry failures themselves
- * ({@link VerifyRun.failed}): what reaches here is a bug, not a problem of the content.
- */
-export async function settleAll(tasks: Promise<unknown>[]): Promise<void> {
-  const settled = await Promise.allSettled(tasks);
-  const failed = settled.find((s) => s.status === "rejected");
-  if (failed) throw failed.reason;
 }
