@@ -25,7 +25,7 @@ import { progressMode, pushResultJson } from "./output.ts";
 import { startProgress } from "./progress.ts";
 import { verifyPushed } from "./verify.ts";
 import { takeReferrersFlag } from "./_referrers_flag.ts";
-import { copyPushReferrers, referrersLine } from "./_push_referrers.ts";
+import { referrersLine } from "./_push_referrers.ts";
 
 /** Help of `push`. */
 export const PUSH_HELP = `Usage:
@@ -164,6 +164,8 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     signal: interrupt.signal,
     onProgress: progress.onProgress,
     onBlob: progress.onBlob,
+    // --referrers (issue 18): copied in the same run once each index is committed.
+    referrers,
   };
   const run: PushRun = {
     ctx,
@@ -172,7 +174,6 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     json: values.json === true,
     quiet: globals.quiet === true,
     verify: values.verify === true,
-    referrers,
     stopProgress: () => progress.stop(),
     onSpec: progress.onSpec,
   };
@@ -187,7 +188,6 @@ interface PushRun {
   json: boolean;
   quiet: boolean;
   verify: boolean;
-  referrers?: { artifactTypes?: string[] };
   stopProgress(): void;
   /** Batch progress: specs ended out of all. */
   onSpec?: (done: number, total: number) => void;
@@ -195,12 +195,10 @@ interface PushRun {
 
 async function pushOne(run: PushRun, spec: PushSpec): Promise<number> {
   const { ctx, client } = run;
+  // With --referrers, a failure copying them throws ReferrersCopyError (exit 1): the index stays.
   const result = await pushIndex(client, spec, run.options);
   run.stopProgress();
-  // --referrers (issue 18): only once the index is committed; a failure exits 1, the index stays.
-  const copied = run.referrers && !result.dryRun
-    ? await copyPushReferrers(client, result, run.referrers)
-    : undefined;
+  const copied = result.referrers;
   // push --verify (issue 17): check what was pushed before anything claims success.
   if (run.verify && !result.dryRun) {
     const code = await verifyPushed(ctx, client, result.target, result.descriptor.digest);
@@ -222,7 +220,7 @@ async function pushOne(run: PushRun, spec: PushSpec): Promise<number> {
 
 /**
  * Several specs in one run: a line per spec in input order as each ends, then the summary. With
- * --referrers or --verify, each pushed spec is then taken through them; a failure there counts.
+ * --referrers (copied within the run) or --verify, a failure there counts.
  */
 async function pushBatch(run: PushRun, specs: PushSpec[]): Promise<number> {
   const { ctx, client } = run;
@@ -244,13 +242,12 @@ async function pushBatch(run: PushRun, specs: PushSpec[]): Promise<number> {
   let failed = outcomes.some((o) => o.status === "failed");
   for (const o of outcomes) {
     if (o.status !== "pushed" || !o.result) continue;
-    if (run.referrers) {
-      const copied = await copyPushReferrers(client, o.result, run.referrers).catch((e) => {
-        ctx.err(`manifest-tool: ${o.target}: ${e instanceof Error ? e.message : e}\n`);
-        failed = true;
-      });
-      if (copied && !run.quiet && !run.json) ctx.out(referrersLine(copied));
+    const { referrers, referrersError } = o.result;
+    if (referrersError) {
+      ctx.err(`manifest-tool: ${o.target}: ${referrersError.message}\n`);
+      failed = true;
     }
+    if (referrers && !run.quiet && !run.json) ctx.out(referrersLine(referrers));
     if (run.verify) {
       const code = await verifyPushed(ctx, client, o.target, o.result.descriptor.digest);
       if (code !== 0) failed = true;

@@ -8,7 +8,7 @@
 import { UsageError } from "../lib/errors.ts";
 import { formatVerifyText, verifyRecord } from "../lib/format/verify.ts";
 import { parsePlatform, type Platform, validatePlatform } from "../lib/platform.ts";
-import { mapConcurrent, Semaphore } from "../lib/pool.ts";
+import { mapConcurrent } from "../lib/pool.ts";
 import { parseReference, type Reference } from "../lib/reference.ts";
 import type { RegistryClient } from "../lib/registry/client.ts";
 import { verify, type VerifyOptions, type VerifyResult } from "../lib/verify.ts";
@@ -52,9 +52,6 @@ Examples:
 ${GLOBAL_HELP}
 `;
 
-/** Requests in flight at once, across all references of one run. */
-const CONCURRENCY = 8;
-
 /** Runs `verify`. */
 export async function verifyCommand(ctx: CommandContext): Promise<number> {
   const blobs = blobsMode(ctx.args);
@@ -82,7 +79,6 @@ export async function verifyCommand(ctx: CommandContext): Promise<number> {
     blobs: blobs ?? (values.blobs ? "head" : false),
     referrers: values.referrers === true,
     platforms,
-    limiter: new Semaphore(CONCURRENCY),
   };
   const outcomes = await mapConcurrent(refs, 4, async (ref) => {
     try {
@@ -146,7 +142,7 @@ export async function verifyPushed(
   digest: string,
 ): Promise<number> {
   const ref: Reference = parseReference(target).withDigest(digest);
-  const result: VerifyResult = await verify(client, ref, { limiter: new Semaphore(CONCURRENCY) });
+  const result: VerifyResult = await verify(client, ref);
   ctx.err(formatVerifyText(target, result));
   return result.ok ? 0 : 1;
 }

@@ -31,16 +31,7 @@ const STRING_FIELDS = ["os", "architecture", "variant", "os.version"] as const;
  * ```
  */
 export function parseImageConfig(bytes: Uint8Array, what: string): ImageConfig {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new ManifestFormatError(`The config of ${what} is not valid JSON`, { cause: e });
-  }
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-    throw new ManifestFormatError(`The config of ${what} is not a JSON object`);
-  }
-  const o = doc as Record<string, unknown>;
+  const o = parseConfigObject(bytes, what);
   for (const field of STRING_FIELDS) {
     if (o[field] === null) delete o[field];
     else if (o[field] !== undefined && typeof o[field] !== "string") {
@@ -61,6 +52,55 @@ export function parseImageConfig(bytes: Uint8Array, what: string): ImageConfig {
 }
 
 /**
+ * Decodes config bytes into a JSON object, fields unchecked (UTF-8, as JSON must be): the first
+ * half of {@link parseImageConfig}, for a reader that judges the fields itself (`verify` reports
+ * each wrong one as a problem). Throws {@link ManifestFormatError} naming `what` otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigObject } from "./image_config.ts";
+ * assert.deepEqual(parseConfigObject(new TextEncoder().encode('{"os":{}}'), "r/x"), { os: {} });
+ * assert.throws(() => parseConfigObject(new TextEncoder().encode("[]"), "r/x"), /not a JSON object/);
+ * ```
+ */
+export function parseConfigObject(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new ManifestFormatError(`The config of ${what} is not valid JSON`, { cause: e });
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new ManifestFormatError(`The config of ${what} is not a JSON object`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+/**
+ * The platform fields an image config sets (os, architecture, variant, os.version, os.features),
+ * in that order; empty strings and an empty feature list count as unset. The one reading of a
+ * platform out of a config: {@link platformOfConfig}, the push's content graph and `manifest
+ * create` all take it from here.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configPlatformFields } from "./image_config.ts";
+ * assert.deepEqual(configPlatformFields({ os: "linux", variant: "", "os.features": [] }), { os: "linux" });
+ * ```
+ */
+export function configPlatformFields(config: ImageConfig): Partial<Platform> {
+  const p: Partial<Platform> = {};
+  if (config.os) p.os = config.os;
+  if (config.architecture) p.architecture = config.architecture;
+  if (config.variant) p.variant = config.variant;
+  if (config["os.version"]) p["os.version"] = config["os.version"];
+  if (config["os.features"]?.length) p["os.features"] = config["os.features"];
+  return p;
+}
+
+/**
  * The platform an image config declares (os, architecture, variant, os.version, os.features), or
  * undefined when it names no os and architecture.
  *
@@ -74,12 +114,8 @@ export function parseImageConfig(bytes: Uint8Array, what: string): ImageConfig {
  * ```
  */
 export function platformOfConfig(config: ImageConfig | undefined): Platform | undefined {
-  if (!config?.os || !config.architecture) return undefined;
-  const p: Platform = { os: config.os, architecture: config.architecture };
-  if (config.variant) p.variant = config.variant;
-  if (config["os.version"]) p["os.version"] = config["os.version"];
-  if (config["os.features"]?.length) p["os.features"] = config["os.features"];
-  return p;
+  const p = config && configPlatformFields(config);
+  return p?.os && p.architecture ? p as Platform : undefined;
 }
 
 /**

@@ -8,14 +8,15 @@
  */
 
 import { RegistryError } from "./errors.ts";
-import { entryName, inspect } from "./inspect.ts";
+import { entryName } from "./inspect.ts";
 import { type LocalEntry, type LocalStore, ManifestListExistsError } from "./local_store.ts";
-import { type Descriptor, isAttestation } from "./manifest.ts";
+import { configPlatformFields } from "./image_config.ts";
+import type { Descriptor, ImageConfig } from "./manifest.ts";
 import { isImageManifestMediaType } from "./media_types.ts";
 import type { Platform } from "./platform.ts";
-import { mapConcurrent } from "./pool.ts";
 import type { Reference } from "./reference.ts";
-import type { RegistryClient, Repository } from "./registry/client.ts";
+import { type ResolvedEntry, resolveSources } from "./push/resolve_sources.ts";
+import type { RegistryClient } from "./registry/client.ts";
 import type { Logger } from "./registry/transport.ts";
 
 /**
@@ -57,7 +58,10 @@ export interface CreateListOptions {
   amend?: boolean;
   /** Where warnings go (a source without a platform, entries of an index left out). */
   logger: Logger;
-  /** Sources read at once (default 8). */
+  /**
+   * @deprecated Sources are read in one resolver run, bounded by the client's per-host limit;
+   * this value is ignored.
+   */
   concurrency?: number;
 }
 
@@ -75,81 +79,101 @@ export async function createList(
 ): Promise<void> {
   const name = list.toString();
   if (!options.amend && await store.find(name)) throw new ManifestListExistsError(name);
-  const entries = (await mapConcurrent(sources, options.concurrency ?? 8, async (s) => {
-    const stored = await store.get(name, s.toString());
-    return stored ? [stored] : await resolveSource(client, s, options.logger);
-  })).flat();
+  const stored = await Promise.all(sources.map((s) => store.get(name, s.toString())));
+  const read = await readSources(
+    client,
+    sources.filter((_, i) => !stored[i]).map((s) => s.toString()),
+    options.logger,
+  );
+  const entries = sources.flatMap((s, i) => stored[i] ? [stored[i]!] : read.get(s.toString())!);
   if (options.amend) await store.amend(name, entries);
   else await store.create(name, entries);
 }
 
 /**
- * The entries a source gives: an image with the platform its config names, or the platform images
- * of an index with the platforms the index gives them.
+ * The entries a source gives, read by the engine's resolver (lib/push/resolve_sources.ts): an
+ * image with the platform its config names, or the platform images of an index with the platforms
+ * the index gives them (read from their configs where it gives none).
  */
 export async function resolveSource(
   client: RegistryClient,
   ref: Reference,
   logger: Logger,
 ): Promise<LocalEntry[]> {
-  const source = ref.toString();
-  let top;
+  return (await readSources(client, [ref.toString()], logger)).get(ref.toString())!;
+}
+
+/**
+ * The entries of each source, read in one resolver run (a document two sources share is fetched
+ * once). A failure names its source in docker's words; warnings go to `logger` in source order.
+ */
+async function readSources(
+  client: RegistryClient,
+  sources: readonly string[],
+  logger: Logger,
+): Promise<Map<string, LocalEntry[]>> {
+  const unique = [...new Set(sources)];
+  let resolved;
   try {
-    top = await inspect(client, ref, { children: false });
+    resolved = await resolveSources(client, unique.map((image) => ({ image })), {
+      keepUnknownPlatform: true,
+      manifests: true,
+    });
   } catch (e) {
-    throw sourceError(source, e);
+    const { source, error } = registryWords(unique, e);
+    throw source === undefined ? error : sourceError(source, error);
   }
-  if (top.kind === "image") {
-    const platform = configPlatform(top.config);
-    if (!platform.os || !platform.architecture) {
+  return new Map(unique.map((source) => {
+    const images = resolved.images.filter((e) => e.image === source);
+    return [source, entriesOf(source, images, logger)];
+  }));
+}
+
+/** The store entries of one source, from what it resolved to. */
+function entriesOf(source: string, resolved: ResolvedEntry[], logger: Logger): LocalEntry[] {
+  const top = resolved[0];
+  if (top && !top.index) {
+    if (!top.descriptor.platform?.os || !top.descriptor.platform.architecture) {
       logger.warn(
         `"${source}" names no platform in its config: set one with manifest annotate --os --arch`,
       );
     }
-    return [{
-      ref: source,
-      source,
-      descriptor: { ...bare(top.descriptor), platform },
-      raw: top.bytes,
-    }];
+    return [localEntry(source, source, top)];
   }
-  const images = top.index.manifests.filter((d) =>
-    !isAttestation(d) && isImageManifestMediaType(d.mediaType)
-  );
-  const others = top.index.manifests.length - images.length -
-    top.index.manifests.filter(isAttestation).length;
+  const entries = resolved.filter((e) => isImageManifestMediaType(e.descriptor.mediaType));
+  const others = resolved.length - entries.length;
   if (others > 0) logger.warn(`Leaving out ${others} entries of "${source}" that are not images`);
-  if (images.length === 0) throw new Error(`Index "${source}" has no platform images`);
-  const repo = client.repositoryOf(ref);
-  try {
-    return await mapConcurrent(images, 8, (d) => indexEntry(repo, source, d));
-  } catch (e) {
-    throw sourceError(source, e);
-  }
+  if (entries.length === 0) throw new Error(`Index "${source}" has no platform images`);
+  return entries.map((e) => localEntry(entryName(source, e.descriptor.digest), source, e));
 }
 
-async function indexEntry(repo: Repository, source: string, d: Descriptor): Promise<LocalEntry> {
-  const m = await repo.getManifest(d.digest, d);
-  let platform: Platform = { os: "", architecture: "", ...d.platform };
-  if ((!platform.os || !platform.architecture) && m.parsed.kind === "image") {
-    // An entry without a platform: read it from the image's config, as for a single image.
-    const config = m.parsed.manifest.config;
-    if (/json$/i.test(config.mediaType)) {
-      platform = configPlatform(parseJson(await repo.fetchBlobBytes(config)));
-    }
-  }
+/** A store entry: the manifest's own descriptor, the platform, and the index's annotations. */
+function localEntry(ref: string, source: string, e: ResolvedEntry): LocalEntry {
+  const m = e.manifest!;
+  const platform: Platform = { os: "", architecture: "", ...e.descriptor.platform };
   const descriptor: LocalEntry["descriptor"] = { ...bare(m.descriptor), platform };
-  if (d.annotations && Object.keys(d.annotations).length > 0) {
-    descriptor.annotations = d.annotations;
-  }
-  return { ref: entryName(source, d.digest), source, descriptor, raw: m.bytes };
+  const annotations = e.index ? e.descriptor.annotations : undefined;
+  if (annotations && Object.keys(annotations).length > 0) descriptor.annotations = annotations;
+  return { ref, source, descriptor, raw: m.bytes };
 }
 
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return undefined;
+/**
+ * The error under the resolver's `Source image "…": ` context, and the source it names: docker
+ * names a source its own way ({@link sourceError}).
+ */
+function registryWords(
+  sources: readonly string[],
+  e: unknown,
+): { source?: string; error: unknown } {
+  let x = e;
+  let source: string | undefined;
+  for (;;) {
+    const cause = x instanceof Error && x.cause instanceof Error ? x.cause : undefined;
+    const named = cause &&
+      sources.find((s) => (x as Error).message === `Source image "${s}": ${cause.message}`);
+    if (named === undefined) return { source, error: x };
+    source = named;
+    x = cause;
   }
 }
 
@@ -173,17 +197,16 @@ export function configPlatform(config: unknown): Platform {
     string,
     unknown
   >;
-  const str = (k: string) => typeof c[k] === "string" ? c[k] as string : "";
-  const p: Platform = { os: str("os"), architecture: str("architecture") };
-  if (str("variant")) p.variant = str("variant");
-  if (str("os.version")) p["os.version"] = str("os.version");
-  const features = c["os.features"];
-  if (
-    Array.isArray(features) && features.length > 0 && features.every((f) => typeof f === "string")
-  ) {
-    p["os.features"] = features;
+  // Docker decodes what it can: a field of the wrong type is as good as absent.
+  const fields: ImageConfig = {};
+  for (const k of ["os", "architecture", "variant", "os.version"] as const) {
+    if (typeof c[k] === "string") fields[k] = c[k] as string;
   }
-  return p;
+  const features = c["os.features"];
+  if (Array.isArray(features) && features.every((f) => typeof f === "string")) {
+    fields["os.features"] = features;
+  }
+  return { os: "", architecture: "", ...configPlatformFields(fields) };
 }
 
 function bare(d: Descriptor): Descriptor {

@@ -31,14 +31,20 @@ export {
   type SourcePlan,
   type SpecPlan,
 } from "./push/plan.ts";
-export { type ResolvedEntry, resolveSources } from "./push/resolve_sources.ts";
+export {
+  type ResolvedEntry,
+  resolveSources,
+  type ResolveSourcesOptions,
+} from "./push/resolve_sources.ts";
 export { pushIndexes, PushRun } from "./push/run.ts";
 export { SourceError } from "./push/source_error.ts";
 
 /**
  * Pushes an index assembled from `spec` to `spec.image` and its `tags`: a run of one spec. Throws
  * what made it fail (`UsageError` for bad input before any request, `NotFoundError`,
- * `ConflictError`, `RegistryError`, …; `InterruptedError` when `options.signal` aborts it).
+ * `ConflictError`, `RegistryError`, …; `InterruptedError` when `options.signal` aborts it; a
+ * `ReferrersCopyError` when, with `options.referrers`, the index is pushed but its referrers could
+ * not all be copied).
  *
  * @example
  * ```ts ignore
@@ -62,5 +68,7 @@ export async function pushIndex(
 ): Promise<PushResult> {
   const [outcome] = await pushIndexes(client, [spec], options);
   if (outcome.status === "failed") throw outcome.error;
+  // With `referrers`: the index is pushed, but a failure copying them is this call's failure.
+  if (outcome.result!.referrersError) throw outcome.result!.referrersError;
   return outcome.result!;
 }

@@ -32,6 +32,7 @@ export {
   type CopyReferrersOptions,
   type CopyReferrersResult,
   pushSubjects,
+  ReferrersCopyError,
   type ReferrerSubject,
 } from "./referrers_copy.ts";
 export {

@@ -17,7 +17,8 @@
 import { RegistryError } from "./errors.ts";
 import type { Descriptor } from "./manifest.ts";
 import { formatPlatform, type Platform, platformMatches } from "./platform.ts";
-import { Semaphore } from "./pool.ts";
+import type { Semaphore } from "./pool.ts";
+import { Graph } from "./push/graph.ts";
 import type { Reference } from "./reference.ts";
 import type { RegistryClient } from "./registry/client.ts";
 import { verifyDocument } from "./verify/graph.ts";
@@ -53,10 +54,18 @@ export interface VerifyOptions {
   referrers?: boolean;
   /** Follow only the entries for these platforms (and their attestations). */
   platforms?: Platform[];
-  /** Requests in flight at once (default 8); ignored when `limiter` is given. */
+  /**
+   * @deprecated Requests are bounded by the client's per-host limit (the CLI's `--concurrency`);
+   * this value is ignored.
+   */
   concurrency?: number;
-  /** A bound shared with other work (e.g. several references verified together). */
+  /**
+   * @deprecated Requests are bounded by the client's per-host limit, shared by everything the
+   * client does; this bound is ignored.
+   */
   limiter?: Semaphore;
+  /** Cancels the verification: requests in flight are aborted. */
+  signal?: AbortSignal;
 }
 
 /** What {@link verify} found for one reference. */
@@ -100,11 +109,12 @@ export async function verify(
   ref: Reference,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  const run = new VerifyRun(
-    client.repositoryOf(ref),
-    options.limiter ?? new Semaphore(options.concurrency ?? 8),
-    { blobs: options.blobs || undefined, platforms: options.platforms },
-  );
+  // The engine's content graph: each manifest read once, the run's signal on every request.
+  const graph = new Graph(client, { signal: options.signal });
+  const run = new VerifyRun(graph.repository(ref.registry, ref.repository), graph, {
+    blobs: options.blobs || undefined,
+    platforms: options.platforms,
+  });
   let descriptor: Descriptor | undefined;
   let type: VerifyResult["type"];
   try {

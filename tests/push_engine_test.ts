@@ -260,3 +260,18 @@ Deno.test("resolveSources() flattens an index source into its images, attestatio
   assert.deepEqual(r.attestations.map((e) => e.descriptor.digest), [att.digest]);
   assert.equal(r.images[0].repository, `${R}/src/a`);
 });
+
+Deno.test("resolveSources() keeps an image whose config names no platform only when asked, with its manifest", async () => {
+  const f = world();
+  const img = f.image(`${R}/src/c`, "none", { variant: "v7" });
+  const sources = [{ image: `${R}/src/c:none` }];
+  await assert.rejects(resolveSources(f.client(), sources), ManifestFormatError);
+  const r = await resolveSources(f.client(), sources, {
+    keepUnknownPlatform: true,
+    manifests: true,
+  });
+  assert.deepEqual(r.images[0].descriptor.platform, { os: "", architecture: "", variant: "v7" });
+  assert.equal(r.images[0].index, undefined, "an image source is listed by no index");
+  assert.equal(r.images[0].manifest?.descriptor.digest, img.digest);
+  assert.equal(f.count(/^getManifest reg.test\/src\/c /), 2, "one read per call, bytes included");
+});

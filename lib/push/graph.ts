@@ -16,7 +16,7 @@ import type {
   Repository,
   RequestOptions,
 } from "../registry/client.ts";
-import { parseImageConfig } from "../image_config.ts";
+import { configPlatformFields, parseImageConfig } from "../image_config.ts";
 
 /** Platform fields of an image config: all a push keeps of one. */
 export type ConfigPlatform = Pick<
@@ -134,16 +134,9 @@ export class Graph {
     return this.#configs.run(`${repo}@${descriptor.digest}`, async () => {
       this.#options.signal?.throwIfAborted();
       const bytes = await repo.fetchBlobBytes(descriptor);
-      const c = parseImageConfig(bytes, `"${what}"`);
       // Only the platform fields are kept: a config may be large (history, env), and a run may
       // hold thousands of them.
-      const out: ConfigPlatform = {};
-      if (c.os !== undefined) out.os = c.os;
-      if (c.architecture !== undefined) out.architecture = c.architecture;
-      if (c.variant !== undefined) out.variant = c.variant;
-      if (c["os.version"] !== undefined) out["os.version"] = c["os.version"];
-      if (c["os.features"] !== undefined) out["os.features"] = c["os.features"];
-      return out;
+      return configPlatformFields(parseImageConfig(bytes, `"${what}"`));
     });
   }
 }

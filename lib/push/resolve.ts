@@ -9,7 +9,7 @@
 
 import { AuthError, NotFoundError, RegistryError } from "../errors.ts";
 import { isDigest } from "../digest.ts";
-import { completePlatform, platformNeedsConfig } from "../image_config.ts";
+import { completePlatform, configPlatformFields, platformNeedsConfig } from "../image_config.ts";
 import {
   type Descriptor,
   isAttestation,
@@ -35,6 +35,8 @@ export interface Entry {
   sourceName: string;
   /** Position of that source in the spec (keeps spec order). */
   position: number;
+  /** Digest of the index source that lists it; absent for an image source. */
+  index?: string;
 }
 
 /** What a spec's sources resolved to. */
@@ -47,6 +49,20 @@ export interface ResolvedSpec {
   skipped: { image: string; reason: string }[];
 }
 
+/** Options of {@link resolveSpec}. */
+export interface ResolveOptions {
+  /** Skip (with a warning) sources that are missing or not readable. */
+  ignoreMissing?: boolean;
+  /**
+   * Keep an image whose config names no os and architecture, with the platform fields it has and
+   * empty os/architecture, instead of refusing it (`manifest create`: docker stores it and
+   * `manifest annotate` sets them).
+   */
+  keepUnknownPlatform?: boolean;
+  /** Where warnings go. */
+  logger: Logger;
+}
+
 /**
  * Resolves the sources of `spec` through the run's {@link Graph} (which fetches each document
  * once per run). With `ignoreMissing`, sources that are missing or not readable are skipped with a
@@ -55,7 +71,7 @@ export interface ResolvedSpec {
 export async function resolveSpec(
   graph: Graph,
   spec: SpecPlan,
-  options: { ignoreMissing?: boolean; logger: Logger },
+  options: ResolveOptions,
 ): Promise<ResolvedSpec> {
   const skipped: ResolvedSpec["skipped"] = [];
   const settled = await Promise.allSettled(spec.sources.map(async (s) => {
@@ -72,7 +88,7 @@ export async function resolveSpec(
       throw sourceError(s.image, e);
     }
     try {
-      return await entriesOf(graph, s, repo, fetched);
+      return await entriesOf(graph, s, repo, fetched, options.keepUnknownPlatform ?? false);
     } catch (e) {
       throw sourceError(s.image, e);
     }
@@ -104,16 +120,25 @@ async function entriesOf(
   s: SourcePlan,
   repo: Repository,
   fetched: FetchedManifest,
+  keep: boolean,
 ): Promise<Entry[]> {
+  const index = fetched.parsed.kind === "index" ? fetched.descriptor.digest : undefined;
   const entry = (descriptor: Descriptor): Entry => ({
     descriptor,
     source: repo,
     sourceName: s.image,
     position: s.position,
+    ...(index ? { index } : {}),
   });
   const parsed = fetched.parsed;
+  const platformOf = (
+    image: Extract<ParsedManifest, { kind: "image" }>,
+    given: Partial<Platform> | undefined,
+    exact: boolean,
+    what: string,
+  ) => imagePlatform(graph, repo, image, { given, exact, keep, what });
   if (parsed.kind === "image") {
-    const platform = await platformOf(graph, repo, parsed, s.platform, s.exactPlatform, s.image);
+    const platform = await platformOf(parsed, s.platform, s.exactPlatform ?? false, s.image);
     return [entry({ ...fetched.descriptor, platform })];
   }
   const { children, attestations } = pickChildren(parsed, s);
@@ -123,7 +148,7 @@ async function entriesOf(
     const child = await graph.manifest(repo, d.digest, d);
     const what = `${s.image}@${d.digest}`;
     const platform = child.parsed.kind === "image"
-      ? await platformOf(graph, repo, child.parsed, d.platform, false, what)
+      ? await platformOf(child.parsed, d.platform, false, what)
       : undefined;
     return entry({ ...d, ...(platform ? { platform } : {}) });
   }));
@@ -172,21 +197,22 @@ function pickChildren(
 
 /**
  * The platform of an image: what is given, completed from its config (read only when something a
- * user would expect is missing, and never with `exact`).
+ * user would expect is missing, and never with `exact`); with `keep`, what the config has when it
+ * names no os and architecture.
  */
-async function platformOf(
+async function imagePlatform(
   graph: Graph,
   repo: Repository,
   parsed: Extract<ParsedManifest, { kind: "image" }>,
-  given: Partial<Platform> | undefined,
-  exact: boolean,
-  what: string,
+  o: { given?: Partial<Platform>; exact: boolean; keep: boolean; what: string },
 ): Promise<Platform> {
-  if (exact) return given as Platform;
+  const { given, what } = o;
+  if (o.exact) return given as Platform;
   const config = platformNeedsConfig(given)
     ? await graph.config(repo, parsed.manifest.config, what)
     : undefined;
   const p = completePlatform(given, config);
+  if (!p && o.keep) return { os: "", architecture: "", ...configPlatformFields(config ?? {}) };
   if (!p) {
     throw new ManifestFormatError(
       `Cannot tell the platform of "${what}": its config names none; give it in the spec`,

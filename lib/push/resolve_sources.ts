@@ -6,11 +6,12 @@
  * @module
  */
 
-import type { RegistryClient } from "../registry/client.ts";
+import type { FetchedManifest, RegistryClient } from "../registry/client.ts";
 import { SILENT } from "../registry/transport.ts";
 import { Graph } from "./graph.ts";
 import { planSources } from "./plan.ts";
-import { resolveSpec } from "./resolve.ts";
+import { type Entry, resolveSpec, sourceError } from "./resolve.ts";
+import { settleAll } from "./transfer.ts";
 import type { PushSource } from "./types.ts";
 import type { Descriptor } from "../manifest.ts";
 
@@ -22,6 +23,25 @@ export interface ResolvedEntry {
   repository: string;
   /** As an index would list it: platform completed, annotations kept. */
   descriptor: Descriptor;
+  /** Digest of the index source that lists it; absent for an image source. */
+  index?: string;
+  /** The manifest itself, as the registry serves it (with `manifests`). */
+  manifest?: FetchedManifest;
+}
+
+/** Options of {@link resolveSources}. */
+export interface ResolveSourcesOptions {
+  /** Cancels the reads. */
+  signal?: AbortSignal;
+  /** Skip (with a warning) sources that are missing or not readable. */
+  ignoreMissing?: boolean;
+  /**
+   * Keep an image whose config names no os and architecture (empty ones, to be set later) instead
+   * of refusing it.
+   */
+  keepUnknownPlatform?: boolean;
+  /** Also return each entry's manifest (read through the same cache: one request at most). */
+  manifests?: boolean;
 }
 
 /**
@@ -38,7 +58,7 @@ export interface ResolvedEntry {
 export async function resolveSources(
   client: RegistryClient,
   sources: readonly PushSource[],
-  options: { signal?: AbortSignal; ignoreMissing?: boolean } = {},
+  options: ResolveSourcesOptions = {},
 ): Promise<{
   images: ResolvedEntry[];
   attestations: ResolvedEntry[];
@@ -55,15 +75,29 @@ export async function resolveSources(
     format: "oci",
     mediaType: "",
     sources: plan,
-  }, { ignoreMissing: options.ignoreMissing, logger: client.logger ?? SILENT });
-  const out = (e: (typeof resolved.images)[number]): ResolvedEntry => ({
+  }, {
+    ignoreMissing: options.ignoreMissing,
+    keepUnknownPlatform: options.keepUnknownPlatform,
+    logger: client.logger ?? SILENT,
+  });
+  const out = async (e: Entry): Promise<ResolvedEntry> => ({
     image: e.sourceName,
     repository: e.source.toString(),
     descriptor: e.descriptor,
+    ...(e.index ? { index: e.index } : {}),
+    ...(options.manifests
+      ? {
+        manifest: await graph.manifest(e.source, e.descriptor.digest, e.descriptor).catch(
+          (err) => {
+            throw sourceError(e.sourceName, err);
+          },
+        ),
+      }
+      : {}),
   });
   return {
-    images: resolved.images.map(out),
-    attestations: resolved.attestations.map(out),
+    images: await settleAll(resolved.images.map(out)),
+    attestations: await settleAll(resolved.attestations.map(out)),
     skipped: resolved.skipped,
   };
 }

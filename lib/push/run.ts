@@ -7,14 +7,21 @@
  */
 
 import { InterruptedError } from "../errors.ts";
-import type { RegistryClient } from "../registry/client.ts";
-import { assembleIndex } from "./assemble.ts";
+import type { RegistryClient, Repository } from "../registry/client.ts";
+import { type AssembledIndex, assembleIndex } from "./assemble.ts";
 import { commitIndex } from "./commit.ts";
 import { Graph } from "./graph.ts";
 import { planPush, type RunPlan, type SpecPlan } from "./plan.ts";
+import { ReferrersCopyError, transferReferrers } from "./referrers.ts";
 import { resolveSpec } from "./resolve.ts";
 import { Transfer } from "./transfer.ts";
-import type { PushResult, PushRunOptions, PushSpec, SpecOutcome } from "./types.ts";
+import type {
+  PushResult,
+  PushRunOptions,
+  PushSpec,
+  ReferrerSubject,
+  SpecOutcome,
+} from "./types.ts";
 
 /**
  * Pushes every spec of `specs` in one run and returns one outcome per spec, in input order. Every
@@ -130,6 +137,9 @@ export class PushRun {
     if (!options.dryRun) {
       await commitIndex(target, spec.tags, assembled, { signal: options.signal });
     }
+    const referrers = options.referrers && !options.dryRun
+      ? await this.#referrers(spec, target, assembled)
+      : {};
     return {
       descriptor: assembled.descriptor,
       index: assembled.index,
@@ -140,7 +150,36 @@ export class PushRun {
       blobs,
       skipped: resolved.skipped,
       dryRun: options.dryRun ?? false,
+      ...referrers,
     };
+  }
+
+  /**
+   * After the commit: the referrers of every entry of the index, and of each source index its
+   * entries were listed in, brought in by the run's transfer. A failure is returned, not thrown:
+   * the index stays pushed.
+   */
+  async #referrers(
+    spec: SpecPlan,
+    target: Repository,
+    assembled: AssembledIndex,
+  ): Promise<Pick<PushResult, "referrers" | "referrersError">> {
+    const subjects: ReferrerSubject[] = assembled.entries.map((e) => ({
+      repository: e.source,
+      digest: e.descriptor.digest,
+    }));
+    for (const e of assembled.entries) {
+      // transferReferrers takes each subject once.
+      if (e.index) subjects.push({ repository: e.source, digest: e.index });
+    }
+    try {
+      const options = this.#options.referrers;
+      return { referrers: await transferReferrers(this.#transfer, target, subjects, options) };
+    } catch (e) {
+      return {
+        referrersError: new ReferrersCopyError(spec.target, assembled.descriptor.digest, e),
+      };
+    }
   }
 }
 

@@ -78,18 +78,40 @@ export class Transfer {
     return { manifests, blobs: [...blobs.values()] };
   }
 
+  /**
+   * Brings one manifest `d` of `source` (a referrer) into `target` by digest, with what it names,
+   * as one more node of the graph: a blob it shares with an image already brought in this run is
+   * not handled again. The target is asked first in any registry, so a manifest already there is
+   * `present` (and counted so) rather than put again.
+   */
+  async bringManifest(
+    target: Repository,
+    d: Descriptor,
+    source: Repository,
+  ): Promise<"present" | "put"> {
+    return (await this.#manifest(target, d, source, true)).action;
+  }
+
   /** A manifest node: its children first (blobs, or manifests of a nested index), then its PUT. */
-  #manifest(target: Repository, d: Descriptor, source: Repository): Promise<NodeResult> {
+  #manifest(
+    target: Repository,
+    d: Descriptor,
+    source: Repository,
+    askFirst = source.registry !== target.registry,
+  ): Promise<NodeResult> {
     return this.#manifests.run(`${target}|${d.digest}`, async () => {
       const opts = this.#graph.requestOptions(target.registry);
-      if (source.registry !== target.registry && await target.headManifest(d.digest)) {
-        // Another registry: skip what the target already holds (a re-push of the same spec).
+      if (askFirst && await target.headManifest(d.digest)) {
+        // Skip what the target already holds (another registry: a re-push of the same spec;
+        // a referrer: one copied before). Within a registry an image's PUT is cheaper than asking.
         return { action: "present", blobs: [] };
       }
       const fetched = await this.#graph.manifest(source, d.digest, d);
       const parsed = fetched.parsed;
       const children = parsed.kind === "index"
-        ? await settleAll(parsed.index.manifests.map((c) => this.#manifest(target, c, source)))
+        ? await settleAll(
+          parsed.index.manifests.map((c) => this.#manifest(target, c, source, askFirst)),
+        )
         : [{
           action: "put" as const,
           blobs: await settleAll(
@@ -167,8 +189,11 @@ export class Transfer {
   }
 }
 
-/** Awaits every promise; throws the first failure (in input order) once all have settled. */
-async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+/**
+ * Awaits every promise; throws the first failure (in input order) once all have settled, so no
+ * request is left running after a failure.
+ */
+export async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
   const settled = await Promise.allSettled(promises);
   const failed = settled.find((s) => s.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;

@@ -9,6 +9,7 @@
 import type { Descriptor, Index } from "../manifest.ts";
 import type { IndexFormat } from "../media_types.ts";
 import type { Platform } from "../platform.ts";
+import type { Repository } from "../registry/client.ts";
 
 /** One source image of a push, with the platform the spec gives it (possibly partial). */
 export interface PushSource {
@@ -59,6 +60,13 @@ export interface PushOptions {
   encodeIndex?: (index: Index) => Uint8Array;
   /** Cancels the run: requests in flight are aborted and nothing more is committed. */
   signal?: AbortSignal;
+  /**
+   * After each index is committed, copy the referrers of every image it names (and of each source
+   * that is an index) into the target, in the same run: see {@link CopyReferrersResult}. A failure
+   * there leaves the index pushed and is reported as {@link PushResult.referrersError}. Not in a
+   * dry run.
+   */
+  referrers?: CopyReferrersOptions;
 }
 
 /** How to push several specs in one run (`pushIndexes`). */
@@ -130,6 +138,13 @@ export interface PushResult {
   skipped: { image: string; reason: string }[];
   /** True when nothing was written. */
   dryRun: boolean;
+  /** The referrers copied after the commit (with `referrers`), when that succeeded. */
+  referrers?: CopyReferrersResult;
+  /**
+   * Why copying the referrers failed, after the index was committed (a `ReferrersCopyError`);
+   * `pushIndex` throws it.
+   */
+  referrersError?: Error;
 }
 
 /** What became of one spec of a run. */
@@ -147,4 +162,51 @@ export interface SpecOutcome {
   result?: PushResult;
   /** Why it failed or was skipped. */
   error?: Error;
+}
+
+/** A manifest whose referrers are to be copied, and the repository they are read from. */
+export interface ReferrerSubject {
+  /** Where the subject and its referrers are. */
+  repository: Repository;
+  /** The subject's digest (the same digest in the target). */
+  digest: string;
+}
+
+/** Options of a referrers copy (`copyReferrers`, `PushOptions.referrers`). */
+export interface CopyReferrersOptions {
+  /** Copy only these artifact types, at every level (default all). */
+  artifactTypes?: readonly string[];
+  /** Levels to follow. Default 3. */
+  depth?: number;
+  /**
+   * @deprecated Requests are bounded by the client's per-host limit (the CLI's `--concurrency`);
+   * this value is ignored.
+   */
+  concurrency?: number;
+}
+
+/** One referrer brought into the target. */
+export interface CopiedReferrer {
+  /** Digest of the manifest it refers to. */
+  subject: string;
+  /** Its descriptor (as listed in the source). */
+  descriptor: Descriptor;
+  /** Its artifact type (or config media type). */
+  artifactType: string;
+  /** `put`: pushed by digest; `present`: the target had it. */
+  action: "put" | "present";
+  /** Source repository (`registry/name`). */
+  from: string;
+}
+
+/** What a referrers copy did. */
+export interface CopyReferrersResult {
+  /** Target repository (`registry/name`). */
+  target: string;
+  /** Whether the target answers the referrers API (else the fallback tags were maintained). */
+  api: boolean;
+  /** The referrers, parents before the ones that refer to them. */
+  referrers: CopiedReferrer[];
+  /** Fallback tags written or checked (empty with the API). */
+  fallbackTags: { tag: string; added: number; kept: number }[];
 }

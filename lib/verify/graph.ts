@@ -32,6 +32,7 @@ import {
 import { indexProblems } from "./index_checks.ts";
 import { problem, type VerifyProblem } from "./problems.ts";
 import { settleAll, type VerifyRun } from "./run.ts";
+import { parseConfigObject } from "../image_config.ts";
 
 /** Nested indexes deeper than this are not followed (a real index nests one level, if at all). */
 export const MAX_DEPTH = 8;
@@ -216,7 +217,7 @@ async function verifyConfig(
   } catch (e) {
     return run.failed(e, c.digest, "config", `config of ${digest}`);
   }
-  const config = parseConfig(bytes);
+  const config = parseConfig(bytes, c.digest);
   if (!config) {
     run.report(problem("error", "config-invalid", "config is not a JSON object", {
       digest: c.digest,
@@ -233,10 +234,10 @@ async function verifyConfig(
   }
 }
 
-function parseConfig(bytes: Uint8Array): ImageConfig | undefined {
+/** The config as an object, its fields unchecked (the checks report them); undefined if none. */
+function parseConfig(bytes: Uint8Array, digest: string): ImageConfig | undefined {
   try {
-    const doc = JSON.parse(new TextDecoder().decode(bytes));
-    return doc && typeof doc === "object" && !Array.isArray(doc) ? doc as ImageConfig : undefined;
+    return parseConfigObject(bytes, digest) as ImageConfig;
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 /**
- * One verification's state: the repository, the bound on requests in flight, each document and
- * blob fetched once (a `Once` per kind, keyed by digest), the problems found, and what was
- * checked. A failure that says something about the content (absent, wrong digest, wrong size, not a
+ * One verification's state: the repository, the engine's content graph through which each
+ * manifest is fetched once (lib/push/graph.ts, as a push resolves its sources), each blob checked
+ * once (a `Once` per kind, keyed by digest), the problems found, and what was checked. Requests
+ * are bounded by the transport's per-host limit alone, as every other request of the tool. A failure that says something about the content (absent, wrong digest, wrong size, not a
  * manifest) becomes a problem of the entry; any other (authentication, connection, 5xx) means the
  * reference could not be verified, and is thrown once every started request has settled.
  *
@@ -11,7 +12,15 @@
 import { DigestMismatchError, RegistryError, SizeMismatchError, TooLargeError } from "../errors.ts";
 import { type Descriptor, ManifestFormatError } from "../manifest.ts";
 import type { Platform } from "../platform.ts";
-import { Once, type Semaphore } from "../pool.ts";
+import { Once } from "../pool.ts";
+import type { Graph } from "../push/graph.ts";
+
+/**
+ * Waits for every task (a failure never leaves a request running against a client about to
+ * close), then throws the first failure: the engine's. Tasks classify registry failures themselves
+ * ({@link VerifyRun.failed}): what reaches here is a bug, not a problem of the content.
+ */
+export { settleAll } from "../push/transfer.ts";
 import type { FetchedManifest, Repository } from "../registry/client.ts";
 import { problem, type VerifyProblem, type VerifyProblemKind } from "./problems.ts";
 
@@ -40,18 +49,17 @@ export class VerifyRun {
   readonly blobs: Set<string> = new Set();
   /** Platforms of the image entries followed (for `platform-not-found`). */
   readonly platforms: Platform[] = [];
-  readonly #slots: Semaphore;
+  readonly #graph: Graph;
   readonly #keys = new Set<string>();
   readonly #fatal: unknown[] = [];
-  readonly #manifestOnce = new Once<string, FetchedManifest>();
   readonly #configOnce = new Once<string, Uint8Array>();
   readonly #headOnce = new Once<string, Descriptor | undefined>();
   readonly #fullOnce = new Once<string, void>();
 
-  /** Starts a run on `repo`, its requests bounded by `slots`. */
-  constructor(repo: Repository, slots: Semaphore, options: RunOptions) {
+  /** Starts a run on `repo`, reading manifests through `graph`. */
+  constructor(repo: Repository, graph: Graph, options: RunOptions) {
     this.repo = repo;
-    this.#slots = slots;
+    this.#graph = graph;
     this.options = options;
   }
 
@@ -67,46 +75,39 @@ export class VerifyRun {
 
   /** A manifest by tag or digest, fetched once, its digest verified by the client. */
   manifest(reference: string): Promise<FetchedManifest> {
-    return this.#manifestOnce.run(
-      reference,
-      () => this.#slots.run(() => this.repo.getManifest(reference)),
-    );
+    return this.#graph.manifest(this.repo, reference);
   }
 
   /** `HEAD` of a manifest (for entries of media types this tool does not parse). */
   headManifest(digest: string): Promise<Descriptor | undefined> {
-    return this.#slots.run(() => this.repo.headManifest(digest));
+    return this.repo.headManifest(digest);
   }
 
   /** The referrers of `digest` (API, else the tag-schema fallback). */
   referrers(digest: string): Promise<Descriptor[]> {
-    return this.#slots.run(() => this.repo.referrers(digest));
+    return this.repo.referrers(digest);
   }
 
   /** A config blob, fetched once, verified against its descriptor (digest and size). */
   config(d: Descriptor): Promise<Uint8Array> {
     this.blobs.add(d.digest);
-    return this.#configOnce.run(
-      `${d.digest} ${d.size}`,
-      () => this.#slots.run(() => this.repo.fetchBlobBytes(d)),
-    );
+    return this.#configOnce.run(`${d.digest} ${d.size}`, () => this.repo.fetchBlobBytes(d));
   }
 
   /** `HEAD` of a blob, once per digest: its descriptor, undefined when absent. */
   headBlob(digest: string): Promise<Descriptor | undefined> {
     this.blobs.add(digest);
-    return this.#headOnce.run(digest, () => this.#slots.run(() => this.repo.headBlob(digest)));
+    return this.#headOnce.run(digest, () => this.repo.headBlob(digest));
   }
 
   /** Downloads a blob and hashes it as it streams (never held whole); throws on a mismatch. */
   fullBlob(d: Descriptor): Promise<void> {
     this.blobs.add(d.digest);
-    return this.#fullOnce.run(`${d.digest} ${d.size}`, () =>
-      this.#slots.run(async () => {
-        const reader = (await this.repo.fetchBlob(d)).getReader();
-        // The verifying stream throws at the end (digest) or as soon as the size is passed.
-        while (!(await reader.read()).done) { /* drained: the bytes are only hashed */ }
-      }));
+    return this.#fullOnce.run(`${d.digest} ${d.size}`, async () => {
+      const reader = (await this.repo.fetchBlob(d)).getReader();
+      // The verifying stream throws at the end (digest) or as soon as the size is passed.
+      while (!(await reader.read()).done) { /* drained: the bytes are only hashed */ }
+    });
   }
 
   /**
@@ -147,15 +148,4 @@ function isNotFound(e: unknown): boolean {
   if (!(e instanceof RegistryError)) return e instanceof Error && e.name === "NotFoundError";
   return e.status === 404 ||
     e.codes.some((c) => c.code === "MANIFEST_UNKNOWN" || c.code === "BLOB_UNKNOWN");
-}
-
-/**
- * Waits for every task (a failure never leaves a request running against a client about to
- * close), then throws the first failure. Tasks classify registry failures themselves
- * ({@link VerifyRun.failed}): what reaches here is a bug, not a problem of the content.
- */
-export async function settleAll(tasks: Promise<unknown>[]): Promise<void> {
-  const settled = await Promise.allSettled(tasks);
-  const failed = settled.find((s) => s.status === "rejected");
-  if (failed) throw failed.reason;
 }
