@@ -30,6 +30,8 @@ import {
   parseCommandArgs,
 } from "./context.ts";
 import { progressMode, pushResultJson } from "./output.ts";
+import { takeReferrersFlag } from "./_referrers_flag.ts";
+import { referrersLine } from "./_push_referrers.ts";
 import { startProgress } from "./progress.ts";
 
 const STORE_HELP = `Lists are kept in docker's manifest store, shared with 'docker manifest':
@@ -104,6 +106,10 @@ Options:
       --insecure   Allow push to an insecure registry
   -p, --purge      Remove the local manifest list after push
       --type TYPE  docker (a Docker manifest list) or oci (an OCI index with the entries' annotations)
+      --json       Print the push's JSON record instead of the lines
+      --referrers[=TYPES]
+                   Then copy the entries' referrers (signatures, SBOMs, attestations; TYPES:
+                   comma-separated artifact types) into the list's repository
 
 ${STORE_HELP}
 `,
@@ -248,7 +254,8 @@ async function annotate(ctx: CommandContext): Promise<number> {
 }
 
 async function push(ctx: CommandContext): Promise<number> {
-  const { values, positionals, globals, help: h } = parse(ctx, "push", {
+  const { args, referrers } = takeReferrersFlag(ctx.args); // --referrers (issue 18)
+  const { values, positionals, globals, help: h } = parse({ ...ctx, args }, "push", {
     purge: { type: "boolean", short: "p" },
     type: { type: "string" },
     json: { type: "boolean" },
@@ -272,15 +279,20 @@ async function push(ctx: CommandContext): Promise<number> {
   const result = await pushList(client, list, entries, type as IndexFormat | undefined, {
     onProgress: progress.onProgress,
     onBlob: progress.onBlob,
+    // Copied in the same run once the list is committed; a failure throws (exit 1), the list stays.
+    referrers,
   });
   progress.stop();
   if (values.purge) await store.remove(list.toString());
+  const copied = result.push.referrers;
   if (values.json) {
-    ctx.out(JSON.stringify(pushResultJson(result.push), null, 2) + "\n");
+    const json = pushResultJson(result.push);
+    ctx.out(JSON.stringify(copied ? { ...json, referrers: copied } : json, null, 2) + "\n");
     return 0;
   }
   if (!globals.quiet) {
     for (const p of result.pushedRefs) ctx.out(`Pushed ref ${p.ref} with digest: ${p.digest}\n`);
+    if (copied) ctx.out(referrersLine(copied));
   }
   ctx.out(`${result.digest}\n`);
   return 0;

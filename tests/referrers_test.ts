@@ -339,6 +339,27 @@ Deno.test("push --referrers copies referrers to another registry, streamed", asy
   }
 });
 
+Deno.test("manifest push --referrers copies the entries' referrers into the list's repository", async () => {
+  await using reg = await startRegistry();
+  const fixtures = await withReferrers(reg, "src/app");
+  const home = await Deno.makeTempDir({ prefix: "mt-home-" });
+  const env = { MANIFEST_TOOL_HOME: `${home}/store` };
+  try {
+    const list = `${reg.host}/lists/app:1`;
+    const sources = fixtures.set.images.map((i) => `${reg.host}/src/app@${i.digest}`);
+    const c = await runCli(["manifest", "create", list, ...sources], { env });
+    assert.equal(c.code, 0, c.stderr);
+    const p = await runCli(["manifest", "push", "--referrers", list], { env });
+    assert.equal(p.code, 0, p.stderr);
+    assert.ok(p.stdout.includes(`Referrers: 3 in ${reg.host}/lists/app, 3 copied`), p.stdout);
+    // docker's last line stays the digest alone.
+    assert.match(p.stdout, /\nsha256:[0-9a-f]{64}\n$/);
+    await assertCopied(reg, "lists/app", fixtures);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 Deno.test("push --referrers=TYPES copies only those artifact types", async () => {
   await using reg = await startRegistry();
   const fixtures = await withReferrers(reg, "src/app");
