@@ -29,7 +29,8 @@ import {
   makeLogger,
   parseCommandArgs,
 } from "./context.ts";
-import { progressMode, pushResultJson } from "./output.ts";
+import { progressMode } from "./output.ts";
+import { pushResultJson } from "../lib/format/push.ts";
 import { takeReferrersFlag } from "./_referrers_flag.ts";
 import { referrersLine } from "./_push_referrers.ts";
 import { startProgress } from "./progress.ts";

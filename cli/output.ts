@@ -7,7 +7,6 @@
 
 import { UsageError } from "../lib/errors.ts";
 import { ANSI, type Colors, PLAIN, wantColor } from "../lib/format/colors.ts";
-import type { PushResult } from "../lib/push.ts";
 
 /** How progress is shown: `auto` decides from the terminal. */
 export type ProgressFlag = "auto" | "tty" | "plain" | "none";
@@ -84,24 +83,4 @@ export function progressMode(o: OutputEnv): ProgressMode {
   if (o.globals.quiet || !o.errIsTerminal || (ci && ci !== "false")) return "none";
   const redraws = wantColor(true, o.env, o.globals.noColor === true) && o.env("TERM") !== "dumb";
   return redraws ? "tty" : "plain";
-}
-
-/**
- * The `--json` record of a push (`push` and `manifest push`): the index's `digest`, `size` and
- * `mediaType` at the top (what scripts and the GitHub Action read), then the details.
- */
-export function pushResultJson(r: PushResult): Record<string, unknown> {
-  return {
-    digest: r.descriptor.digest,
-    size: r.descriptor.size,
-    mediaType: r.descriptor.mediaType,
-    target: r.target,
-    tags: r.tags,
-    dryRun: r.dryRun,
-    descriptor: r.descriptor,
-    index: r.index,
-    manifests: r.manifests,
-    blobs: r.blobs,
-    skipped: r.skipped,
-  };
 }

@@ -21,7 +21,8 @@ import {
   parseCommandArgs,
 } from "./context.ts";
 import { interruptSignal } from "./interrupt.ts";
-import { progressMode, pushResultJson } from "./output.ts";
+import { progressMode } from "./output.ts";
+import { pushResultJson } from "../lib/format/push.ts";
 import { startProgress } from "./progress.ts";
 import { verifyPushed } from "./verify.ts";
 import { takeReferrersFlag } from "./_referrers_flag.ts";

@@ -118,3 +118,23 @@ export function outcomeSummary(outcomes: readonly SpecOutcome[]): string {
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, " ");
 }
+
+/**
+ * The `--json` record of a push (`push` and `manifest push`): the index's `digest`, `size` and
+ * `mediaType` at the top (what scripts and the GitHub Action read), then the details.
+ */
+export function pushResultJson(r: PushResult): Record<string, unknown> {
+  return {
+    digest: r.descriptor.digest,
+    size: r.descriptor.size,
+    mediaType: r.descriptor.mediaType,
+    target: r.target,
+    tags: r.tags,
+    dryRun: r.dryRun,
+    descriptor: r.descriptor,
+    index: r.index,
+    manifests: r.manifests,
+    blobs: r.blobs,
+    skipped: r.skipped,
+  };
+}
