@@ -8,7 +8,7 @@
  */
 
 import type { Descriptor } from "./manifest.ts";
-import { Semaphore } from "./pool.ts";
+import type { Semaphore } from "./pool.ts";
 import type { Repository } from "./registry/client.ts";
 
 /** The annotation a referrer's creation time is read from (image-spec `annotations.md`). */
@@ -35,7 +35,10 @@ export interface ListReferrersOptions {
   depth?: number;
   /** Keep only these artifact types, at every level (default all). */
   artifactTypes?: readonly string[];
-  /** Bounds the requests in flight (shared with the caller's other requests). Default 8. */
+  /**
+   * A bound shared with the caller's other requests (inspect's). Default none beyond the client's
+   * per-host limit, which bounds every request of a run.
+   */
   slots?: Semaphore;
 }
 
@@ -59,22 +62,29 @@ export async function listReferrers(
   digest: string,
   options: ListReferrersOptions = {},
 ): Promise<Referrer[]> {
-  const slots = options.slots ?? new Semaphore(8);
-  return await level(repo, digest, options, slots, options.depth ?? REFERRERS_DEPTH, new Set());
+  return await level(
+    repo,
+    digest,
+    options,
+    options.slots,
+    options.depth ?? REFERRERS_DEPTH,
+    new Set(),
+  );
 }
 
 async function level(
   repo: Repository,
   digest: string,
   options: ListReferrersOptions,
-  slots: Semaphore,
+  slots: Semaphore | undefined,
   depth: number,
   seen: ReadonlySet<string>,
 ): Promise<Referrer[]> {
   if (depth <= 0) return [];
   // referrers() checks every entry, lists each digest once and gives each its real artifactType
   // (read from the manifest where the list lacks it or names the empty config's type).
-  const listed = await slots.run(() => repo.referrers(digest));
+  const read = () => repo.referrers(digest);
+  const listed = await (slots ? slots.run(read) : read());
   const types = options.artifactTypes?.length ? new Set(options.artifactTypes) : undefined;
   // A list that names its own subject again (a lying fallback index) is not followed round.
   const path = new Set([...seen, digest]);

@@ -17,7 +17,6 @@
 import { RegistryError } from "./errors.ts";
 import type { Descriptor } from "./manifest.ts";
 import { formatPlatform, type Platform, platformMatches } from "./platform.ts";
-import type { Semaphore } from "./pool.ts";
 import { Graph } from "./push/graph.ts";
 import type { Reference } from "./reference.ts";
 import type { RegistryClient } from "./registry/client.ts";
@@ -54,16 +53,6 @@ export interface VerifyOptions {
   referrers?: boolean;
   /** Follow only the entries for these platforms (and their attestations). */
   platforms?: Platform[];
-  /**
-   * @deprecated Requests are bounded by the client's per-host limit (the CLI's `--concurrency`);
-   * this value is ignored.
-   */
-  concurrency?: number;
-  /**
-   * @deprecated Requests are bounded by the client's per-host limit, shared by everything the
-   * client does; this bound is ignored.
-   */
-  limiter?: Semaphore;
   /** Cancels the verification: requests in flight are aborted. */
   signal?: AbortSignal;
 }

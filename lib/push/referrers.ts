@@ -9,7 +9,6 @@
  * @module
  */
 
-import { Semaphore } from "../pool.ts";
 import type { Repository } from "../registry/client.ts";
 import { hasReferrersApi, updateFallbackIndex } from "../referrers_fallback.ts";
 import { listReferrers, type Referrer, REFERRERS_DEPTH } from "../referrers_list.ts";
@@ -48,12 +47,6 @@ export class ReferrersCopyError extends Error {
 }
 
 /**
- * `listReferrers` takes a semaphore of its own; the run's bound is the transport's per-host limit,
- * so the one given here never holds a request back (a second bound would only lower the first).
- */
-const UNBOUNDED = new Semaphore(Number.MAX_SAFE_INTEGER);
-
-/**
  * Copies the referrers of every subject (and theirs, to `depth`) into `target` through `transfer`.
  * Subjects already in the target repository are skipped (their referrers are there). Listing runs
  * first, for all subjects at once; nothing is written when there is nothing to copy.
@@ -77,7 +70,6 @@ export async function transferReferrers(
     listReferrers(s.repository, s.digest, {
       depth: options.depth ?? REFERRERS_DEPTH,
       artifactTypes: options.artifactTypes,
-      slots: UNBOUNDED,
     })
   ));
   const result: CopyReferrersResult = {

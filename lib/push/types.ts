@@ -45,11 +45,6 @@ export interface PushOptions {
   ignoreMissing?: boolean;
   /** Resolve and plan, write nothing. */
   dryRun?: boolean;
-  /**
-   * @deprecated Requests are bounded by the client's per-host limit (the CLI's `--concurrency`);
-   * this value is ignored.
-   */
-  concurrency?: number;
   /** Bytes per PATCH for streamed copies; default: one streamed PUT per blob. */
   chunkSize?: number;
   /** Progress of streamed copies. */
@@ -178,11 +173,6 @@ export interface CopyReferrersOptions {
   artifactTypes?: readonly string[];
   /** Levels to follow. Default 3. */
   depth?: number;
-  /**
-   * @deprecated Requests are bounded by the client's per-host limit (the CLI's `--concurrency`);
-   * this value is ignored.
-   */
-  concurrency?: number;
 }
 
 /** One referrer brought into the target. */
