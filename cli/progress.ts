@@ -19,6 +19,7 @@ import {
 } from "../lib/format/progress.ts";
 import type { CommandContext } from "./context.ts";
 import type { ProgressMode } from "./output.ts";
+import { Alarm } from "../lib/_timer.ts";
 
 /** The callbacks to give the push engine, and the end of the view. */
 export interface ProgressView extends Disposable {
@@ -94,13 +95,13 @@ function ttyView(
 ): ProgressView {
   let drawn = 0;
   let lastDraw = -Infinity;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   let any = false;
+  // The next frame, when an event came inside the window of the last one.
+  const frame = new Alarm(() => draw());
 
   const draw = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    frame.disarm();
     const lines = renderBlock(state, columns());
     ctx.err(redraw(drawn, lines));
     drawn = lines.length;
@@ -113,16 +114,12 @@ function ttyView(
     if (stopped) return;
     const wait = lastDraw + FRAME_MS - clock();
     if (wait <= 0) return draw();
-    if (timer === undefined) {
-      const t = setTimeout(draw, wait);
-      Deno.unrefTimer(t);
-      timer = t;
-    }
+    if (!frame.armed) frame.arm(wait);
   };
   const stop = () => {
     if (stopped) return;
     stopped = true;
-    if (timer !== undefined) clearTimeout(timer);
+    frame.disarm();
     removeListeners();
     // The transfers in flight go; the summary and the overall line stay on the screen.
     if (any) ctx.err(redraw(drawn, renderBlock(state, columns()).slice(-2)));

@@ -11,6 +11,7 @@
 import { createSha2, toHex } from "./_sha2.ts";
 import { DigestMismatchError, SizeMismatchError, TimeoutError, TooLargeError } from "./errors.ts";
 import { type Algorithm, parseDigest } from "./digest.ts";
+import { Alarm } from "./_timer.ts";
 
 /** Caps on what is read into memory (bytes), after oras-go. */
 export const LIMITS: {
@@ -269,15 +270,16 @@ export async function readCapped(
   let total = 0;
   const reader = stream.getReader();
   const ms = options.deadlineMs;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let alarm: Alarm | undefined;
   const late = ms === undefined ? undefined : new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    alarm = new Alarm(() => {
       const err = new TimeoutError(`${what}: not read whole within ${ms} ms (see --timeout)`, {
         timeoutMs: ms,
       });
       reader.cancel(err).catch(() => {});
       reject(err);
-    }, ms);
+    });
+    alarm.arm(ms);
   });
   late?.catch(() => {});
   try {
@@ -294,7 +296,7 @@ export async function readCapped(
       chunks.push(value);
     }
   } finally {
-    clearTimeout(timer);
+    alarm?.disarm();
     reader.releaseLock();
   }
   if (chunks.length === 1) return chunks[0];

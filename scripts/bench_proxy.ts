@@ -376,16 +376,22 @@ export function startBenchProxy(options: BenchProxyOptions): Promise<BenchProxy>
   let bytesDown = 0;
   const handlers = new Set<Promise<void>>();
 
-  const handle = async (client: Deno.Conn) => {
+  const handle = async (client: Deno.TcpConn) => {
     const conn = ++connections;
     open.add(client);
-    let server: Deno.Conn | undefined;
+    let server: Deno.TcpConn | undefined;
     try {
       server = await Deno.connect({
         hostname: up.hostname.replace(/^\[|\]$/g, ""),
         port: Number(up.port || 80),
       });
       open.add(server);
+      // The proxy stands for a network path, which holds no bytes back: without TCP_NODELAY its
+      // own sockets would add Nagle's algorithm (a small write waits for the ACK of the previous
+      // one, up to the peer's 40 ms delayed ACK), a stall no real path has, and one that falls on
+      // multiplexed HTTP/2 (several small frames in a row) more than on one request at a time.
+      client.setNoDelay(true);
+      server.setNoDelay(true);
       const sniffer = new RequestSniffer((method, target) =>
         requests.push({
           method,

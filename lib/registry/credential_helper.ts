@@ -10,6 +10,7 @@
 import { AuthError } from "../errors.ts";
 import type { Credential } from "./credentials.ts";
 import { checkCredential } from "./credential_check.ts";
+import { Alarm } from "../_timer.ts";
 
 /** Most bytes read from a helper's stdout (and stderr): a real answer is a few hundred. */
 export const HELPER_OUTPUT_CAP: number = 64 * 1024;
@@ -109,8 +110,11 @@ async function collect(
       // Already gone.
     }
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), timeoutMs));
+  let alarm: Alarm | undefined;
+  const expired = new Promise<"timeout">((r) => {
+    alarm = new Alarm(() => r("timeout"));
+    alarm.arm(timeoutMs);
+  });
   const work = (async () => {
     // A helper may exit without reading its input: a broken pipe is not its answer.
     const w = child.stdin.getWriter();
@@ -129,7 +133,7 @@ async function collect(
     }
     return r;
   } finally {
-    clearTimeout(timer);
+    alarm?.disarm();
     work.catch(() => {});
   }
 }

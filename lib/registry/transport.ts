@@ -13,6 +13,7 @@ import { RegistryError, SizeMismatchError, TimeoutError } from "../errors.ts";
 import { CA_FILE_CAP, readTextFileCapped } from "../files.ts";
 import { isLoopbackRegistry } from "../reference.ts";
 import { Semaphore } from "../pool.ts";
+import { Alarm, sleep } from "../_timer.ts";
 // node:https costs tens of milliseconds at start-up under Deno: loaded on the first --insecure request.
 const insecureFetch: typeof import("./insecure_fetch.ts").insecureFetch = async (...args) =>
   (await import("./insecure_fetch.ts")).insecureFetch(...args);
@@ -740,7 +741,8 @@ class MeteredBody {
   #got = 0;
   /** When the pending read started (none pending: undefined), and the timer watching it. */
   #waitingSince: number | undefined;
-  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** Armed while a read waits for data; goes off after idleMs of waiting. */
+  readonly #watchdog = new Alarm(() => this.#watch());
   readonly #onAbort = () => this.#stop(abortReason(this.#m.signal!));
 
   constructor(source: ReadableStream<Uint8Array>, m: Meter) {
@@ -763,17 +765,14 @@ class MeteredBody {
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     const m = this.#m;
     const started = performance.now();
-    // One watchdog per body, not a timer per chunk (a 64 MiB blob comes in ~1000 chunks): it
-    // checks when it fires whether a read has been waiting for idleMs, and waits the rest if not.
+    // One alarm per body, moved by each read rather than a timer per chunk (a 64 MiB blob comes
+    // in ~1000 chunks). It is disarmed between reads: a body left unread keeps nothing alive.
     this.#waitingSince = started;
-    if (this.#watchdog === undefined) {
-      this.#watchdog = setTimeout(this.#watch, m.idleMs);
-      // The read it watches keeps the process alive; a body left unread must not.
-      Deno.unrefTimer(this.#watchdog);
-    }
+    this.#watchdog.arm(m.idleMs);
     try {
       const r = await this.#reader.read();
       this.#waitingSince = undefined;
+      this.#watchdog.disarm();
       if (this.#settled) return;
       if (r.done) {
         this.#finish();
@@ -783,6 +782,7 @@ class MeteredBody {
       controller.enqueue(r.value);
     } catch (e) {
       this.#waitingSince = undefined;
+      this.#watchdog.disarm();
       if (this.#settled) return;
       if (m.signal?.aborted) return this.#stop(abortReason(m.signal));
       this.#stop(e instanceof RegistryError ? e : this.#broken(e));
@@ -790,18 +790,11 @@ class MeteredBody {
   }
 
   /** The watchdog of {@link #pull}: fails the body when a read waited `idleMs` for data. */
-  #watch = (): void => {
-    this.#watchdog = undefined;
+  #watch(): void {
     if (this.#settled || this.#waitingSince === undefined) return;
     const idle = this.#m.idleMs;
-    const left = this.#waitingSince + idle - performance.now();
-    if (left > 0) {
-      this.#watchdog = setTimeout(this.#watch, left);
-      Deno.unrefTimer(this.#watchdog);
-      return;
-    }
     this.#stop(this.#timeout(`no data for ${idle} ms`, idle));
-  };
+  }
 
   /** Counts a read; throws when a full window of waiting brought less than the minimum rate. */
   #checkRate(waitedMs: number, bytes: number): void {
@@ -840,7 +833,7 @@ class MeteredBody {
 
   #finish(): void {
     this.#settled = true;
-    clearTimeout(this.#watchdog);
+    this.#watchdog.disarm();
     this.#m.signal?.removeEventListener("abort", this.#onAbort);
     this.#m.release();
   }
@@ -863,35 +856,25 @@ class Deadline {
   readonly ms: number;
   readonly controller = new AbortController();
   expired = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #alarm = new Alarm(() => {
+    this.expired = true;
+    this.controller.abort(new Error(`no response within ${this.ms} ms`));
+  });
   constructor(ms: number) {
     this.ms = ms;
   }
   get signal(): AbortSignal {
     return this.controller.signal;
   }
-  #last = 0;
   /**
-   * Moves the deadline to `ms` from now. It is called for every chunk of an upload, so it only
-   * notes the time: one timer runs, and when it fires before the deadline it waits the rest.
+   * Moves the deadline to `ms` from now. It is called for every chunk of an upload: moving an
+   * armed alarm later starts no new timer.
    */
   arm(): void {
-    this.#last = performance.now();
-    this.#timer ??= setTimeout(this.#check, this.ms);
+    this.#alarm.arm(this.ms);
   }
-  #check = (): void => {
-    const left = this.#last + this.ms - performance.now();
-    if (left > 0) {
-      this.#timer = setTimeout(this.#check, left);
-      return;
-    }
-    this.#timer = undefined;
-    this.expired = true;
-    this.controller.abort(new Error(`no response within ${this.ms} ms`));
-  };
   clear(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#alarm.disarm();
   }
 }
 
@@ -944,18 +927,7 @@ export function abortable<T>(
 
 /** Waits `ms`, or rejects with the abort reason as soon as `signal` aborts. */
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  throwIfAborted(signal);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  return sleep(ms, signal, abortReason);
 }
 
 /** A slot of `limit`, given up at once (or given back when it comes late) if `signal` aborts. */
