@@ -5,6 +5,7 @@ import { runCli } from "./_helpers/cli.ts";
 import { startProxy } from "../scripts/harness/proxy.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
 import { RegistryError } from "../lib/errors.ts";
+import { digestOf } from "../lib/digest.ts";
 
 const ONE = [{ os: "linux", architecture: "amd64" }] as const;
 
@@ -60,6 +61,22 @@ Deno.test("plain HTTP: loopback falls back as docker does; without fallback the 
   await using plain = new RegistryClient({ loopbackHttpFallback: false, plainHttp: [reg.host] });
   const m = await plain.repository(reg.host, "plain/app").getManifest(set.images[0].tag);
   assert.equal(m.descriptor.digest, set.images[0].digest);
+  // A first wave of requests does not wait for one of them to learn the scheme: each tries HTTPS
+  // and falls back on its own.
+  await using loopback = new RegistryClient({ retries: 0 });
+  const repo = loopback.repository(reg.host, "plain/app");
+  const wave = await Promise.all(
+    Array.from({ length: 4 }, () => repo.getManifest(set.images[0].tag)),
+  );
+  assert.deepEqual(wave.map((w) => w.descriptor.digest), Array(4).fill(set.images[0].digest));
+  // A streamed upload to a host whose scheme is not known yet.
+  await using fresh = new RegistryClient({ retries: 0 });
+  const bytes = new TextEncoder().encode("streamed once");
+  const up = await fresh.repository(reg.host, "plain/up").uploadBlob(new Blob([bytes]).stream(), {
+    size: bytes.length,
+    digest: digestOf(bytes),
+  });
+  assert.equal(up.digest, digestOf(bytes));
 });
 
 Deno.test("credentials: flags, config auths, DOCKER_CONFIG, --docker-cfg, helpers, REGISTRY_AUTH_FILE", async (t) => {

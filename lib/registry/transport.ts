@@ -298,41 +298,55 @@ export class Transport {
       url.protocol === "https:" && this.#scheme(url) === "https" && !this.#schemes.has(host) &&
       this.#fallbackAllowed(host)
     ) {
-      const probe = this.#probes.get(host);
-      if (probe) await probe;
-      else if (body instanceof ReadableStream) await this.#probe(host);
-      else {
-        // The first request to a host that may speak HTTP decides its scheme.
-        let done!: () => void;
-        this.#probes.set(host, new Promise<void>((r) => done = r));
-        try {
-          return await this.#sendOnce(method, url, headers, body, "https", signal);
-        } catch (e) {
-          // Fall back only when the server answered TLS with something that is not TLS: a
-          // certificate problem must stay an error, not turn into a plain-HTTP request.
-          if (
-            signal?.aborted || !(e instanceof RegistryError) || e.status !== 0 ||
-            !NOT_TLS.test(causeText(e))
-          ) {
-            throw e;
-          }
-          this.#logger.debug(`${host}: HTTPS failed (${errorText(e.cause ?? e)}), trying HTTP`);
-          const res = await this.#sendOnce(method, url, headers, body, "http", signal);
-          this.#schemes.set(host, "http");
-          return res;
-        } finally {
-          if (!this.#schemes.has(host)) this.#schemes.set(host, "https");
-          done();
-        }
-      }
+      // A streamed body cannot be sent twice: its request waits until a probe knows the scheme.
+      if (body instanceof ReadableStream) await this.#probe(host);
+      // Others do not wait for each other (a first wave of requests costs one round trip, not
+      // two): each tries HTTPS and falls back to HTTP on its own.
+      else return await this.#sendEitherScheme(method, url, headers, body, signal);
     }
     return await this.#sendOnce(method, url, headers, body, this.#scheme(url), signal);
   }
 
-  async #probe(host: string): Promise<void> {
-    const url = new URL(`https://${host}/v2/`);
-    const res = await this.#send("GET", url, new Headers(), undefined);
-    await res.body?.cancel().catch(() => {});
+  /** Sends over HTTPS, or over HTTP when the server answered TLS with something that is not TLS. */
+  async #sendEitherScheme(
+    method: string,
+    url: URL,
+    headers: Headers,
+    body: Exclude<RequestBody, ReadableStream<Uint8Array>> | undefined,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const host = url.host;
+    try {
+      const res = await this.#sendOnce(method, url, headers, body, "https", signal);
+      if (!this.#schemes.has(host)) this.#schemes.set(host, "https");
+      return res;
+    } catch (e) {
+      // A certificate problem must stay an error, not turn into a plain-HTTP request.
+      if (
+        signal?.aborted || !(e instanceof RegistryError) || e.status !== 0 ||
+        !NOT_TLS.test(causeText(e))
+      ) {
+        throw e;
+      }
+      this.#logger.debug(`${host}: HTTPS failed (${errorText(e.cause ?? e)}), trying HTTP`);
+      const res = await this.#sendOnce(method, url, headers, body, "http", signal);
+      this.#schemes.set(host, "http");
+      return res;
+    }
+  }
+
+  /** Learns the scheme of `host` with one `GET /v2/` (shared by the requests that wait for it). */
+  #probe(host: string): Promise<void> {
+    let probe = this.#probes.get(host);
+    if (!probe) {
+      probe = (async () => {
+        const url = new URL(`https://${host}/v2/`);
+        const res = await this.#sendEitherScheme("GET", url, new Headers(), undefined);
+        await res.body?.cancel().catch(() => {});
+      })().finally(() => this.#probes.delete(host));
+      this.#probes.set(host, probe);
+    }
+    return probe;
   }
 
   #fallbackAllowed(host: string): boolean {
