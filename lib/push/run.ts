@@ -7,6 +7,7 @@
  */
 
 import { InterruptedError } from "../errors.ts";
+import { loadNativeHashing } from "../content.ts";
 import type { RegistryClient, Repository } from "../registry/client.ts";
 import { type AssembledIndex, assembleIndex } from "./assemble.ts";
 import { commitIndex } from "./commit.ts";
@@ -78,6 +79,11 @@ export class PushRun {
   /** Runs every spec; outcomes in input order (also reported through `onOutcome`). */
   async run(): Promise<SpecOutcome[]> {
     const specs = this.plan.specs;
+    if (
+      !this.#options.dryRun && specs.some((s) => s.sources.some((x) => x.registry !== s.registry))
+    ) {
+      this.#prepareCopies();
+    }
     const outcomes = new Array<SpecOutcome | undefined>(specs.length);
     const signal = this.#options.signal;
     let next = 0;
@@ -106,6 +112,16 @@ export class PushRun {
       throw new InterruptedError(committed, { cause: signal.reason });
     }
     return outcomes as SpecOutcome[];
+  }
+
+  /**
+   * A run that reads from another registry will likely stream blobs: what that loads on first use
+   * (`node:crypto` to hash them, ~20 ms under Deno, and the upload slots' async context) loads now,
+   * while the first requests are in flight, rather than when the first blob's bytes arrive.
+   */
+  #prepareCopies(): void {
+    loadNativeHashing().catch(() => {});
+    this.#client.transport.prepareStreamingUploads().catch(() => {});
   }
 
   async #outcome(spec: SpecPlan): Promise<SpecOutcome> {

@@ -520,8 +520,16 @@ export class Transport {
    * downloads its body streams from on the same host share its slot (see {@link #slot}).
    */
   async streamingUpload<T>(host: string, upload: () => Promise<T>): Promise<T> {
+    await this.prepareStreamingUploads();
+    return await UPLOADS!.run({ host }, upload);
+  }
+
+  /**
+   * Loads what {@link streamingUpload} needs (`node:async_hooks`, a few ms of Deno start-up) ahead
+   * of the first upload, so that it loads while earlier requests are in flight.
+   */
+  async prepareStreamingUploads(): Promise<void> {
     UPLOADS ??= new (await import("node:async_hooks")).AsyncLocalStorage();
-    return await UPLOADS.run({ host }, upload);
   }
 
   /** The `--timeout` of this transport, in ms. */
