@@ -68,6 +68,36 @@ function fallbackHash(algorithm: Algorithm): Hash {
   };
 }
 
+const WEB_CRYPTO_NAMES: Record<Algorithm, string> = { sha256: "SHA-256", sha512: "SHA-512" };
+
+/**
+ * The digest (`algorithm:hex`) of bytes held whole: by `node:crypto` once it is loaded, else by
+ * Web Crypto's one-shot digest, which is native too and loads nothing (a document read before any
+ * blob is streamed, as in `inspect`, costs neither `node:crypto` nor a hash in plain TypeScript).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { digestBytes } from "./content.ts";
+ * assert.equal(
+ *   await digestBytes(new TextEncoder().encode("a")),
+ *   "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+ * );
+ * ```
+ */
+export async function digestBytes(
+  bytes: Uint8Array,
+  algorithm: Algorithm = "sha256",
+): Promise<string> {
+  if (nativeHash) {
+    const h = nativeHash(algorithm);
+    h.update(bytes);
+    return `${algorithm}:${h.digest("hex")}`;
+  }
+  const hash = await crypto.subtle.digest(WEB_CRYPTO_NAMES[algorithm], bytes as BufferSource);
+  return `${algorithm}:${toHex(new Uint8Array(hash))}`;
+}
+
 /**
  * A running digest: feed chunks, read the digest at the end. Native (`node:crypto`) once
  * {@link loadNativeHashing} has run, plain TypeScript before; {@link Digester.create} does both.
@@ -350,9 +380,7 @@ export async function readVerified(
     }
     throw e;
   });
-  const d = new Digester(algorithm);
-  d.update(bytes);
-  const digest = d.digest();
+  const digest = await digestBytes(bytes, algorithm);
   if (options.expected) {
     if (options.expected.size !== undefined && bytes.byteLength !== options.expected.size) {
       throw new SizeMismatchError(options.expected.size, bytes.byteLength, what);
