@@ -10,6 +10,8 @@
 import { isIndexMediaType, isManifestMediaType, OCI_INDEX, OCI_MANIFEST } from "./media_types.ts";
 import type { Platform } from "./platform.ts";
 
+export type { Platform } from "./platform.ts";
+
 /** A content descriptor: what, how big, which digest (image-spec `descriptor.md`). */
 export interface Descriptor {
   /** Media type of the content. */

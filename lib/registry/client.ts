@@ -33,6 +33,15 @@ import {
   type TransportOptions,
 } from "./transport.ts";
 
+export type { Descriptor, ImageManifest, Index, ParsedManifest } from "../manifest.ts";
+export type { Platform } from "../platform.ts";
+export type { Reference } from "../reference.ts";
+export { Authenticator } from "./auth.ts";
+export type { AuthRequest } from "./auth.ts";
+export type { CredentialOptions } from "./credentials.ts";
+export { Transport } from "./transport.ts";
+export type { Logger, RequestBody, TransportOptions, TransportRequest } from "./transport.ts";
+
 /** Options of a {@link RegistryClient}: transport (TLS, retries, logging) and credentials. */
 export interface ClientOptions extends TransportOptions, CredentialOptions {}
 
