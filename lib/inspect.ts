@@ -30,6 +30,20 @@ import type { FetchedManifest, RegistryClient, Repository } from "./registry/cli
 import { parseImageConfig, platformOfConfig } from "./image_config.ts";
 import { printable } from "./registry/transport.ts";
 
+export type { Descriptor, ImageConfig, ImageManifest, Index, ParsedManifest } from "./manifest.ts";
+export type { Platform } from "./platform.ts";
+export type { Reference } from "./reference.ts";
+export type { Referrer } from "./referrers_list.ts";
+export type { Authenticator, AuthRequest } from "./registry/auth.ts";
+export type {
+  FetchedManifest,
+  RegistryClient,
+  Repository,
+  RequestOptions,
+  UploadSession,
+} from "./registry/client.ts";
+export type { Logger, RequestBody, Transport, TransportRequest } from "./registry/transport.ts";
+
 /** An image: its manifest and (when fetched) its config. */
 export interface InspectedImage {
   /** Kind tag. */
