@@ -15,6 +15,9 @@ import type { PushOptions, PushResult, PushSpec } from "./push/types.ts";
 
 export type {
   BlobAction,
+  CopiedReferrer,
+  CopyReferrersOptions,
+  CopyReferrersResult,
   ManifestAction,
   ProgressEvent,
   PushOptions,
@@ -38,6 +41,19 @@ export {
 } from "./push/resolve_sources.ts";
 export { pushIndexes, PushRun } from "./push/run.ts";
 export { SourceError } from "./push/source_error.ts";
+export type { Descriptor, ImageManifest, Index, ParsedManifest } from "./manifest.ts";
+export type { IndexFormat } from "./media_types.ts";
+export type { Platform } from "./platform.ts";
+export type { Reference } from "./reference.ts";
+export type { Authenticator, AuthRequest } from "./registry/auth.ts";
+export type {
+  FetchedManifest,
+  RegistryClient,
+  Repository,
+  RequestOptions,
+  UploadSession,
+} from "./registry/client.ts";
+export type { Logger, RequestBody, Transport, TransportRequest } from "./registry/transport.ts";
 
 /**
  * Pushes an index assembled from `spec` to `spec.image` and its `tags`: a run of one spec. Throws

@@ -23,6 +23,9 @@ export {
   type Shard,
   shardSelects,
 } from "./spec_load.ts";
+export type { IndexFormat } from "./media_types.ts";
+export type { Platform } from "./platform.ts";
+export type { PushSource, PushSpec } from "./push/types.ts";
 
 /**
  * Reads and parses a spec file holding one spec. At most {@link MAX_SPEC_BYTES} are read,
