@@ -41,6 +41,18 @@ export {
   entryPlatformProblems,
   layerMediaTypeProblems,
 } from "./verify/image_checks.ts";
+export type { Descriptor, ImageConfig, ImageManifest, Index, ParsedManifest } from "./manifest.ts";
+export type { Platform } from "./platform.ts";
+export type { Reference } from "./reference.ts";
+export type { Authenticator, AuthRequest } from "./registry/auth.ts";
+export type {
+  FetchedManifest,
+  RegistryClient,
+  Repository,
+  RequestOptions,
+  UploadSession,
+} from "./registry/client.ts";
+export type { Logger, RequestBody, Transport, TransportRequest } from "./registry/transport.ts";
 
 /** Options of {@link verify}. */
 export interface VerifyOptions {
