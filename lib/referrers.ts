@@ -42,3 +42,16 @@ export {
   hasReferrersApi,
   updateFallbackIndex,
 } from "./referrers_fallback.ts";
+export type { Descriptor, ImageManifest, Index, ParsedManifest } from "./manifest.ts";
+export type { Platform } from "./platform.ts";
+export type { Semaphore } from "./pool.ts";
+export type { Reference } from "./reference.ts";
+export type { Authenticator, AuthRequest } from "./registry/auth.ts";
+export type {
+  FetchedManifest,
+  RegistryClient,
+  Repository,
+  RequestOptions,
+  UploadSession,
+} from "./registry/client.ts";
+export type { Logger, RequestBody, Transport, TransportRequest } from "./registry/transport.ts";
