@@ -56,6 +56,9 @@ import type { Platform } from "./platform.ts";
 import { parseReference } from "./reference.ts";
 import { parseStoreFile } from "./local_store_file.ts";
 
+export type { Descriptor } from "./manifest.ts";
+export type { Platform } from "./platform.ts";
+
 /** A manifest's descriptor with the platform a list gives it. */
 export type LocalDescriptor = Descriptor & { platform: Platform };
 
