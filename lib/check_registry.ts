@@ -30,15 +30,7 @@ import type { RegistryClient, Repository } from "./registry/client.ts";
 export type { Descriptor, ImageManifest, Index, ParsedManifest } from "./manifest.ts";
 export type { Platform } from "./platform.ts";
 export type { Reference } from "./reference.ts";
-export type { Authenticator, AuthRequest } from "./registry/auth.ts";
-export type {
-  FetchedManifest,
-  RegistryClient,
-  Repository,
-  RequestOptions,
-  UploadSession,
-} from "./registry/client.ts";
-export type { Logger, RequestBody, Transport, TransportRequest } from "./registry/transport.ts";
+export type * from "./registry/client_types.ts";
 
 // node:zlib costs tens of milliseconds at start-up under Deno: checkRegistry loads it on use.
 let gzipSync: (bytes: Uint8Array) => Uint8Array;

@@ -34,15 +34,7 @@ export type { Descriptor, ImageConfig, ImageManifest, Index, ParsedManifest } fr
 export type { Platform } from "./platform.ts";
 export type { Reference } from "./reference.ts";
 export type { Referrer } from "./referrers_list.ts";
-export type { Authenticator, AuthRequest } from "./registry/auth.ts";
-export type {
-  FetchedManifest,
-  RegistryClient,
-  Repository,
-  RequestOptions,
-  UploadSession,
-} from "./registry/client.ts";
-export type { Logger, RequestBody, Transport, TransportRequest } from "./registry/transport.ts";
+export type * from "./registry/client_types.ts";
 
 /** An image: its manifest and (when fetched) its config. */
 export interface InspectedImage {

@@ -45,15 +45,7 @@ export type { Descriptor, ImageManifest, Index, ParsedManifest } from "./manifes
 export type { IndexFormat } from "./media_types.ts";
 export type { Platform } from "./platform.ts";
 export type { Reference } from "./reference.ts";
-export type { Authenticator, AuthRequest } from "./registry/auth.ts";
-export type {
-  FetchedManifest,
-  RegistryClient,
-  Repository,
-  RequestOptions,
-  UploadSession,
-} from "./registry/client.ts";
-export type { Logger, RequestBody, Transport, TransportRequest } from "./registry/transport.ts";
+export type * from "./registry/client_types.ts";
 
 /**
  * Pushes an index assembled from `spec` to `spec.image` and its `tags`: a run of one spec. Throws

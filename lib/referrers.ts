@@ -46,12 +46,4 @@ export type { Descriptor, ImageManifest, Index, ParsedManifest } from "./manifes
 export type { Platform } from "./platform.ts";
 export type { Semaphore } from "./pool.ts";
 export type { Reference } from "./reference.ts";
-export type { Authenticator, AuthRequest } from "./registry/auth.ts";
-export type {
-  FetchedManifest,
-  RegistryClient,
-  Repository,
-  RequestOptions,
-  UploadSession,
-} from "./registry/client.ts";
-export type { Logger, RequestBody, Transport, TransportRequest } from "./registry/transport.ts";
+export type * from "./registry/client_types.ts";

@@ -44,15 +44,7 @@ export {
 export type { Descriptor, ImageConfig, ImageManifest, Index, ParsedManifest } from "./manifest.ts";
 export type { Platform } from "./platform.ts";
 export type { Reference } from "./reference.ts";
-export type { Authenticator, AuthRequest } from "./registry/auth.ts";
-export type {
-  FetchedManifest,
-  RegistryClient,
-  Repository,
-  RequestOptions,
-  UploadSession,
-} from "./registry/client.ts";
-export type { Logger, RequestBody, Transport, TransportRequest } from "./registry/transport.ts";
+export type * from "./registry/client_types.ts";
 
 /** Options of {@link verify}. */
 export interface VerifyOptions {
