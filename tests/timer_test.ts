@@ -5,10 +5,22 @@ import { Alarm, sleep } from "../lib/_timer.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-/** Resolves when `alarm`-style callback `fire` is called; `arm` starts it. */
+/**
+ * Resolves when the callback `arm` is given is called; fails (rather than hangs) when that has not
+ * happened within 30 s. The bound is a plain timer: the alarm is what is under test.
+ */
 function fired(arm: (fire: () => void) => void): Promise<void> {
-  return new Promise<void>((resolve) => arm(resolve));
+  let bound: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    new Promise<void>((resolve) => arm(resolve)),
+    new Promise<never>((_, reject) => {
+      bound = setTimeout(() => reject(new Error("the alarm never went off")), 30_000);
+    }),
+  ]).finally(() => clearTimeout(bound));
 }
+
+/** Waits `ms` on a plain timer. */
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 Deno.test("an alarm goes off once, after it was last armed", async () => {
   let count = 0;
@@ -21,7 +33,7 @@ Deno.test("an alarm goes off once, after it was last armed", async () => {
     alarm.arm(10);
     assert.ok(alarm.armed);
   });
-  await sleep(20);
+  await wait(20);
   assert.equal(count, 1);
 });
 
@@ -31,7 +43,7 @@ Deno.test("a disarmed alarm does not go off, and can be armed again", async () =
   alarm.arm(1);
   alarm.disarm();
   assert.ok(!alarm.armed);
-  await sleep(10);
+  await wait(10);
   assert.equal(count, 0);
   await fired((done) => {
     const again = new Alarm(() => {
@@ -61,6 +73,7 @@ Deno.test("sleep rejects with the abort reason as soon as its signal aborts", as
   const slept = sleep(3_600_000, stop.signal);
   stop.abort(new Error("stopped"));
   await assert.rejects(slept, /stopped/);
+  await fired((done) => sleep(1).then(done));
   await assert.rejects(sleep(1, stop.signal, () => new Error("mapped")), /mapped/);
 });
 
@@ -70,8 +83,10 @@ Deno.test("a disarmed alarm keeps no process alive; an armed one does", async ()
       args: ["eval", `import { Alarm } from "${new URL("lib/_timer.ts", ROOT).href}"; ${code}`],
       stdout: "piped",
       stderr: "piped",
+      // A process the alarm wrongly holds is killed, and fails the test, rather than hanging it.
+      signal: AbortSignal.timeout(30_000),
     }).output();
-  // An hour-long alarm, disarmed: the process ends at once (a hang would hold this test).
+  // An hour-long alarm, disarmed: the process ends at once.
   const quiet = await run(`const a = new Alarm(() => {}); a.arm(3_600_000); a.disarm();`);
   assert.equal(quiet.code, 0, new TextDecoder().decode(quiet.stderr));
   // An armed alarm holds the process until it goes off, as setTimeout does.
