@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { pushFixtures, startRegistry } from "../scripts/harness/mod.ts";
 import { runCli } from "./_helpers/cli.ts";
 import { startProxy } from "../scripts/harness/proxy.ts";
+import { startBenchProxy } from "../scripts/bench_proxy.ts";
 import { RegistryClient } from "../lib/registry/client.ts";
 import { RegistryError } from "../lib/errors.ts";
 import { digestOf } from "../lib/digest.ts";
@@ -62,13 +63,17 @@ Deno.test("plain HTTP: loopback falls back as docker does; without fallback the 
   const m = await plain.repository(reg.host, "plain/app").getManifest(set.images[0].tag);
   assert.equal(m.descriptor.digest, set.images[0].digest);
   // A first wave of requests does not wait for one of them to learn the scheme: each tries HTTPS
-  // and falls back on its own.
+  // (a TLS hello the counting TCP proxy sees) and falls back on its own.
+  await using tcp = await startBenchProxy({ upstream: reg.host, rttMs: 0 });
   await using loopback = new RegistryClient({ retries: 0 });
-  const repo = loopback.repository(reg.host, "plain/app");
+  const repo = loopback.repository(tcp.host, "plain/app");
   const wave = await Promise.all(
     Array.from({ length: 4 }, () => repo.getManifest(set.images[0].tag)),
   );
   assert.deepEqual(wave.map((w) => w.descriptor.digest), Array(4).fill(set.images[0].digest));
+  const seen = tcp.requests.map((r) => r.kind === "tls" ? "TLS hello" : `${r.method} ${r.kind}`);
+  assert.deepEqual(seen.filter((k) => k === "TLS hello").length, 4, seen.join(", "));
+  assert.deepEqual(seen.filter((k) => k !== "TLS hello").length, 4, seen.join(", "));
   // A streamed upload to a host whose scheme is not known yet.
   await using fresh = new RegistryClient({ retries: 0 });
   const bytes = new TextEncoder().encode("streamed once");
