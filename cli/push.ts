@@ -27,6 +27,7 @@ import { startProgress } from "./progress.ts";
 import { verifyPushed } from "./verify.ts";
 import { takeReferrersFlag } from "./_referrers_flag.ts";
 import { referrersLine } from "./_push_referrers.ts";
+import type { ParsedFlags } from "./_flags.ts";
 
 /** Help of `push`. */
 export const PUSH_HELP = `Usage:
@@ -104,44 +105,7 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
   if (type !== "docker" && type !== "oci") {
     throw new UsageError(`Invalid --type "${type}": expected docker or oci`);
   }
-  const [mode, ...rest] = positionals;
-  let specs: PushSpec[];
-  let batch = false;
-  if (mode === "from-spec") {
-    for (const f of ["platforms", "template", "target", "tags", "annotations"]) {
-      if (values[f] !== undefined) {
-        throw new UsageError(`push from-spec: flag "--${f}" belongs to from-args`);
-      }
-    }
-    if (rest.length === 0) {
-      throw new UsageError("push from-spec takes YAML files or directories, got none");
-    }
-    const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
-    const loaded = await loadSpecs(rest, { shard, format: type as IndexFormat });
-    specs = loaded.map((l) => l.spec);
-    // One spec: today's output; several (or a shard of them): one line each and a summary.
-    batch = specs.length !== 1 || shard !== undefined;
-  } else if (mode === "from-args") {
-    for (const f of ["fail-fast", "shard"]) {
-      if (values[f] !== undefined) {
-        throw new UsageError(`push from-args: flag "--${f}" belongs to from-spec`);
-      }
-    }
-    if (rest.length > 0) {
-      throw new UsageError(`push from-args takes no arguments, got "${rest[0]}"`);
-    }
-    specs = [specFromArgs({
-      platforms: values.platforms as string[] | undefined,
-      template: values.template as string | undefined,
-      target: values.target as string | undefined,
-      tags: values.tags as string[] | undefined,
-      annotations: values.annotations as string[] | undefined,
-    })];
-  } else if (mode === undefined) {
-    throw new UsageError("push needs a mode: from-spec FILE or from-args");
-  } else {
-    throw new UsageError(`Unknown push mode "${mode}": expected from-spec or from-args`);
-  }
+  const { specs, batch } = await readSpecs(positionals, values, type);
 
   const targets = specs.map((s) => parseReference(s.image).registry);
   const registries = [
@@ -179,6 +143,50 @@ export async function pushCommand(ctx: CommandContext): Promise<number> {
     onSpec: progress.onSpec,
   };
   return batch ? await pushBatch(run, specs) : await pushOne(run, specs[0]);
+}
+
+/** The specs a `push` names (from-spec files, or from-args flags) and whether to report as a batch. */
+async function readSpecs(
+  positionals: string[],
+  values: ParsedFlags["values"],
+  type: string,
+): Promise<{ specs: PushSpec[]; batch: boolean }> {
+  const [mode, ...rest] = positionals;
+  if (mode === "from-spec") {
+    for (const f of ["platforms", "template", "target", "tags", "annotations"]) {
+      if (values[f] !== undefined) {
+        throw new UsageError(`push from-spec: flag "--${f}" belongs to from-args`);
+      }
+    }
+    if (rest.length === 0) {
+      throw new UsageError("push from-spec takes YAML files or directories, got none");
+    }
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
+    const loaded = await loadSpecs(rest, { shard, format: type as IndexFormat });
+    const specs = loaded.map((l) => l.spec);
+    // One spec: today's output; several (or a shard of them): one line each and a summary.
+    return { specs, batch: specs.length !== 1 || shard !== undefined };
+  }
+  if (mode === "from-args") {
+    for (const f of ["fail-fast", "shard"]) {
+      if (values[f] !== undefined) {
+        throw new UsageError(`push from-args: flag "--${f}" belongs to from-spec`);
+      }
+    }
+    if (rest.length > 0) {
+      throw new UsageError(`push from-args takes no arguments, got "${rest[0]}"`);
+    }
+    const spec = specFromArgs({
+      platforms: values.platforms as string[] | undefined,
+      template: values.template as string | undefined,
+      target: values.target as string | undefined,
+      tags: values.tags as string[] | undefined,
+      annotations: values.annotations as string[] | undefined,
+    });
+    return { specs: [spec], batch: false };
+  }
+  if (mode === undefined) throw new UsageError("push needs a mode: from-spec FILE or from-args");
+  throw new UsageError(`Unknown push mode "${mode}": expected from-spec or from-args`);
 }
 
 /** What the output of a push depends on. */
