@@ -197,12 +197,16 @@ function guardDepth<T>(file: string, fn: () => T): T {
 }
 
 /**
- * Runs `fn` with an empty `process.env`. The yaml package reads `LOG_TOKENS` and `LOG_STREAM`
- * for every token and, when set, prints debug output: a library must not print, and under Deno
- * without `--allow-env` each read prompts or throws `NotCapable`. `fn` is synchronous, so no other
- * code runs while the swap is in place.
+ * Runs `fn` with an empty `process.env`. The yaml package's Node build reads `LOG_TOKENS` and
+ * `LOG_STREAM` for every token and, when set, prints debug output: a library must not print, and
+ * under Deno without `--allow-env` each read prompts or throws `NotCapable`. `fn` is synchronous,
+ * so no other code runs while the swap is in place. When neither variable is set and both may be
+ * read, there is nothing to hide and `process` is left alone: under Deno the first touch of that
+ * global loads the Node process polyfill (~10 ms, measured), and the browser build the bundle uses
+ * reads no variable at all.
  */
 function quietly<T>(fn: () => T): T {
+  if (envIsQuiet()) return fn();
   // The global, not an import of node:process: a bundler hoists such imports to the top of the
   // bundle, where every command would pay for loading them.
   const process = globalThis.process;
@@ -217,4 +221,15 @@ function quietly<T>(fn: () => T): T {
   } finally {
     process.env = env;
   }
+}
+
+let quietEnv: boolean | undefined;
+
+/** Whether yaml's `LOG_TOKENS` and `LOG_STREAM` may be read and are both unset (asked once). */
+function envIsQuiet(): boolean {
+  quietEnv ??= ["LOG_TOKENS", "LOG_STREAM"].every((variable) =>
+    Deno.permissions.querySync({ name: "env", variable }).state === "granted" &&
+    Deno.env.get(variable) === undefined
+  );
+  return quietEnv;
 }

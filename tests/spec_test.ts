@@ -361,3 +361,32 @@ Deno.test({
     await assert.rejects(readSpecFile("/dev/zero"), /\/dev\/zero: is larger than 1048576 bytes/);
   },
 });
+
+Deno.test("parseSpec() prints nothing with yaml's LOG_TOKENS/LOG_STREAM set, and needs no env permission", async () => {
+  const spec = "image: r.example/app:1\nmanifests:\n  - image: r.example/app:1-amd64\n" +
+    "    platform: {os: linux, architecture: amd64}\n";
+  const run = async (permissions: string[], env: Record<string, string>) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...permissions, "tests/_helpers/parse_spec.ts"],
+      cwd: new URL("../", import.meta.url).pathname,
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(spec));
+    await w.close();
+    const out = await child.output();
+    const text = (b: Uint8Array) => new TextDecoder().decode(b);
+    return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+  };
+  // With every permission and the variables set: the Node build would print its tokens.
+  const loud = await run(["-A"], { LOG_TOKENS: "1", LOG_STREAM: "1" });
+  assert.deepEqual(loud, { code: 0, stdout: "1\n", stderr: "" });
+  // Without env permission, set or not: no NotCapable error, no prompt.
+  for (const env of [{}, { LOG_TOKENS: "1" }] as Record<string, string>[]) {
+    const r = await run(["--allow-read"], env);
+    assert.deepEqual(r, { code: 0, stdout: "1\n", stderr: "" });
+  }
+});
