@@ -4,8 +4,8 @@
  * @module
  */
 
-import { readCapped } from "./content.ts";
-import { SpecError, TooLargeError } from "./errors.ts";
+import { SizeMismatchError, SpecError } from "./errors.ts";
+import { readFileCapped } from "./files.ts";
 
 /** Largest spec document (and largest single-spec file), in bytes. */
 export const MAX_SPEC_BYTES = 1024 * 1024;
@@ -24,12 +24,10 @@ export async function readSpecText(file: string, cap: number): Promise<string> {
     const info = await Deno.stat(file);
     if (info.isDirectory) throw new SpecError("is a directory, not a YAML file", file);
     if (info.size > cap) throw new SpecError(`is larger than ${cap} bytes`, file);
-    const f = await Deno.open(file);
-    // The stream closes the file when it ends or is cancelled.
-    bytes = await readCapped(f.readable, cap, file);
+    bytes = await readFileCapped(file, cap, file);
   } catch (e) {
     if (e instanceof SpecError) throw e;
-    if (e instanceof TooLargeError) {
+    if (e instanceof SizeMismatchError) {
       throw new SpecError(`is larger than ${cap} bytes`, file, 0, 0, { cause: e });
     }
     const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
