@@ -141,12 +141,14 @@ function summarize(
   type: VerifyResult["type"],
   run: VerifyRun,
 ): VerifyResult {
-  // Found concurrently, shown in a fixed order: errors first, then by subject and kind.
+  // Found concurrently, shown in a fixed order: errors first, then by subject and kind. Code-unit
+  // order, not localeCompare: the same on every machine whatever its locale (and no ICU collator
+  // to load, ~7 ms under Deno).
   const problems = [...run.problems].sort((a, b) =>
     a.severity !== b.severity
       ? (a.severity === "error" ? -1 : 1)
-      : a.subject.localeCompare(b.subject) || a.kind.localeCompare(b.kind) ||
-        a.message.localeCompare(b.message)
+      : byCodeUnit(a.subject, b.subject) || byCodeUnit(a.kind, b.kind) ||
+        byCodeUnit(a.message, b.message)
   );
   const errors = problems.filter((p) => p.severity === "error").length;
   const result: VerifyResult = {
@@ -161,4 +163,8 @@ function summarize(
   if (descriptor) result.descriptor = descriptor;
   if (type) result.type = type;
   return result;
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
