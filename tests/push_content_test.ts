@@ -45,6 +45,24 @@ Deno.test("push reports hostile registry content with exit 1, naming the source 
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     for (const re of names) assert.match(r.stderr, re);
   };
+  /** Serves `repo:ref` as an OCI image with no layers whose config blob is `cfg`. */
+  const serveImage = (repo: string, ref: string, cfg: Uint8Array) => {
+    serve(`/v2/${repo}/blobs/${sha(cfg)}`, cfg, "application/octet-stream");
+    serve(
+      `/v2/${repo}/manifests/${ref}`,
+      enc({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          digest: sha(cfg),
+          size: cfg.length,
+        },
+        layers: [],
+      }),
+      OCI_MANIFEST,
+    );
+  };
 
   for (
     const [name, digest] of [["uppercase", "sha256:" + "A".repeat(64)], [
@@ -77,22 +95,7 @@ Deno.test("push reports hostile registry content with exit 1, naming the source 
     }], ["null", null]] as const
   ) {
     await t.step(`a config that is ${name}`, async () => {
-      const cfg = enc(config);
-      serve(`/v2/evil/cfg/blobs/${sha(cfg)}`, cfg, "application/octet-stream");
-      serve(
-        `/v2/evil/cfg/manifests/${name}`,
-        enc({
-          schemaVersion: 2,
-          mediaType: OCI_MANIFEST,
-          config: {
-            mediaType: "application/vnd.oci.image.config.v1+json",
-            digest: sha(cfg),
-            size: cfg.length,
-          },
-          layers: [],
-        }),
-        OCI_MANIFEST,
-      );
+      serveImage("evil/cfg", name, enc(config));
       assertContentError(
         await push(`${P}/evil/cfg:${name}`),
         new RegExp(`evil/cfg:${name}`),
@@ -102,22 +105,7 @@ Deno.test("push reports hostile registry content with exit 1, naming the source 
   }
 
   await t.step("a config naming an unknown architecture", async () => {
-    const cfg = enc({ os: "linux", architecture: "amd46" });
-    serve(`/v2/evil/arch/blobs/${sha(cfg)}`, cfg, "application/octet-stream");
-    serve(
-      `/v2/evil/arch/manifests/1`,
-      enc({
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        config: {
-          mediaType: "application/vnd.oci.image.config.v1+json",
-          digest: sha(cfg),
-          size: cfg.length,
-        },
-        layers: [],
-      }),
-      OCI_MANIFEST,
-    );
+    serveImage("evil/arch", "1", enc({ os: "linux", architecture: "amd46" }));
     assertContentError(
       await push(`${P}/evil/arch:1`),
       /evil\/arch:1/,
