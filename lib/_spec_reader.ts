@@ -30,12 +30,19 @@ export interface SpecPosition {
 
 /** What {@link SpecReader.read} returns: the spec and where its references are written. */
 export interface ReadSpec {
+  /** The spec. */
   spec: PushSpec;
+  /** Where the document's content starts. */
   at: SpecPosition;
+  /** Where the target image is written. */
   image: SpecPosition;
+  /** Where each extra tag is written, in the order of `spec.tags`. */
   tags: SpecPosition[];
+  /** Where each source image is written, in the order of `spec.manifests`. */
   sources: SpecPosition[];
+  /** Where each source's `platform` key is written, when it has one. */
   platforms: (SpecPosition | undefined)[];
+  /** Where the `annotations` key is written, when there is one. */
   annotations?: SpecPosition;
 }
 

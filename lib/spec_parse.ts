@@ -20,28 +20,14 @@ import { Composer, type Document, LineCounter, Parser } from "yaml";
 import { SpecError } from "./errors.ts";
 import { MAX_SPEC_BYTES } from "./_spec_file.ts";
 import type { PushSpec } from "./push.ts";
-import { type SpecPosition, SpecReader } from "./_spec_reader.ts";
+import { type ReadSpec, SpecReader } from "./_spec_reader.ts";
 
-export type { SpecPosition } from "./_spec_reader.ts";
+export type { ReadSpec, SpecPosition } from "./_spec_reader.ts";
 
 /** One spec read from one YAML document of a file, with where its parts are written. */
-export interface ParsedSpecDocument {
-  /** The spec. */
-  spec: PushSpec;
+export interface ParsedSpecDocument extends ReadSpec {
   /** 1-based number of the document in its file, counting empty documents. */
   document: number;
-  /** Where the document's content starts. */
-  at: SpecPosition;
-  /** Where the target image is written. */
-  image: SpecPosition;
-  /** Where each extra tag is written, in the order of `spec.tags`. */
-  tags: SpecPosition[];
-  /** Where each source image is written, in the order of `spec.manifests`. */
-  sources: SpecPosition[];
-  /** Where each source's `platform` key is written, when it has one. */
-  platforms: (SpecPosition | undefined)[];
-  /** Where the `annotations` key is written, when there is one. */
-  annotations?: SpecPosition;
 }
 
 const YAML_OPTIONS = {

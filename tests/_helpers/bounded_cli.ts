@@ -3,6 +3,8 @@
  * might never end on a broken build (a trickle, /dev/zero) fails its test instead of hanging it.
  */
 
+import { cliArgs, cliEnv } from "./cli.ts";
+
 const ROOT = new URL("../../", import.meta.url).pathname;
 /** Longest a bounded run may take before it is killed, ms. */
 export const RUN_BOUND_MS = 45_000;
@@ -15,22 +17,10 @@ export async function runBounded(
   const home = await Deno.makeTempDir({ prefix: "mt-home-" });
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      Deno.env.get("MANIFEST_TOOL_BUNDLE") ?? `${ROOT}cli.ts`,
-      ...args,
-    ],
+    args: cliArgs(args),
     cwd: ROOT,
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: home,
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      NO_COLOR: "1",
-      ...env,
-    },
+    env: cliEnv(home, env),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -12,24 +12,34 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The `deno` arguments that run `manifest-tool ...args` (the bundle when one is named). */
+export function cliArgs(args: string[]): string[] {
+  const entry = Deno.env.get("MANIFEST_TOOL_BUNDLE") ?? `${ROOT}cli.ts`;
+  return ["run", "-A", "--quiet", entry, ...args];
+}
+
+/** The minimal environment a CLI run gets: PATH, `home` as HOME, the Deno cache, no colour. */
+export function cliEnv(home: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: home,
+    DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+    NO_COLOR: "1",
+    ...env,
+  };
+}
+
 /** Runs `manifest-tool ...args`. `env` is added to a minimal environment (HOME set to a temp dir). */
 export async function runCli(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
 ): Promise<CliResult> {
-  const entry = Deno.env.get("MANIFEST_TOOL_BUNDLE") ?? `${ROOT}cli.ts`;
   const home = options.env?.HOME ?? await Deno.makeTempDir({ prefix: "mt-home-" });
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", entry, ...args],
+    args: cliArgs(args),
     cwd: options.cwd ?? ROOT,
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: home,
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      NO_COLOR: "1",
-      ...options.env,
-    },
+    env: cliEnv(home, options.env),
     stdin: options.stdin !== undefined ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
