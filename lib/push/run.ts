@@ -8,6 +8,7 @@
 
 import { InterruptedError } from "../errors.ts";
 import { loadNativeHashing } from "../content.ts";
+import { registryApiHost } from "../reference.ts";
 import type { RegistryClient, Repository } from "../registry/client.ts";
 import { type AssembledIndex, assembleIndex } from "./assemble.ts";
 import { commitIndex } from "./commit.ts";
@@ -79,6 +80,21 @@ export class PushRun {
   /** Runs every spec; outcomes in input order (also reported through `onOutcome`). */
   async run(): Promise<SpecOutcome[]> {
     const specs = this.plan.specs;
+    // A lane still opening when the run ends is of no more use: stop it.
+    const done = new AbortController();
+    const signal = this.#options.signal;
+    const lanes = this.#openBodyLanes(
+      signal ? AbortSignal.any([done.signal, signal]) : done.signal,
+    );
+    try {
+      return await this.#runSpecs(specs);
+    } finally {
+      done.abort();
+      await lanes;
+    }
+  }
+
+  async #runSpecs(specs: readonly SpecPlan[]): Promise<SpecOutcome[]> {
     if (
       !this.#options.dryRun && specs.some((s) => s.sources.some((x) => x.registry !== s.registry))
     ) {
@@ -112,6 +128,17 @@ export class PushRun {
       throw new InterruptedError(committed, { cause: signal.reason });
     }
     return outcomes as SpecOutcome[];
+  }
+
+  /**
+   * Each target registry gets its connection for request bodies (the index, manifests of 1 KiB
+   * and more) while the sources are read: see `BodyLane` in lib/registry/body_lane.ts. Settles
+   * when they are open, or failed or stopped opening.
+   */
+  #openBodyLanes(signal: AbortSignal): Promise<unknown> {
+    if (this.#options.dryRun) return Promise.resolve();
+    const hosts = new Set(this.plan.specs.map((s) => registryApiHost(s.registry)));
+    return Promise.all([...hosts].map((h) => this.#client.transport.openBodyLane(h, signal)));
   }
 
   /**

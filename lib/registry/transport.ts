@@ -14,6 +14,7 @@ import { CA_FILE_CAP, readTextFileCapped } from "../files.ts";
 import { isLoopbackRegistry } from "../reference.ts";
 import { Semaphore } from "../pool.ts";
 import { Alarm, sleep } from "../_timer.ts";
+import { BodyLane } from "./body_lane.ts";
 // node:https costs tens of milliseconds at start-up under Deno: loaded on the first --insecure request.
 const insecureFetch: typeof import("./insecure_fetch.ts").insecureFetch = async (...args) =>
   (await import("./insecure_fetch.ts")).insecureFetch(...args);
@@ -148,6 +149,7 @@ export class Transport {
   readonly #probes = new Map<string, Promise<void>>();
   readonly #clients = new Map<string, Deno.HttpClient | null>();
   readonly #hostLimits = new Map<string, Semaphore>();
+  readonly #lanes = new Map<string, BodyLane>();
   #caPems?: Promise<string[]>;
   /** Number of HTTP requests sent (each attempt and redirect hop counts). */
   requests = 0;
@@ -235,10 +237,35 @@ export class Transport {
     return redact(u);
   }
 
+  /**
+   * Opens, in the background, a second connection to `host` over HTTP/1.1 for request bodies of
+   * 1 KiB and more (see {@link BodyLane}: it spares them a stall of Deno's HTTP/2), with a
+   * `GET /v2/`. Nothing when one is open, or `host` is talked to over plain HTTP or without
+   * verification. The promise settles (never rejects) when the lane is open or failed to open;
+   * `signal` stops the opening (a lane that is open stays).
+   */
+  openBodyLane(host: string, signal?: AbortSignal): Promise<void> {
+    const open = this.#lanes.get(host);
+    if (open?.usable) return open.opened;
+    if (this.#opts.insecure?.includes(host)) return Promise.resolve();
+    const url = new URL(`https://${host}/v2/`);
+    if (this.#scheme(url) !== "https") return Promise.resolve();
+    const lane = new BodyLane(this.#pems(host), async (client, closing) => {
+      const stop = signal ? AbortSignal.any([closing, signal]) : closing;
+      const res = await this.#sendOnce("GET", url, new Headers(), undefined, "https", stop, client);
+      // Read to the end: only then does the connection go back to the client's pool.
+      await res.arrayBuffer();
+    });
+    this.#lanes.set(host, lane);
+    return lane.opened;
+  }
+
   /** Closes the per-host HTTP clients. */
   close(): void {
     for (const c of this.#clients.values()) c?.close();
     this.#clients.clear();
+    for (const lane of this.#lanes.values()) lane.close();
+    this.#lanes.clear();
   }
 
   /** Same as {@link close}. */
@@ -246,10 +273,11 @@ export class Transport {
     this.close();
   }
 
-  /** Same as {@link close}. */
-  [Symbol.asyncDispose](): Promise<void> {
+  /** Same as {@link close}, and waits until the lanes being opened have stopped. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const lanes = [...this.#lanes.values()];
     this.close();
-    return Promise.resolve();
+    await Promise.all(lanes.map((l) => l.opened));
   }
 
   async #followRedirects(method: string, req: TransportRequest): Promise<Response> {
@@ -369,6 +397,7 @@ export class Transport {
     body: RequestBody | undefined,
     scheme: "https" | "http",
     signal?: AbortSignal,
+    via?: Deno.HttpClient,
   ): Promise<Response> {
     const target = new URL(url);
     target.protocol = scheme + ":";
@@ -376,12 +405,20 @@ export class Transport {
       headers.set("user-agent", this.#opts.userAgent);
     }
     const insecure = scheme === "https" && this.#opts.insecure?.includes(target.host) === true;
-    const client = insecure ? undefined : await this.#client(target.host, scheme);
-    const release = await this.#slot(method, target.host, signal);
+    // Before the slot: a CA file that cannot be read is its own error, not a request's failure.
+    const client = via ?? (insecure ? undefined : await this.#client(target.host, scheme));
+    const slot = await this.#slot(method, target.host, signal);
+    const raw = typeof body === "function" ? body() : body;
+    const lent = via || scheme !== "https" ? undefined : this.#lanes.get(target.host)?.borrow(raw);
+    const release = lent
+      ? () => {
+        slot();
+        lent.giveBack(true);
+      }
+      : slot;
     let handedOver = false;
     const timeoutMs = this.#opts.timeoutMs ?? 60_000;
     const clock = new Deadline(timeoutMs);
-    const raw = typeof body === "function" ? body() : body;
     // The clock runs from the last sign of progress: the request sent, or a chunk of its body
     // taken. A long upload is not a slow server.
     const sending = raw instanceof ReadableStream ? tracked(raw, () => clock.arm()) : undefined;
@@ -393,17 +430,15 @@ export class Transport {
       const res = await this.#dispatch(method, target, headers, {
         body: sending?.stream ?? raw as Uint8Array | undefined,
         insecure,
-        client,
+        client: lent?.client ?? client,
         signal: signal ? AbortSignal.any([clock.signal, signal]) : clock.signal,
       }, clock);
       // A server may answer (a 401, a 5xx) before it has read the body: stop sending it, so the
       // source it streams from is closed rather than pumped into a dead request.
       sending?.dispose();
-      this.#logger.debug(
-        `${method} ${redact(target)} -> ${res.status} (${
-          Math.round(performance.now() - started)
-        } ms)`,
-      );
+      const ms = Math.round(performance.now() - started);
+      const lane = via || lent ? ", HTTP/1.1 lane" : "";
+      this.#logger.debug(`${method} ${redact(target)} -> ${res.status} (${ms} ms${lane})`);
       handedOver = true;
       return meteredResponse(res, {
         idleMs: this.#opts.idleTimeoutMs ?? timeoutMs,
@@ -417,6 +452,7 @@ export class Transport {
       });
     } catch (e) {
       sending?.dispose();
+      lent?.giveBack(false);
       throw this.#failure(e, method, target, scheme, { clock, sending, signal });
     } finally {
       signal?.removeEventListener("abort", onAbort);
@@ -547,10 +583,15 @@ export class Transport {
     return 2 * this.timeoutMs;
   }
 
+  /** The CA certificates to trust for `host`: --ca-file's and its certs.d directories'. */
+  async #pems(host: string): Promise<string[]> {
+    return [...await this.#globalCas(), ...await readCertsDirs(host, this.#certsDirs())];
+  }
+
   async #client(host: string, scheme: "https" | "http"): Promise<Deno.HttpClient | undefined> {
     if (scheme === "http") return undefined;
     if (!this.#clients.has(host)) {
-      const pems = [...await this.#globalCas(), ...await readCertsDirs(host, this.#certsDirs())];
+      const pems = await this.#pems(host);
       // Another request may have created it while we read files.
       if (!this.#clients.has(host)) {
         this.#clients.set(host, pems.length > 0 ? Deno.createHttpClient({ caCerts: pems }) : null);

@@ -60,6 +60,8 @@ export class FakeRegistries {
     return {
       logger: SILENT,
       auth: { addScopes() {} },
+      // Nothing to connect to: the engine's connection for request bodies opens nowhere.
+      transport: { openBodyLane: () => Promise.resolve() },
       repository: (registry: string, name: string) => this.#repo(registry, name),
     } as unknown as RegistryClient;
   }
