@@ -19,6 +19,7 @@ import { errorLine } from "./lib/format/escape.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 import { type Command, type CommandContext, GLOBAL_HELP, parseGlobalArgs } from "./cli/context.ts";
 import { COMMANDS } from "./cli/commands.ts";
+import { prepareTls } from "./lib/registry/tls_prepare.ts";
 
 /** Text of `manifest-tool --help`. */
 export const HELP: string = `manifest-tool ${VERSION}: inspect container image manifests and push
@@ -82,6 +83,8 @@ export async function main(args: string[], io: CliIO = denoIO()): Promise<number
         `Unknown command "${name}": expected one of ${Object.keys(COMMANDS).join(", ")}`,
       );
     }
+    // Over --plain-http no TLS is spoken; elsewhere its one-time set-up runs while the command loads.
+    if (!globals.plainHttp && entry.network?.(commandArgs)) prepareTls();
     return await run(entry.run, { args: commandArgs, globals, ...io });
   } catch (e) {
     io.err(`manifest-tool: ${oneLine(e)}\n`);

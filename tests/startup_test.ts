@@ -132,3 +132,17 @@ Deno.test("the bundle (deno task bundle) imports nothing at the top level and pr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the commands that talk to registries say so (cli.ts prepares TLS for them), help and local ones do not", async () => {
+  const { COMMANDS } = await import("../cli/commands.ts");
+  const network = (name: string, ...args: string[]) => COMMANDS[name].network?.(args) ?? false;
+  for (const name of ["inspect", "platforms", "verify", "push", "check-registry"]) {
+    assert.equal(network(name, "127.0.0.1:5000/a:b"), true, name);
+    assert.equal(network(name, "--help"), false, name);
+  }
+  assert.equal(network("manifest", "create", "a:b", "c:d"), true);
+  assert.equal(network("manifest", "push", "a:b"), true);
+  assert.equal(network("manifest", "annotate", "a:b", "c:d", "--os", "linux"), false);
+  assert.equal(network("manifest", "rm", "a:b"), false);
+  assert.equal(network("completions", "bash"), false);
+});
