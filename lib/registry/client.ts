@@ -126,10 +126,9 @@ export class RegistryClient {
     this.transport.close();
   }
 
-  /** Same as {@link close}. */
+  /** Same as {@link close}, and waits until connections being opened have stopped. */
   [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
+    return this.transport[Symbol.asyncDispose]();
   }
 }
 
