@@ -1,6 +1,6 @@
 // TLS options and credential sources, through the CLI as users run it.
 import assert from "node:assert/strict";
-import { pushFixtures, startRegistry } from "../scripts/harness/mod.ts";
+import { makeServerTls, pushFixtures, startRegistry } from "../scripts/harness/mod.ts";
 import { runCli } from "./_helpers/cli.ts";
 import { startProxy } from "../scripts/harness/proxy.ts";
 import { startBenchProxy } from "../scripts/bench_proxy.ts";
@@ -9,6 +9,7 @@ import { RegistryError } from "../lib/errors.ts";
 import { digestOf } from "../lib/digest.ts";
 import { pushIndexes } from "../lib/push.ts";
 import { LANE_MIN_BODY } from "../lib/registry/body_lane.ts";
+import { Transport } from "../lib/registry/transport.ts";
 
 const ONE = [{ os: "linux", architecture: "amd64" }] as const;
 
@@ -320,4 +321,44 @@ Deno.test("push over TLS sends bodies of 1 KiB and more on a warm HTTP/1.1 conne
     lines.filter((l) => / \/v2\/ |lane\)/.test(l.replace(/https?:\/\/[^/]+/, " "))),
     [],
   );
+});
+
+Deno.test("a registry answering GET /v2/ with more than a document gets no HTTP/1.1 lane; its PUTs go over HTTP/2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mt-lane-" });
+  const tls = await makeServerTls(dir);
+  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await Deno.readTextFile(tls.certFile),
+    key: await Deno.readTextFile(tls.keyFile),
+    onListen: resolve,
+  }, async (req) => {
+    if (new URL(req.url).pathname === "/v2/") {
+      // 1 MiB of answer, more than any /v2/ needs.
+      return new Response(new Blob([new Uint8Array(1 << 20)]).stream());
+    }
+    await req.arrayBuffer();
+    return new Response(null, { status: 201 });
+  });
+  try {
+    const host = `127.0.0.1:${(await listening).port}`;
+    const lines: string[] = [];
+    const logger = { debug: (m: string) => lines.push(m), warn: () => {} };
+    await using transport = new Transport({ caFiles: [tls.caFile], logger, retries: 0 });
+    await transport.openBodyLane(host);
+    const res = await transport.fetch({
+      method: "PUT",
+      url: `https://${host}/v2/a/manifests/t`,
+      body: new Uint8Array(2048),
+    });
+    await res.body?.cancel();
+    assert.equal(res.status, 201);
+    const put = lines.filter((l) => l.startsWith("PUT "));
+    assert.equal(put.length, 1, lines.join("\n"));
+    assert.doesNotMatch(put[0], /lane/);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

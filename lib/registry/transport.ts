@@ -15,6 +15,7 @@ import { isLoopbackRegistry } from "../reference.ts";
 import { Semaphore } from "../pool.ts";
 import { Alarm, sleep } from "../_timer.ts";
 import { BodyLane } from "./body_lane.ts";
+import { readCapped } from "../content.ts";
 // node:https costs tens of milliseconds at start-up under Deno: loaded on the first --insecure request.
 const insecureFetch: typeof import("./insecure_fetch.ts").insecureFetch = async (...args) =>
   (await import("./insecure_fetch.ts")).insecureFetch(...args);
@@ -120,6 +121,8 @@ const MIN_BYTES_PER_SECOND = 1024;
  */
 let UPLOADS: AsyncLocalStorage<{ host: string }> | undefined;
 const MAX_REDIRECTS = 5;
+/** The most of a `GET /v2/` body read when opening a lane (`{}`, or an error document). */
+const LANE_PROBE_CAP = 64 * 1024;
 const SAFE_QUERY = new Set([
   "digest",
   "mount",
@@ -253,8 +256,11 @@ export class Transport {
     const lane = new BodyLane(this.#pems(host), async (client, closing) => {
       const stop = signal ? AbortSignal.any([closing, signal]) : closing;
       const res = await this.#sendOnce("GET", url, new Headers(), undefined, "https", stop, client);
-      // Read to the end: only then does the connection go back to the client's pool.
-      await res.arrayBuffer();
+      // Read to the end (only then does the connection go back to the client's pool), but no more
+      // than an answer to /v2/ needs: a registry that sends more loses the lane, nothing else.
+      await readCapped(res.body, LANE_PROBE_CAP, "GET /v2/", {
+        deadlineMs: this.documentDeadlineMs,
+      });
     });
     this.#lanes.set(host, lane);
     return lane.opened;
