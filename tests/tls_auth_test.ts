@@ -10,6 +10,7 @@ import { digestOf } from "../lib/digest.ts";
 import { pushIndexes } from "../lib/push.ts";
 import { LANE_MIN_BODY } from "../lib/registry/body_lane.ts";
 import { Transport } from "../lib/registry/transport.ts";
+import { testEachKind } from "./_helpers/kinds.ts";
 
 const ONE = [{ os: "linux", architecture: "amd64" }] as const;
 
@@ -274,43 +275,57 @@ Deno.test("token auth: identity tokens from config use the OAuth2 refresh grant"
   assert.ok(reg.tokenServer!.log.some((l) => l.method === "POST" && l.status === 200));
 });
 
-Deno.test("push over TLS sends bodies of 1 KiB and more on a warm HTTP/1.1 connection, the rest over HTTP/2", async () => {
-  await using reg = await startRegistry({ tls: true });
-  const set = await pushFixtures(reg, { repository: "lane/app" });
+await testEachKind(
+  "push over TLS with token auth sends bodies of 1 KiB and more on a warm HTTP/1.1 connection, the rest over HTTP/2",
+  async (_t, kind) => {
+    await using reg = await startRegistry({ kind, tls: true, auth: "token" });
+    const set = await pushFixtures(reg, { repository: "lane/app" });
+    const lines: string[] = [];
+    const logger = { debug: (m: string) => lines.push(m), warn: () => {} };
+    const options = {
+      caFiles: [reg.caFile!],
+      logger,
+      retries: 0,
+      username: reg.username,
+      password: reg.password,
+      flagRegistries: [reg.host],
+      noConfig: true,
+    };
+    const spec = (tag: string) => ({
+      image: `${reg.host}/lane/app:${tag}`,
+      manifests: set.images.map((i) => ({ image: `${reg.host}/lane/app:${i.tag}` })),
+    });
+    await using client = new RegistryClient(options);
+    // A push opens the lane itself while it reads its sources; on loopback the GETs can win that
+    // race (the PUT then goes over HTTP/2), so here the lane is open before the push starts.
+    await client.transport.openBodyLane(reg.host);
+    const [outcome] = await pushIndexes(client, [spec("all")]);
+    assert.equal(outcome.status, "pushed", String(outcome.error));
+    const index = await client.repository(reg.host, "lane/app").getManifest("all");
+    assert.equal(index.descriptor.digest, outcome.result!.descriptor.digest);
+    assert.ok(index.descriptor.size >= LANE_MIN_BODY, "the index is large enough for the lane");
+    const laned = lines.filter((l) => l.endsWith(", HTTP/1.1 lane)"));
+    assert.deepEqual(
+      laned.map((l) => l.replace(/https:\/\/[^/]+/, "").replace(/ \(.*/, "")),
+      ["GET /v2/ -> 401", "PUT /v2/lane/app/manifests/all -> 201"],
+      lines.join("\n"),
+    );
+
+    // A push opens it by itself, once per registry (and stops opening it when it is done first).
+    lines.length = 0;
+    await using fresh = new RegistryClient(options);
+    const [again] = await pushIndexes(fresh, [spec("again")]);
+    assert.equal(again.status, "pushed", String(again.error));
+    assert.equal(lines.filter((l) => /^GET https:\/\/[^/]+\/v2\/ -> /.test(l)).length, 1);
+  },
+  { needs: ["tls", "auth"] },
+);
+
+Deno.test("a push to a registry reached over plain HTTP opens no HTTP/1.1 lane and sends no GET /v2/ for one", async () => {
   const lines: string[] = [];
   const logger = { debug: (m: string) => lines.push(m), warn: () => {} };
-  await using client = new RegistryClient({ caFiles: [reg.caFile!], logger, retries: 0 });
-  // A push opens the lane itself while it reads its sources; on loopback the GETs can win that
-  // race (the PUT then goes over HTTP/2), so here the lane is open before the push starts.
-  await client.transport.openBodyLane(reg.host);
-  const [outcome] = await pushIndexes(client, [{
-    image: `${reg.host}/lane/app:all`,
-    manifests: set.images.map((i) => ({ image: `${reg.host}/lane/app:${i.tag}` })),
-  }]);
-  assert.equal(outcome.status, "pushed", String(outcome.error));
-  const index = await client.repository(reg.host, "lane/app").getManifest("all");
-  assert.equal(index.descriptor.digest, outcome.result!.descriptor.digest);
-  assert.ok(index.descriptor.size >= LANE_MIN_BODY, "the index is large enough for the lane");
-  const laned = lines.filter((l) => l.endsWith(", HTTP/1.1 lane)"));
-  assert.deepEqual(laned.map((l) => l.replace(/ -> .*/, "").replace(/https:\/\/[^/]+/, "")), [
-    "GET /v2/",
-    "PUT /v2/lane/app/manifests/all",
-  ], lines.join("\n"));
-
-  // A push opens it by itself, once per registry (and stops opening it when it is done first).
-  lines.length = 0;
-  await using fresh = new RegistryClient({ caFiles: [reg.caFile!], logger, retries: 0 });
-  const [again] = await pushIndexes(fresh, [{
-    image: `${reg.host}/lane/app:again`,
-    manifests: set.images.map((i) => ({ image: `${reg.host}/lane/app:${i.tag}` })),
-  }]);
-  assert.equal(again.status, "pushed", String(again.error));
-  assert.equal(lines.filter((l) => /^GET https:\/\/[^/]+\/v2\/ -> /.test(l)).length, 1);
-
-  // A registry reached over plain HTTP gets no lane, and no request for one.
   await using plain = await startRegistry();
   const small = await pushFixtures(plain, { repository: "lane/app" });
-  lines.length = 0;
   await using plainClient = new RegistryClient({ plainHttp: [plain.host], logger });
   const [pushed] = await pushIndexes(plainClient, [{
     image: `${plain.host}/lane/app:all`,
