@@ -338,42 +338,52 @@ Deno.test("a push to a registry reached over plain HTTP opens no HTTP/1.1 lane a
   );
 });
 
-Deno.test("a registry answering GET /v2/ with more than a document gets no HTTP/1.1 lane; its PUTs go over HTTP/2", async () => {
+Deno.test("a registry whose GET /v2/ answer is more than a document, or closes the connection, gets no HTTP/1.1 lane; its PUTs go over HTTP/2", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "mt-lane-" });
   const tls = await makeServerTls(dir);
-  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: await Deno.readTextFile(tls.certFile),
-    key: await Deno.readTextFile(tls.keyFile),
-    onListen: resolve,
-  }, async (req) => {
-    if (new URL(req.url).pathname === "/v2/") {
-      // 1 MiB of answer, more than any /v2/ needs.
-      return new Response(new Blob([new Uint8Array(1 << 20)]).stream());
-    }
-    await req.arrayBuffer();
-    return new Response(null, { status: 201 });
-  });
+  const answers: Record<string, () => Response> = {
+    // 1 MiB of answer, more than any /v2/ needs.
+    "a 1 MiB answer": () => new Response(new Blob([new Uint8Array(1 << 20)]).stream()),
+    "Connection: close": () => new Response("{}", { headers: { connection: "close" } }),
+  };
   try {
-    const host = `127.0.0.1:${(await listening).port}`;
-    const lines: string[] = [];
-    const logger = { debug: (m: string) => lines.push(m), warn: () => {} };
-    await using transport = new Transport({ caFiles: [tls.caFile], logger, retries: 0 });
-    await transport.openBodyLane(host);
-    const res = await transport.fetch({
-      method: "PUT",
-      url: `https://${host}/v2/a/manifests/t`,
-      body: new Uint8Array(2048),
-    });
-    await res.body?.cancel();
-    assert.equal(res.status, 201);
-    const put = lines.filter((l) => l.startsWith("PUT "));
-    assert.equal(put.length, 1, lines.join("\n"));
-    assert.doesNotMatch(put[0], /lane/);
+    for (const [what, answer] of Object.entries(answers)) {
+      await t.step(what, async () => {
+        const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+        const server = Deno.serve({
+          hostname: "127.0.0.1",
+          port: 0,
+          cert: await Deno.readTextFile(tls.certFile),
+          key: await Deno.readTextFile(tls.keyFile),
+          onListen: resolve,
+        }, async (req) => {
+          if (new URL(req.url).pathname === "/v2/") return answer();
+          await req.arrayBuffer();
+          return new Response(null, { status: 201 });
+        });
+        try {
+          const host = `127.0.0.1:${(await listening).port}`;
+          const lines: string[] = [];
+          const logger = { debug: (m: string) => lines.push(m), warn: () => {} };
+          await using transport = new Transport({ caFiles: [tls.caFile], logger, retries: 0 });
+          await transport.openBodyLane(host);
+          assert.ok(lines.some((l) => l.startsWith("GET ")), lines.join("\n"));
+          const res = await transport.fetch({
+            method: "PUT",
+            url: `https://${host}/v2/a/manifests/t`,
+            body: new Uint8Array(2048),
+          });
+          await res.body?.cancel();
+          assert.equal(res.status, 201);
+          const put = lines.filter((l) => l.startsWith("PUT "));
+          assert.equal(put.length, 1, lines.join("\n"));
+          assert.doesNotMatch(put[0], /lane/);
+        } finally {
+          await server.shutdown();
+        }
+      });
+    }
   } finally {
-    await server.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
 });

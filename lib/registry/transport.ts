@@ -261,6 +261,10 @@ export class Transport {
       await readCapped(res.body, LANE_PROBE_CAP, "GET /v2/", {
         deadlineMs: this.documentDeadlineMs,
       });
+      // A server that closes the connection after each answer keeps none open for a body.
+      if (/\bclose\b/i.test(res.headers.get("connection") ?? "")) {
+        throw new Error(`${host} closes its HTTP/1.1 connections`);
+      }
     });
     this.#lanes.set(host, lane);
     return lane.opened;
