@@ -317,6 +317,9 @@ await testEachKind(
     const [again] = await pushIndexes(fresh, [spec("again")]);
     assert.equal(again.status, "pushed", String(again.error));
     assert.equal(lines.filter((l) => /^GET https:\/\/[^/]+\/v2\/ -> /.test(l)).length, 1);
+    // The next run on the same client uses that lane, or opens a new one in place of a stopped one.
+    const [third] = await pushIndexes(fresh, [spec("third")]);
+    assert.equal(third.status, "pushed", String(third.error));
   },
   { needs: ["tls", "auth"] },
 );
@@ -384,6 +387,47 @@ Deno.test("a registry whose GET /v2/ answer is more than a document, or closes t
       });
     }
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a lane whose opening was stopped makes way for a new one that bodies then take", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mt-lane-" });
+  const tls = await makeServerTls(dir);
+  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await Deno.readTextFile(tls.certFile),
+    key: await Deno.readTextFile(tls.keyFile),
+    onListen: resolve,
+  }, async (req) => {
+    await req.arrayBuffer();
+    return new Response(new URL(req.url).pathname === "/v2/" ? "{}" : null, {
+      status: req.method === "PUT" ? 201 : 200,
+    });
+  });
+  try {
+    const host = `127.0.0.1:${(await listening).port}`;
+    const lines: string[] = [];
+    const logger = { debug: (m: string) => lines.push(m), warn: () => {} };
+    await using transport = new Transport({ caFiles: [tls.caFile], logger, retries: 0 });
+    await transport.openBodyLane(host, AbortSignal.abort());
+    await transport.openBodyLane(host);
+    const res = await transport.fetch({
+      method: "PUT",
+      url: `https://${host}/v2/a/manifests/t`,
+      body: new Uint8Array(2048),
+    });
+    await res.body?.cancel();
+    assert.equal(res.status, 201);
+    assert.match(
+      lines.find((l) => l.startsWith("PUT ")) ?? "",
+      /HTTP\/1\.1 lane/,
+      lines.join("\n"),
+    );
+  } finally {
+    await server.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
 });

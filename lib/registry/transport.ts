@@ -250,6 +250,8 @@ export class Transport {
   openBodyLane(host: string, signal?: AbortSignal): Promise<void> {
     const open = this.#lanes.get(host);
     if (open?.usable) return open.opened;
+    // One that failed or was stopped makes way for a new one (its client closed, not leaked).
+    open?.close();
     if (this.#opts.insecure?.includes(host)) return Promise.resolve();
     const url = new URL(`https://${host}/v2/`);
     if (this.#scheme(url) !== "https") return Promise.resolve();
