@@ -610,7 +610,7 @@ Deno.test("fault matrix: inspect, push (same-repo, cross-repo, cross-registry) a
               const lines = r.stderr.trim().split("\n");
               assert.equal(lines.length, 1, `${label}: one line: ${r.stderr}`);
               assert.match(lines[0], /^manifest-tool: /, label);
-              assert.match(lines[0], expected, label);
+              assert.match(lines[0], expected, `${label}: ${lines[0]}`);
               row.line ||= `${op.name}: ${lines[0]}`;
             } else {
               assert.equal(r.code, 0, `${label}: success expected: ${r.stderr}`);

@@ -229,3 +229,34 @@ Deno.test("a token server's token with CR/LF is refused naming the token server,
   assert.match(r.stderr, /Token server 127\.0\.0\.1:\d+ for .* not a valid header value/);
   assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), "the token is never shown");
 });
+
+Deno.test("an upload whose source goes silent waits for the source's own verdict, past --timeout once", async () => {
+  await using target = await startRegistry();
+  await using client = new RegistryClient({
+    plainHttp: [target.host],
+    noConfig: true,
+    timeoutMs: 300,
+    retries: 0,
+  });
+  // 10 bytes, then silence; the source gives up after 1.5 timeouts (as a download's watchdog that
+  // fires late would): its error is what went wrong, not the upload's "no response".
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new Uint8Array(10));
+    },
+    pull() {
+      return new Promise<void>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the source sent no data")), 450);
+      });
+    },
+    cancel() {
+      clearTimeout(timer);
+    },
+  }, { highWaterMark: 0 });
+  const digest = "sha256:" + "c".repeat(64);
+  const err = await client.repository(target.host, "a/b").uploadBlob(body, { digest, size: 1000 })
+    .catch((e) => e);
+  clearTimeout(timer);
+  assert.match(String(err?.message), /the source sent no data/, String(err));
+});

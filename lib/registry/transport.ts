@@ -434,6 +434,7 @@ export class Transport {
     // The clock runs from the last sign of progress: the request sent, or a chunk of its body
     // taken. A long upload is not a slow server.
     const sending = raw instanceof ReadableStream ? tracked(raw, () => clock.arm()) : undefined;
+    if (sending) clock.graceWhile(() => sending.waiting);
     const onAbort = () => sending?.dispose(abortReason(signal!));
     signal?.addEventListener("abort", onAbort, { once: true });
     const started = performance.now();
@@ -712,9 +713,12 @@ function tracked(
   stream: ReadableStream<Uint8Array>;
   dispose(reason?: Error): void;
   readonly failure: unknown;
+  /** Whether a read of `source` is pending: the body waits for its source. */
+  readonly waiting: boolean;
 } {
   const reader = source.getReader();
   let finished = false;
+  let waiting = false;
   let failure: unknown;
   let ctrl!: ReadableStreamDefaultController<Uint8Array>;
   const stream = new ReadableStream<Uint8Array>({
@@ -723,12 +727,15 @@ function tracked(
     },
     async pull(c) {
       let r: ReadableStreamReadResult<Uint8Array>;
+      waiting = true;
       try {
         r = await reader.read();
       } catch (e) {
         // Kept as thrown: fetch hands the sending side's error back as a plain Error.
         failure = e;
         throw e;
+      } finally {
+        waiting = false;
       }
       if (finished) return;
       onProgress();
@@ -746,6 +753,9 @@ function tracked(
     stream,
     get failure() {
       return failure;
+    },
+    get waiting() {
+      return waiting;
     },
     dispose(reason?: Error) {
       if (finished) return;
@@ -931,12 +941,29 @@ class Deadline {
   readonly ms: number;
   readonly controller = new AbortController();
   expired = false;
+  /** Whether the request's body is waiting for its source (see {@link Deadline.graceWhile}). */
+  #waiting: () => boolean = () => false;
+  #graced = false;
   readonly #alarm = new Alarm(() => {
+    if (!this.#graced && this.#waiting()) {
+      this.#graced = true;
+      this.#alarm.arm(this.ms);
+      return;
+    }
     this.expired = true;
     this.controller.abort(new Error(`no response within ${this.ms} ms`));
   });
   constructor(ms: number) {
     this.ms = ms;
+  }
+  /**
+   * While `waiting()` says the request's body is waiting for its source, the deadline gives it
+   * `ms` more before it expires, once per chunk. A source that stalls then fails first, by its own
+   * watchdog (a download's "no data for …"), and is reported as what went wrong, not this
+   * request's timeout: with the same --timeout for both, which timer fired first was a race.
+   */
+  graceWhile(waiting: () => boolean): void {
+    this.#waiting = waiting;
   }
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -946,6 +973,7 @@ class Deadline {
    * armed alarm later starts no new timer.
    */
   arm(): void {
+    this.#graced = false;
     this.#alarm.arm(this.ms);
   }
   clear(): void {
