@@ -341,57 +341,11 @@ Deno.test("a push to a registry reached over plain HTTP opens no HTTP/1.1 lane a
   );
 });
 
-Deno.test("a registry whose GET /v2/ answer is more than a document, or closes the connection, gets no HTTP/1.1 lane; its PUTs go over HTTP/2", async (t) => {
-  const dir = await Deno.makeTempDir({ prefix: "mt-lane-" });
-  const tls = await makeServerTls(dir);
-  const answers: Record<string, () => Response> = {
-    // 1 MiB of answer, more than any /v2/ needs.
-    "a 1 MiB answer": () => new Response(new Blob([new Uint8Array(1 << 20)]).stream()),
-    "Connection: close": () => new Response("{}", { headers: { connection: "close" } }),
-  };
-  try {
-    for (const [what, answer] of Object.entries(answers)) {
-      await t.step(what, async () => {
-        const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-        const server = Deno.serve({
-          hostname: "127.0.0.1",
-          port: 0,
-          cert: await Deno.readTextFile(tls.certFile),
-          key: await Deno.readTextFile(tls.keyFile),
-          onListen: resolve,
-        }, async (req) => {
-          if (new URL(req.url).pathname === "/v2/") return answer();
-          await req.arrayBuffer();
-          return new Response(null, { status: 201 });
-        });
-        try {
-          const host = `127.0.0.1:${(await listening).port}`;
-          const lines: string[] = [];
-          const logger = { debug: (m: string) => lines.push(m), warn: () => {} };
-          await using transport = new Transport({ caFiles: [tls.caFile], logger, retries: 0 });
-          await transport.openBodyLane(host);
-          assert.ok(lines.some((l) => l.startsWith("GET ")), lines.join("\n"));
-          const res = await transport.fetch({
-            method: "PUT",
-            url: `https://${host}/v2/a/manifests/t`,
-            body: new Uint8Array(2048),
-          });
-          await res.body?.cancel();
-          assert.equal(res.status, 201);
-          const put = lines.filter((l) => l.startsWith("PUT "));
-          assert.equal(put.length, 1, lines.join("\n"));
-          assert.doesNotMatch(put[0], /lane/);
-        } finally {
-          await server.shutdown();
-        }
-      });
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("a lane whose opening was stopped makes way for a new one that bodies then take", async () => {
+/**
+ * A TLS server (the harness's certificate) answering `GET /v2/` with `v2` and any other request with
+ * 201 once its body is read, and a transport that trusts it and keeps its debug lines.
+ */
+async function laneServer(v2: () => Response) {
   const dir = await Deno.makeTempDir({ prefix: "mt-lane-" });
   const tls = await makeServerTls(dir);
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
@@ -402,32 +356,58 @@ Deno.test("a lane whose opening was stopped makes way for a new one that bodies 
     key: await Deno.readTextFile(tls.keyFile),
     onListen: resolve,
   }, async (req) => {
+    if (new URL(req.url).pathname === "/v2/") return v2();
     await req.arrayBuffer();
-    return new Response(new URL(req.url).pathname === "/v2/" ? "{}" : null, {
-      status: req.method === "PUT" ? 201 : 200,
-    });
+    return new Response(null, { status: 201 });
   });
-  try {
-    const host = `127.0.0.1:${(await listening).port}`;
-    const lines: string[] = [];
-    const logger = { debug: (m: string) => lines.push(m), warn: () => {} };
-    await using transport = new Transport({ caFiles: [tls.caFile], logger, retries: 0 });
-    await transport.openBodyLane(host, AbortSignal.abort());
-    await transport.openBodyLane(host);
-    const res = await transport.fetch({
-      method: "PUT",
-      url: `https://${host}/v2/a/manifests/t`,
-      body: new Uint8Array(2048),
+  const host = `127.0.0.1:${(await listening).port}`;
+  const lines: string[] = [];
+  const logger = { debug: (m: string) => lines.push(m), warn: () => {} };
+  const transport = new Transport({ caFiles: [tls.caFile], logger, retries: 0 });
+  return {
+    host,
+    lines,
+    transport,
+    /** PUTs a 2 KiB manifest and returns its debug line. */
+    async put(): Promise<string> {
+      const res = await transport.fetch({
+        method: "PUT",
+        url: `https://${host}/v2/a/manifests/t`,
+        body: new Uint8Array(2048),
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, 201);
+      const put = lines.filter((l) => l.startsWith("PUT "));
+      assert.equal(put.length, 1, lines.join("\n"));
+      return put[0];
+    },
+    async [Symbol.asyncDispose]() {
+      await transport[Symbol.asyncDispose]();
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("a registry whose GET /v2/ answer is more than a document, or closes the connection, gets no HTTP/1.1 lane; its PUTs go over HTTP/2", async (t) => {
+  const answers: Record<string, () => Response> = {
+    // 1 MiB of answer, more than any /v2/ needs.
+    "a 1 MiB answer": () => new Response(new Blob([new Uint8Array(1 << 20)]).stream()),
+    "Connection: close": () => new Response("{}", { headers: { connection: "close" } }),
+  };
+  for (const [what, answer] of Object.entries(answers)) {
+    await t.step(what, async () => {
+      await using s = await laneServer(answer);
+      await s.transport.openBodyLane(s.host);
+      assert.ok(s.lines.some((l) => l.startsWith("GET ")), s.lines.join("\n"));
+      assert.doesNotMatch(await s.put(), /lane/);
     });
-    await res.body?.cancel();
-    assert.equal(res.status, 201);
-    assert.match(
-      lines.find((l) => l.startsWith("PUT ")) ?? "",
-      /HTTP\/1\.1 lane/,
-      lines.join("\n"),
-    );
-  } finally {
-    await server.shutdown();
-    await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a lane whose opening was stopped makes way for a new one that bodies then take", async () => {
+  await using s = await laneServer(() => new Response("{}"));
+  await s.transport.openBodyLane(s.host, AbortSignal.abort());
+  await s.transport.openBodyLane(s.host);
+  assert.match(await s.put(), /HTTP\/1\.1 lane/, s.lines.join("\n"));
 });
