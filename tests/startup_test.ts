@@ -146,3 +146,34 @@ Deno.test("the commands that talk to registries say so (cli.ts prepares TLS for 
   assert.equal(network("manifest", "rm", "a:b"), false);
   assert.equal(network("completions", "bash"), false);
 });
+
+Deno.test("work given to Transport.whileWaiting starts only once a request has been handed over", async () => {
+  const { startRegistry } = await import("../scripts/harness/mod.ts");
+  const { Transport } = await import("../lib/registry/transport.ts");
+  const { sleep } = await import("../lib/_timer.ts");
+  await using reg = await startRegistry();
+  await using transport = new Transport({ plainHttp: [reg.host] });
+  const events: string[] = [];
+  const ran = Promise.withResolvers<void>();
+  transport.whileWaiting(() => {
+    events.push("work");
+    ran.resolve();
+    return Promise.resolve();
+  });
+  transport.whileWaiting(() => Promise.reject(new Error("failed work is ignored")));
+  await sleep(20);
+  assert.deepEqual([...events], [], "no request yet: nothing ran");
+
+  const sent = transport.fetch({ method: "GET", url: `http://${reg.host}/v2/` });
+  events.push("fetch called");
+  const stop = new AbortController();
+  await Promise.race([ran.promise, sleep(10_000, stop.signal).catch(() => {})]);
+  stop.abort();
+  assert.deepEqual([...events], ["fetch called", "work"]);
+  await (await sent).body?.cancel();
+
+  // Work given later waits for the next request again.
+  transport.whileWaiting(() => Promise.resolve(events.push("later")));
+  await sleep(20);
+  assert.deepEqual([...events], ["fetch called", "work"]);
+});

@@ -143,12 +143,14 @@ export class PushRun {
 
   /**
    * A run that reads from another registry will likely stream blobs: what that loads on first use
-   * (`node:crypto` to hash them, ~20 ms under Deno, and the upload slots' async context) loads now,
-   * while the first requests are in flight, rather than when the first blob's bytes arrive.
+   * (`node:crypto` to hash them, ~15 ms under Deno, and the upload slots' async context) loads
+   * while the first requests are in flight (not before they are sent: see
+   * `Transport.whileWaiting`), rather than when the first blob's bytes arrive.
    */
   #prepareCopies(): void {
-    loadNativeHashing().catch(() => {});
-    this.#client.transport.prepareStreamingUploads().catch(() => {});
+    const transport = this.#client.transport;
+    transport.whileWaiting(loadNativeHashing);
+    transport.whileWaiting(() => transport.prepareStreamingUploads());
   }
 
   async #outcome(spec: SpecPlan): Promise<SpecOutcome> {
