@@ -484,7 +484,6 @@ export class Transport {
     }
   }
 
-  /** Sends one request over Deno's fetch, or node:https for `--insecure` registries. */
   /**
    * Runs `work` (loading a module the run will need soon, say) one turn of the event loop after the
    * next request is handed to the runtime, instead of now. Deno writes a request from its event
@@ -505,6 +504,7 @@ export class Transport {
     }).arm(0);
   }
 
+  /** Starts the request's clock, hands the request over, then starts what waited for that. */
   #dispatch(
     method: string,
     target: URL,
@@ -520,6 +520,7 @@ export class Transport {
     }
   }
 
+  /** Sends one request over Deno's fetch, or node:https for `--insecure` registries. */
   #fetch(
     method: string,
     target: URL,
