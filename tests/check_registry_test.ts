@@ -123,3 +123,17 @@ Deno.test("check-registry input errors are exit 2", async () => {
   assert.equal(b.code, 2);
   assert.match(b.stderr, /lowercase/);
 });
+
+Deno.test("check-registry's chunked upload honours the registry's OCI-Chunk-Min-Length and says so", async () => {
+  const { startMinChunkRegistry } = await import("./_helpers/min_chunk_proxy.ts");
+  await using reg = await startRegistry();
+  const { proxy, patches } = await startMinChunkRegistry(reg.url, 100);
+  await using _ = proxy;
+  const r = await runCli(["--plain-http", "check-registry", `${proxy.host}/ns`]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(
+    line(r.stdout, "blob upload (chunked PATCH)"),
+    /^PASS .*PATCH.* \(chunks of at least 100 bytes, as the registry asks\) then PUT/,
+  );
+  assert.ok(patches.length > 0 && patches.slice(0, -1).every((n) => n >= 100), String(patches));
+});

@@ -274,3 +274,24 @@ Deno.test("auth: anonymous, Basic and Bearer with one multi-repository token", a
     assert.ok(err instanceof AuthError, String(err));
   });
 });
+
+Deno.test("chunked uploads send chunks of at least the registry's OCI-Chunk-Min-Length, or one PATCH when that is too large to hold", async () => {
+  const { startMinChunkRegistry } = await import("./_helpers/min_chunk_proxy.ts");
+  await using reg = await startRegistry();
+  const bytes = new Uint8Array(10_000).map((_, i) => (i * 13) % 251);
+  for (
+    const [min, expected] of [
+      [4096, [4096, 4096, 1808]],
+      [6 * 2 ** 30, [-1]],
+    ] as const
+  ) {
+    const { proxy, patches } = await startMinChunkRegistry(reg.url, min);
+    await using _ = proxy;
+    await using client = new RegistryClient();
+    const repo = client.repository(proxy.host, `min/c${min}`);
+    const d = await repo.uploadBlob(new Blob([bytes]).stream(), undefined, { chunkSize: 1000 });
+    assert.equal(d.digest, digestOf(bytes));
+    assert.deepEqual(patches, expected, `min ${min}`);
+    assert.equal((await repo.headBlob(d.digest))?.size, bytes.length);
+  }
+});

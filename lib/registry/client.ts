@@ -42,6 +42,12 @@ export type { CredentialOptions } from "./credentials.ts";
 export { Transport } from "./transport.ts";
 export type { Logger, RequestBody, TransportOptions, TransportRequest } from "./transport.ts";
 
+/**
+ * The largest chunk a chunked upload holds in memory (64 MiB): a registry asking for larger ones
+ * (`OCI-Chunk-Min-Length`) gets the whole body in one streamed `PATCH` instead.
+ */
+export const MAX_CHUNK_BUFFER = 64 << 20;
+
 /** Options of a {@link RegistryClient}: transport (TLS, retries, logging) and credentials. */
 export interface ClientOptions extends TransportOptions, CredentialOptions {}
 
@@ -137,6 +143,13 @@ export class RegistryClient {
  * upload into it or cancel it.
  */
 export class UploadSession {
+  /**
+   * The smallest chunk the registry takes but for the last (`OCI-Chunk-Min-Length` in the answer
+   * that opened the session; 0 when it named none). A chunked upload sends chunks at least this
+   * large, or the whole body in one `PATCH` when that would hold more than
+   * {@link MAX_CHUNK_BUFFER} in memory.
+   */
+  readonly minChunkLength: number;
   readonly #repo: Repository;
   readonly #options: RequestOptions;
   #location: URL;
@@ -146,10 +159,16 @@ export class UploadSession {
    * Wraps a session at `location` (already resolved against the request URL); `options` are those
    * of the call that opened it, used by every request of the session.
    */
-  constructor(repo: Repository, location: URL, options: RequestOptions = {}) {
+  constructor(
+    repo: Repository,
+    location: URL,
+    options: RequestOptions = {},
+    limits: { minChunkLength?: number } = {},
+  ) {
     this.#repo = repo;
     this.#location = location;
     this.#options = options;
+    this.minChunkLength = limits.minChunkLength ?? 0;
   }
 
   /** The options of the call that opened the session. */
@@ -165,8 +184,9 @@ export class UploadSession {
   /**
    * Uploads `body` and completes the session. With `expected` the upload is one monolithic
    * `PUT ?digest=`; without it, or with `chunkSize`, the body is sent in `PATCH`es while its digest
-   * is computed on the way, then completed with a `PUT`. The body is never held whole (a chunked
-   * upload holds at most one chunk). `options` add to those the session was opened with.
+   * is computed on the way, then completed with a `PUT`. The body is never held whole: a chunked
+   * upload holds one chunk, of `chunkSize` or the registry's {@link minChunkLength}, whichever is
+   * larger. `options` add to those the session was opened with.
    */
   async upload(
     body: RequestBody,
@@ -215,7 +235,8 @@ export class UploadSession {
       const algorithm = expected ? parseDigest(expected.digest).algorithm : "sha256";
       const d = digestingStream(algorithm);
       const hashed = stream.pipeThrough(d.stream);
-      if (chunkSize) await this.#patchChunks(hashed, chunkSize, opts);
+      const chunk = chunkSize && Math.max(chunkSize, this.minChunkLength);
+      if (chunk && chunk <= MAX_CHUNK_BUFFER) await this.#patchChunks(hashed, chunk, opts);
       else {
         const res = await this.#repo.send("PATCH", this.#location, ["push"], {
           body: hashed,
@@ -728,8 +749,15 @@ export class Repository {
       });
     }
     // Location may be relative: resolve it against the request URL.
-    return new UploadSession(this, new URL(loc, url), options);
+    return new UploadSession(this, new URL(loc, url), options, {
+      minChunkLength: chunkMinLength(res.headers.get("oci-chunk-min-length")),
+    });
   }
+}
+
+/** `OCI-Chunk-Min-Length` as a number of bytes; 0 when absent or not a plain count. */
+function chunkMinLength(value: string | null): number {
+  return value && /^\s*\d{1,15}\s*$/.test(value) ? Number(value) : 0;
 }
 
 /** Gives up the body of a response whose headers say it all (it frees the connection's slot). */
