@@ -171,3 +171,43 @@ Deno.test("output modes against a registry", async (t) => {
     }
   });
 });
+
+Deno.test("what a registry says in Warning headers is shown once per run, escaped, and not with --quiet", async () => {
+  const { startProxy } = await import("../scripts/harness/mod.ts");
+  await using reg = await startRegistry();
+  await pushFixtures(reg, { repository: "w/app", index: { tag: "multi" } });
+  const flood = Array.from({ length: 20 }, (_, i) => `299 - "flood ${i}"`);
+  await using proxy = await startProxy({
+    upstream: reg.url,
+    async intercept({ forward }) {
+      const res = await forward();
+      const headers = new Headers(res.headers);
+      headers.append("warning", '299 - "Your auth token will expire in 30 seconds."');
+      // A C1 CSI (one byte that starts an escape sequence on many terminals): a header may carry
+      // it, where the C0 controls never reach us (the HTTP client refuses them).
+      headers.append("warning", '299 - "paint it \x9b31mred\\" or not"');
+      headers.append("warning", '110 cache "Response is stale"');
+      if (new URL(res.url).pathname.endsWith("/manifests/multi")) {
+        headers.append("warning", flood.join(", "));
+      }
+      return new Response(res.body, { status: res.status, headers });
+    },
+  });
+  const ref = `${proxy.host}/w/app:multi`;
+  const r = await runCli(["--plain-http", "inspect", ref]);
+  assert.equal(r.code, 0, r.stderr);
+  const warnings = r.stderr.split("\n").filter((l) => l.startsWith("warning: "));
+  assert.equal(
+    warnings[0],
+    `warning: ${proxy.host} says: Your auth token will expire in 30 seconds.`,
+    r.stderr,
+  );
+  assert.equal(warnings[1], `warning: ${proxy.host} says: paint it \\u{9b}31mred" or not`);
+  assert.equal(warnings.length, 10, "ten distinct warnings at most, each once: " + r.stderr);
+  assert.doesNotMatch(r.stderr, /stale/, "only the registry's own warnings (299)");
+  assert.doesNotMatch(r.stderr, /\x9b/);
+
+  const quiet = await runCli(["--plain-http", "--quiet", "inspect", ref]);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.doesNotMatch(quiet.stderr, /warning/);
+});

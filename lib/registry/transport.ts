@@ -16,6 +16,7 @@ import { Semaphore } from "../pool.ts";
 import { Alarm, sleep } from "../_timer.ts";
 import { BodyLane } from "./body_lane.ts";
 import { readCapped } from "../content.ts";
+import { WarningRelay } from "./warnings.ts";
 // node:https costs tens of milliseconds at start-up under Deno: loaded on the first --insecure request.
 const insecureFetch: typeof import("./insecure_fetch.ts").insecureFetch = async (...args) =>
   (await import("./insecure_fetch.ts")).insecureFetch(...args);
@@ -161,6 +162,8 @@ export class Transport {
   readonly #clients = new Map<string, Deno.HttpClient | null>();
   readonly #hostLimits = new Map<string, Semaphore>();
   readonly #lanes = new Map<string, BodyLane>();
+  /** Shows what registries say in `Warning` headers, once each. */
+  readonly #warnings: WarningRelay;
   /** Work waiting for the next request to be sent, see {@link whileWaiting}. */
   #afterSend: (() => Promise<unknown>)[] = [];
   #caPems?: Promise<string[]>;
@@ -171,6 +174,7 @@ export class Transport {
   constructor(options: TransportOptions = {}) {
     this.#opts = options;
     this.#logger = options.logger ?? SILENT;
+    this.#warnings = new WarningRelay(this.#logger);
   }
 
   /** The logger requests are reported to. */
@@ -462,6 +466,7 @@ export class Transport {
       const ms = Math.round(performance.now() - started);
       const lane = via || lent ? ", HTTP/1.1 lane" : "";
       this.#logger.debug(`${method} ${redact(target)} -> ${res.status} (${ms} ms${lane})`);
+      this.#warnings.relay(res, target.host);
       handedOver = true;
       return meteredResponse(res, {
         idleMs: this.#opts.idleTimeoutMs ?? timeoutMs,
