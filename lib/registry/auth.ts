@@ -228,7 +228,7 @@ export class Authenticator {
       );
     }
     if (!challenge || (challenge.scheme !== "basic" && challenge.scheme !== "bearer")) {
-      throw this.#unauthorized(req, res.status, challenge);
+      throw await this.#unauthorized(req, res.status, challenge);
     }
     if (req.body instanceof ReadableStream) {
       throw new AuthError(
@@ -242,13 +242,13 @@ export class Authenticator {
     for (const a of atoms(challenge.params.scope ? [challenge.params.scope] : [])) needed.add(a);
     // A token obtained since this request left (by a concurrent one) is as good as a new one.
     const second = await this.#authorization(req, state, needed, hints, sentWith);
-    if (!second) throw this.#unauthorized(req, 401, challenge);
+    if (!second) throw await this.#unauthorized(req, 401, challenge);
     headers.set("authorization", second);
     const again = await this.#transport.fetch({ ...req, headers });
     if (again.status === 401) {
       const c = parseChallenge(again.headers.get("www-authenticate"));
       await again.body?.cancel().catch(() => {});
-      throw this.#unauthorized(req, 401, c ?? challenge);
+      throw await this.#unauthorized(req, 401, c ?? challenge);
     }
     return again;
   }
@@ -384,15 +384,19 @@ export class Authenticator {
     });
   }
 
-  #unauthorized(req: AuthRequest, status: number, challenge?: Challenge): Error {
+  async #unauthorized(req: AuthRequest, status: number, challenge?: Challenge): Promise<Error> {
     const error = challenge?.params.error;
     if (error === "insufficient_scope") {
+      const cred = await this.#credentials.get(req.registry).catch(() => undefined);
+      const why = cred?.username || cred?.password || cred?.identityToken || cred?.registryToken
+        ? "the credentials may not access this repository"
+        : `no credentials for ${req.registry} were found (docker login ${req.registry}, or --username and --password)`;
       return new AuthError(
         `${req.method} ${
           this.#transport.displayUrl(req.url)
         }: 401 Unauthorized from ${req.registry}: insufficient scope (${
           printable(challenge?.params.scope ?? "unknown", 200)
-        }): the credentials may not access this repository`,
+        }): ${why}`,
         { host: req.registry, status },
       );
     }
