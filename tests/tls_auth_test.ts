@@ -52,6 +52,14 @@ Deno.test("TLS: --ca-file, docker certs.d and --insecure are trusted; nothing el
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.includes(digest));
   });
+  await t.step("--plain-http to it: the registry's 400 is explained", async () => {
+    const r = await runCli(["--plain-http", "inspect", ref]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /400 Bad Request: the registry speaks HTTPS on this port, not plain HTTP \(--plain-http\)/,
+    );
+  });
 });
 
 Deno.test("plain HTTP: loopback falls back as docker does; without fallback the error names --plain-http", async () => {

@@ -726,14 +726,14 @@ export class Repository {
     } catch {
       // Not JSON: keep the status alone.
     }
-    const hint = res.status === 403 ? "the credentials may not access this repository" : undefined;
     // res.url is what was really requested (after the scheme choice); fall back to the URL asked.
+    const asked = String(res.url || url);
     throw new RegistryError({
       method,
-      url: redact(res.url || url),
+      url: redact(asked),
       status: res.status,
       codes,
-      hint,
+      hint: errorHint(res.status, asked, codes.length > 0 ? "" : new TextDecoder().decode(body)),
     });
   }
 
@@ -753,6 +753,17 @@ export class Repository {
       minChunkLength: chunkMinLength(res.headers.get("oci-chunk-min-length")),
     });
   }
+}
+
+/** What an error answer means for the user beyond its status and codes, when its body says. */
+function errorHint(status: number, url: string, body: string): string | undefined {
+  if (status === 403) return "the credentials may not access this repository";
+  // Go's net/http and nginx answer plain HTTP on a TLS port with a 400 that says so.
+  if (
+    status === 400 && url.startsWith("http:") &&
+    /HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port/i.test(body)
+  ) return "the registry speaks HTTPS on this port, not plain HTTP (--plain-http)";
+  return undefined;
 }
 
 /** `OCI-Chunk-Min-Length` as a number of bytes; 0 when absent or not a plain count. */
