@@ -130,3 +130,64 @@ ${set.images.map((i) => `  - image: ${proxy.host}/${i.repository}:latest`).join(
   assert.ok(state.max <= 2, `the proxy saw ${state.max} requests in flight at once`);
   await Deno.remove(spec.replace(/\/spec\.yaml$/, ""), { recursive: true });
 });
+
+Deno.test("--concurrency 1 and 2: copies between registries finish in bound, each blob's download under way while its upload session opens", async () => {
+  await using src = await startRegistry();
+  await using dst = await startRegistry();
+  const set = await pushFixtures(src, {
+    repository: "src/far",
+    format: "oci",
+    index: { tag: "multi" },
+    platforms: [{ os: "linux", architecture: "amd64" }, { os: "linux", architecture: "arm64" }],
+  });
+  const blobs = new Set(
+    set.images.flatMap((i) => [i.config.digest, ...i.layers.map((l) => l.digest)]),
+  );
+  for (const n of [1, 2]) {
+    let gets = 0;
+    let posts = 0;
+    let late = 0;
+    const source = counting(0);
+    await using srcProxy = await startProxy({
+      upstream: src.url,
+      intercept: (ctx) => {
+        if (ctx.request.method === "GET" && ctx.request.url.includes("/blobs/")) gets++;
+        return source.intercept(ctx);
+      },
+    });
+    const target = counting(0);
+    await using dstProxy = await startProxy({
+      upstream: dst.url,
+      intercept: async (ctx) => {
+        const u = new URL(ctx.request.url);
+        if (ctx.request.method === "POST" && u.pathname.endsWith("/blobs/uploads/")) {
+          // Answer an upload's POST only once as many blob downloads as POSTs have started (at
+          // most 10 s): a copy that reads its source after the session opened is late each time.
+          const mine = ++posts;
+          const until = performance.now() + 10_000;
+          while (gets < mine && performance.now() < until) {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          if (gets < mine) late++;
+        }
+        return await target.intercept(ctx);
+      },
+    });
+    const spec = await specFile(
+      `image: ${dstProxy.host}/dst/far${n}:1\nmanifests:\n  - image: ${srcProxy.host}/src/far:multi\n`,
+    );
+    const r = await runCli(["--plain-http", "--concurrency", String(n), "push", "from-spec", spec]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(posts, blobs.size, `every blob copied (--concurrency ${n})`);
+    assert.equal(
+      late,
+      0,
+      `--concurrency ${n}: ${late} of ${posts} uploads opened before their download`,
+    );
+    assert.ok(
+      source.state.max <= n && target.state.max <= n,
+      `${source.state.max}, ${target.state.max}`,
+    );
+    await Deno.remove(spec.replace(/\/spec\.yaml$/, ""), { recursive: true });
+  }
+});

@@ -43,10 +43,13 @@ export function sourceBlobBody(
   const { onProgress, signal } = options;
   const open = options.open ?? (() => source.fetchBlob(d));
   return () => {
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    // The download, opened by the first pull (which a new stream makes at once).
+    let reader: Promise<ReadableStreamDefaultReader<Uint8Array>> | undefined;
     let sent = 0;
     let onAbort: (() => void) | undefined;
     const stop = () => onAbort && signal?.removeEventListener("abort", onAbort);
+    // Cancels the download, also one still being opened.
+    const drop = (reason: unknown) => reader?.then((r) => r.cancel(reason)).catch(() => {});
     return new ReadableStream<Uint8Array>({
       start(controller) {
         if (!signal) return;
@@ -54,14 +57,14 @@ export function sourceBlobBody(
         // upload reading it fails at once and the download is cancelled.
         onAbort = () => {
           controller.error(signal.reason);
-          reader?.cancel(signal.reason).catch(() => {});
+          drop(signal.reason);
         };
         signal.addEventListener("abort", onAbort, { once: true });
       },
       async pull(controller) {
         signal?.throwIfAborted();
-        reader ??= (await open()).getReader();
-        const { done, value } = await reader.read();
+        reader ??= open().then((s) => s.getReader());
+        const { done, value } = await (await reader).read();
         if (done) {
           stop();
           onProgress?.({ digest: d.digest, bytes: sent, total: d.size, done: true });
@@ -74,7 +77,7 @@ export function sourceBlobBody(
       },
       async cancel(reason) {
         stop();
-        await reader?.cancel(reason);
+        await drop(reason);
       },
     });
   };

@@ -165,8 +165,12 @@ export class Transfer {
     }
     if (await target.headBlob(d.digest)) return "present";
     if (dryRun) return "copy";
+    // The source download starts with the upload session, not after it opened.
     const copy = () =>
-      target.uploadBlob(this.#body(d, source), { digest: d.digest, size: d.size }, { chunkSize });
+      target.uploadBlob(this.#body(d, source), { digest: d.digest, size: d.size }, {
+        chunkSize,
+        prefetch: true,
+      });
     try {
       await copy();
     } catch (e) {

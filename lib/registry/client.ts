@@ -567,14 +567,29 @@ export class Repository {
     return this.#session(res, url, options);
   }
 
-  /** Uploads a blob in a new session; see {@link UploadSession.upload}. */
+  /**
+   * Uploads a blob in a new session (see {@link UploadSession.upload}), on one slot of this
+   * registry held from its `POST` to its `PUT` (`Transport.holdSlot`). With `prefetch`, a body
+   * factory is called before the `POST`, so that a download it streams from is under way while the
+   * session opens (a round trip less); that body is cancelled if nothing reads it.
+   */
   async uploadBlob(
     body: RequestBody,
     expected?: { digest: string; size?: number },
-    options: RequestOptions & { chunkSize?: number } = {},
+    options: RequestOptions & { chunkSize?: number; prefetch?: boolean } = {},
   ): Promise<Descriptor> {
-    const session = await this.startUpload(options);
-    return await session.upload(body, expected, { chunkSize: options.chunkSize });
+    const host = registryApiHost(this.registry);
+    return await this.transport.holdSlot(host, async () => {
+      const early = options.prefetch && typeof body === "function" ? earlyBody(body) : undefined;
+      try {
+        const session = await this.startUpload(options);
+        return await session.upload(early?.factory ?? body, expected, {
+          chunkSize: options.chunkSize,
+        });
+      } finally {
+        await early?.dropUnused();
+      }
+    }, this.#signal(options));
   }
 
   /** All tags, following `Link` pagination (bounded to 10,000 pages). */
@@ -753,6 +768,31 @@ export class Repository {
       minChunkLength: chunkMinLength(res.headers.get("oci-chunk-min-length")),
     });
   }
+}
+
+/**
+ * A body factory whose first stream is made at once (a download it reads from starts now) and
+ * the next ones on demand; `dropUnused` cancels the first when nothing took it.
+ */
+function earlyBody(make: () => ReadableStream<Uint8Array>): {
+  factory: () => ReadableStream<Uint8Array>;
+  dropUnused: () => Promise<void>;
+} {
+  let first: ReadableStream<Uint8Array> | undefined = make();
+  return {
+    factory: () => {
+      const s = first ?? make();
+      first = undefined;
+      return s;
+    },
+    dropUnused: async () => {
+      const unused = first;
+      first = undefined;
+      await unused?.cancel(new Error("upload session ended before its body was read")).catch(
+        () => {},
+      );
+    },
+  };
 }
 
 /** What an error answer means for the user beyond its status and codes, when its body says. */

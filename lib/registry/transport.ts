@@ -120,7 +120,16 @@ const MIN_BYTES_PER_SECOND = 1024;
  * `deno bundle` would hoist a static import of it to the top of the single file); before any
  * upload there is no upload context to find.
  */
-let UPLOADS: AsyncLocalStorage<{ host: string }> | undefined;
+let UPLOADS: AsyncLocalStorage<SlotScope> | undefined;
+
+/**
+ * Requests that share a slot already held: an upload's downloads from its own host (`all` false:
+ * GET and HEAD), or every request to the host of a {@link Transport.holdSlot} (`all` true).
+ */
+interface SlotScope {
+  host: string;
+  all: boolean;
+}
 const MAX_REDIRECTS = 5;
 /** The most of a `GET /v2/` body read when opening a lane (`{}`, or an error document). */
 const LANE_PROBE_CAP = 64 * 1024;
@@ -593,10 +602,11 @@ export class Transport {
    * cancelled or fails. A download (GET, HEAD) made while an upload to the same host streams its
    * body (see {@link streamingUpload}) rides on that upload's slot: the blob it reads is the body
    * of the upload, so the pair counts as one, and a copy within one registry cannot wait for a
-   * slot its own upload holds.
+   * slot its own upload holds. Every request inside a {@link holdSlot} for `host` rides on it.
    */
   #slot(method: string, host: string, signal: AbortSignal | undefined): Promise<() => void> {
-    if ((method === "GET" || method === "HEAD") && UPLOADS?.getStore()?.host === host) {
+    const scope = UPLOADS?.getStore();
+    if (scope?.host === host && (scope.all || method === "GET" || method === "HEAD")) {
       throwIfAborted(signal);
       return Promise.resolve(() => {});
     }
@@ -614,7 +624,28 @@ export class Transport {
    */
   async streamingUpload<T>(host: string, upload: () => Promise<T>): Promise<T> {
     await this.prepareStreamingUploads();
-    return await UPLOADS!.run({ host }, upload);
+    const scope = UPLOADS!.getStore();
+    if (scope?.host === host && scope.all) return await upload();
+    return await UPLOADS!.run({ host, all: false }, upload);
+  }
+
+  /**
+   * Runs `work` (the requests of one upload session to `host`: its POST, its PATCHes and PUT) on
+   * one slot of `host`, taken first and held until `work` settles: every request to `host` inside
+   * rides on it. Whatever `work` reads from another host meanwhile takes that host's slots after
+   * this one, never the reverse, so two full limiters cannot wait on each other. Inside a hold for
+   * the same host, `work` just runs.
+   */
+  async holdSlot<T>(host: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.prepareStreamingUploads();
+    const scope = UPLOADS!.getStore();
+    if (scope?.host === host && scope.all) return await work();
+    const release = await this.#slot("POST", host, signal);
+    try {
+      return await UPLOADS!.run({ host, all: true }, work);
+    } finally {
+      release();
+    }
   }
 
   /**
