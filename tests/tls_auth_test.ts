@@ -419,3 +419,63 @@ Deno.test("a lane whose opening was stopped makes way for a new one that bodies 
   await s.transport.openBodyLane(s.host);
   assert.match(await s.put(), /HTTP\/1\.1 lane/, s.lines.join("\n"));
 });
+
+Deno.test("a push over TLS to a registry none of its sources is on opens that registry's connection (GET /v2/) while it reads the sources; not otherwise", async () => {
+  await using src = await startRegistry({ tls: true });
+  await using dst = await startRegistry({ tls: true });
+  await using plain = await startRegistry();
+  await using plainTarget = await startRegistry();
+  const two = [{ os: "linux", architecture: "amd64" }, { os: "linux", architecture: "arm64" }];
+  await pushFixtures(src, {
+    repository: "s/app",
+    format: "oci",
+    index: { tag: "multi" },
+    platforms: two,
+  });
+  await pushFixtures(plain, {
+    repository: "s/app",
+    format: "oci",
+    index: { tag: "multi" },
+    platforms: two,
+  });
+  const dir = await tempHome();
+  const push = async (target: string, source: string, flags: string[] = []) => {
+    await Deno.writeTextFile(
+      `${dir}/s.yaml`,
+      `image: ${target}\nmanifests:\n  - image: ${source}\n`,
+    );
+    const r = await runCli([
+      "--debug",
+      "--ca-file",
+      src.caFile!,
+      "--ca-file",
+      dst.caFile!,
+      ...flags,
+      "push",
+      "from-spec",
+      `${dir}/s.yaml`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    // Requests to the target's host over the shared connection, in the order they were answered.
+    const host = target.split("/")[0];
+    return r.stderr.split("\n")
+      .filter((l) =>
+        l.includes(`//${host}/`) && /-> \d{3} \(/.test(l) && !l.includes("HTTP/1.1 lane")
+      )
+      .map((l) => l.replace(/^debug: (\w+) \S+\/v2\/(\S*).*$/, "$1 /v2/$2"));
+  };
+  const across = await push(`${dst.host}/d/app:1`, `${src.host}/s/app:multi`);
+  assert.equal(across.filter((l) => l === "GET /v2/").length, 1, across.join("\n"));
+
+  const within = await push(`${src.host}/d/app:1`, `${src.host}/s/app:multi`);
+  assert.ok(
+    !within.includes("GET /v2/"),
+    "its connection is opened by reading the sources: " + within.join("\n"),
+  );
+
+  const overHttp = await push(`${plainTarget.host}/d/app:1`, `${plain.host}/s/app:multi`, [
+    "--plain-http",
+  ]);
+  assert.ok(!overHttp.includes("GET /v2/"), "plain HTTP: each request of a wave opens its own");
+  await Deno.remove(dir, { recursive: true });
+});

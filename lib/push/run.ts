@@ -83,15 +83,31 @@ export class PushRun {
     // A lane still opening when the run ends is of no more use: stop it.
     const done = new AbortController();
     const signal = this.#options.signal;
-    const lanes = this.#openBodyLanes(
-      signal ? AbortSignal.any([done.signal, signal]) : done.signal,
-    );
+    const stop = signal ? AbortSignal.any([done.signal, signal]) : done.signal;
+    const lanes = this.#openBodyLanes(stop);
+    const warm = this.#warmTargets(stop);
     try {
       return await this.#runSpecs(specs);
     } finally {
       done.abort();
-      await lanes;
+      await Promise.all([lanes, warm]);
     }
+  }
+
+  /**
+   * A target registry that is none of the run's sources gets its connection while the sources
+   * are read (`Transport.warmUp`): over TLS the handshakes are then off the critical path.
+   */
+  #warmTargets(signal: AbortSignal): Promise<unknown> {
+    if (this.#options.dryRun) return Promise.resolve();
+    const sources = new Set(
+      this.plan.specs.flatMap((s) => s.sources.map((x) => registryApiHost(x.registry))),
+    );
+    const targets = new Set(this.plan.specs.map((s) => registryApiHost(s.registry)));
+    const transport = this.#client.transport;
+    return Promise.all(
+      [...targets].filter((h) => !sources.has(h)).map((h) => transport.warmUp(h, signal)),
+    );
   }
 
   async #runSpecs(specs: readonly SpecPlan[]): Promise<SpecOutcome[]> {

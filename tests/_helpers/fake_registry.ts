@@ -61,7 +61,11 @@ export class FakeRegistries {
       logger: SILENT,
       auth: { addScopes() {} },
       // Nothing to connect to: the engine's connection for request bodies opens nowhere.
-      transport: { openBodyLane: () => Promise.resolve(), whileWaiting() {} },
+      transport: {
+        openBodyLane: () => Promise.resolve(),
+        warmUp: () => Promise.resolve(),
+        whileWaiting() {},
+      },
       repository: (registry: string, name: string) => this.#repo(registry, name),
     } as unknown as RegistryClient;
   }
