@@ -103,10 +103,12 @@ export class PushRun {
     const sources = new Set(
       this.plan.specs.flatMap((s) => s.sources.map((x) => registryApiHost(x.registry))),
     );
-    const targets = new Set(this.plan.specs.map((s) => registryApiHost(s.registry)));
-    const transport = this.#client.transport;
+    const registries = this.plan.specs.map((s) => s.registry)
+      .filter((r) => !sources.has(registryApiHost(r)));
     return Promise.all(
-      [...targets].filter((h) => !sources.has(h)).map((h) => transport.warmUp(h, signal)),
+      [...new Set(registries)].map((r) =>
+        this.#client.warmUp(r, { ...this.#graph.requestOptions(r), signal })
+      ),
     );
   }
 

@@ -127,6 +127,31 @@ export class RegistryClient {
     return this.repository(ref.registry, ref.repository);
   }
 
+  /**
+   * Readies `registry` for the requests to come with a `GET /v2/` whose answer is dropped: its
+   * connection is opened (over TLS the handshakes are done and HTTP/2 known, so a first wave
+   * shares one connection) and, when it asks for credentials, a token is fetched for
+   * `options.scopes`. A push runs it for a target none of its sources is on, while it reads the
+   * sources. Failures are left to the requests that follow, which meet them again.
+   */
+  async warmUp(registry: string, options: RequestOptions = {}): Promise<void> {
+    try {
+      const res = await this.auth.fetch({
+        registry,
+        method: "GET",
+        url: `https://${registryApiHost(registry)}/v2/`,
+        scopes: [],
+        scopeHints: options.scopes,
+        signal: options.signal,
+      });
+      await readCapped(res.body, LIMITS.errorBody, "GET /v2/", {
+        deadlineMs: this.transport.documentDeadlineMs,
+      });
+    } catch {
+      // Reported by the requests that follow.
+    }
+  }
+
   /** Closes connections. */
   close(): void {
     this.transport.close();

@@ -295,28 +295,6 @@ export class Transport {
     return lane.opened;
   }
 
-  /**
-   * Opens the connection later requests to `host` will share, by a `GET /v2/` whose answer is
-   * dropped. Over TLS one HTTP/2 connection carries every request: a run that reads its sources
-   * elsewhere first finds it ready (TCP and TLS handshakes done, HTTP/2 known) when it turns to
-   * `host`, instead of paying the handshakes then, and its first wave shares the connection
-   * rather than opening one per request. Nothing is done over plain HTTP (each request of a wave
-   * needs a connection of its own) or `--insecure`; failures are left to the requests that
-   * follow.
-   */
-  async warmUp(host: string, signal?: AbortSignal): Promise<void> {
-    const url = new URL(`https://${host}/v2/`);
-    if (this.#opts.insecure?.includes(host) || this.#scheme(url) !== "https") return;
-    try {
-      const res = await this.#send("GET", url, new Headers(), undefined, signal);
-      await readCapped(res.body, LANE_PROBE_CAP, "GET /v2/", {
-        deadlineMs: this.documentDeadlineMs,
-      });
-    } catch {
-      // The requests that follow meet the same failure and report it.
-    }
-  }
-
   /** Closes the per-host HTTP clients. */
   close(): void {
     for (const c of this.#clients.values()) c?.close();

@@ -63,9 +63,9 @@ export class FakeRegistries {
       // Nothing to connect to: the engine's connection for request bodies opens nowhere.
       transport: {
         openBodyLane: () => Promise.resolve(),
-        warmUp: () => Promise.resolve(),
         whileWaiting() {},
       },
+      warmUp: () => Promise.resolve(),
       repository: (registry: string, name: string) => this.#repo(registry, name),
     } as unknown as RegistryClient;
   }
