@@ -95,8 +95,8 @@ export class PushRun {
   }
 
   /**
-   * A target registry that is none of the run's sources gets its connection while the sources
-   * are read (`Transport.warmUp`): over TLS the handshakes are then off the critical path.
+   * A target registry that is none of the run's sources is readied while the sources are read
+   * (`RegistryClient.warmUp`): its connection opened, its token fetched, off the critical path.
    */
   #warmTargets(signal: AbortSignal): Promise<unknown> {
     if (this.#options.dryRun) return Promise.resolve();
