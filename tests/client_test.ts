@@ -299,3 +299,28 @@ Deno.test("chunked uploads send chunks of at least the registry's OCI-Chunk-Min-
     assert.equal((await repo.headBlob(d.digest))?.size, bytes.length);
   }
 });
+
+Deno.test("an upload completed with 204 (the Docker registry API v2 spec's answer) is complete", async () => {
+  await using reg = await startRegistry();
+  await using proxy = await startProxy({
+    upstream: reg.url,
+    async intercept({ request, forward }) {
+      const res = await forward();
+      if (request.method !== "PUT" || !request.url.includes("/blobs/uploads/")) return res;
+      await res.body?.cancel();
+      return new Response(null, {
+        status: res.status === 201 ? 204 : res.status,
+        headers: res.headers,
+      });
+    },
+  });
+  await using client = new RegistryClient();
+  const repo = client.repository(proxy.host, "up/done");
+  const bytes = new TextEncoder().encode("done with 204");
+  const monolithic = await repo.uploadBlob(bytes, { digest: digestOf(bytes), size: bytes.length });
+  assert.equal(monolithic.digest, digestOf(bytes));
+  const other = new TextEncoder().encode("streamed, then 204");
+  const streamed = await repo.uploadBlob(new Blob([other]).stream());
+  assert.equal(streamed.digest, digestOf(other));
+  assert.equal((await repo.headBlob(streamed.digest))?.size, other.length);
+});

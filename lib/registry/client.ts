@@ -48,6 +48,12 @@ export type { Logger, RequestBody, TransportOptions, TransportRequest } from "./
  */
 export const MAX_CHUNK_BUFFER = 64 << 20;
 
+/**
+ * The answers that complete an upload: 201 (OCI distribution spec), and 204, which the Docker
+ * registry API v2 spec named and some registries written to it still send.
+ */
+const UPLOAD_DONE = [201, 204];
+
 /** Options of a {@link RegistryClient}: transport (TLS, retries, logging) and credentials. */
 export interface ClientOptions extends TransportOptions, CredentialOptions {}
 
@@ -244,7 +250,7 @@ export class UploadSession {
           // replays a factory after a 401, which the registry answers before reading the body).
           idempotent: body instanceof Uint8Array,
         }, opts);
-        await this.#repo.expect(res, "PUT", url, [201]);
+        await this.#repo.expect(res, "PUT", url, UPLOAD_DONE);
         await discard(res);
         return {
           mediaType: "application/octet-stream",
@@ -278,7 +284,7 @@ export class UploadSession {
       }
       const url = withQuery(this.#location, "digest", digest);
       const res = await this.#repo.send("PUT", url, ["push"], {}, opts);
-      await this.#repo.expect(res, "PUT", url, [201]);
+      await this.#repo.expect(res, "PUT", url, UPLOAD_DONE);
       await discard(res);
       return { mediaType: "application/octet-stream", digest, size };
     } catch (e) {
