@@ -467,3 +467,35 @@ Deno.test("a push to a registry none of its sources is on readies it (GET /v2/: 
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("--insecure with token auth: the 401 answers whose bodies go unread end cleanly (inspect, and a push readying its target)", async () => {
+  await using src = await startRegistry({ tls: true });
+  await using reg = await startRegistry({ tls: true, auth: "token" });
+  const set = await pushFixtures(reg, {
+    repository: "i/app",
+    format: "oci",
+    index: { tag: "multi" },
+    platforms: ONE,
+  });
+  await pushFixtures(src, {
+    repository: "s/app",
+    format: "oci",
+    index: { tag: "multi" },
+    platforms: ONE,
+  });
+  const login = ["--insecure", "--username", reg.username!, "--password", reg.password!];
+  const r = await runCli([...login, "inspect", `${reg.host}/i/app:multi`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.includes(set.index!.digest), r.stdout);
+  assert.doesNotMatch(r.stderr, /Uncaught|TypeError/);
+
+  const dir = await tempHome();
+  await Deno.writeTextFile(
+    `${dir}/s.yaml`,
+    `image: ${reg.host}/i/copy:1\nmanifests:\n  - image: ${src.host}/s/app:multi\n`,
+  );
+  const p = await runCli([...login, "push", "from-spec", `${dir}/s.yaml`]);
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(p.code, 0, p.stderr);
+  assert.doesNotMatch(p.stderr, /Uncaught|TypeError/);
+});

@@ -74,6 +74,8 @@ function toResponse(res: IncomingMessage, method: string): Response {
   const body = noBody ? null : new ReadableStream<Uint8Array>({
     start(controller) {
       res.on("data", (c: Uint8Array) => {
+        // A body cancelled (a 401 whose answer is not read) may still see data already received.
+        if (ended) return;
         controller.enqueue(new Uint8Array(c));
         // Backpressure: a slow reader pauses the socket instead of buffering the body.
         if ((controller.desiredSize ?? 1) <= 0) res.pause();
