@@ -623,9 +623,7 @@ export class Transport {
    * downloads its body streams from on the same host share its slot (see {@link #slot}).
    */
   async streamingUpload<T>(host: string, upload: () => Promise<T>): Promise<T> {
-    await this.prepareStreamingUploads();
-    const scope = UPLOADS!.getStore();
-    if (scope?.host === host && scope.all) return await upload();
+    if (await this.#holding(host)) return await upload();
     return await UPLOADS!.run({ host, all: false }, upload);
   }
 
@@ -637,15 +635,20 @@ export class Transport {
    * the same host, `work` just runs.
    */
   async holdSlot<T>(host: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    await this.prepareStreamingUploads();
-    const scope = UPLOADS!.getStore();
-    if (scope?.host === host && scope.all) return await work();
+    if (await this.#holding(host)) return await work();
     const release = await this.#slot("POST", host, signal);
     try {
       return await UPLOADS!.run({ host, all: true }, work);
     } finally {
       release();
     }
+  }
+
+  /** Whether the caller runs inside a {@link holdSlot} for `host` (loading the upload context). */
+  async #holding(host: string): Promise<boolean> {
+    await this.prepareStreamingUploads();
+    const scope = UPLOADS!.getStore();
+    return scope?.host === host && scope.all;
   }
 
   /**
