@@ -1,8 +1,9 @@
 /**
  * `manifest annotate`: the platform of a list entry changed as `docker manifest annotate` changes
  * it, and further. As docker: an empty `--os` or `--arch` changes nothing, os features are added
- * to those there (each once). Further: an empty `--variant`, `--os-version` or `--os-features`
- * clears the field (docker keeps it), and the platform is validated with our rules.
+ * to those there (each once), a variant not given is kept even if the new architecture has no
+ * such variant. Further: an empty `--variant`, `--os-version` or `--os-features` clears the field
+ * (docker keeps it), and the platform typed is validated with our rules.
  *
  * @example
  * ```ts
@@ -52,6 +53,10 @@ export function annotatePlatform(p: Platform, a: Annotation): Platform {
     if (all.length > 0) out["os.features"] = all;
     else delete out["os.features"];
   }
-  validatePlatform(out);
+  // What was typed is validated; a variant kept from the entry is not (docker keeps the v7 of an
+  // arm/v7 entry annotated --arch arm64, and pushes arm64/v7).
+  const typed = { ...out };
+  if (!a.variant) delete typed.variant;
+  validatePlatform(typed);
   return out;
 }

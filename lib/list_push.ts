@@ -97,6 +97,8 @@ export async function pushList(
       platform: e.descriptor.platform,
       exactPlatform: true,
     })),
+    // Docker's list: a manifest stored twice, or two of one platform, are pushed as stored.
+    verbatim: true,
   }, {
     ...options,
     format,
@@ -118,13 +120,15 @@ export async function pushList(
   };
 }
 
-/** The index with each entry's stored annotations (OCI only: a Docker list has none). */
+/**
+ * The index with each entry's stored annotations (OCI only: a Docker list has none). The index
+ * is verbatim: its i-th manifest is the i-th entry.
+ */
 function withAnnotations(index: Index, entries: LocalEntry[]): Index {
   return {
     ...index,
-    manifests: index.manifests.map((d) => {
-      const annotations = entries.find((e) => e.descriptor.digest === d.digest)?.descriptor
-        .annotations;
+    manifests: index.manifests.map((d, i) => {
+      const annotations = entries[i].descriptor.annotations;
       return annotations ? { ...d, annotations: { ...annotations, ...d.annotations } } : d;
     }),
   };

@@ -85,9 +85,26 @@ export async function createList(
     sources.filter((_, i) => !stored[i]).map((s) => s.toString()),
     options.logger,
   );
-  const entries = sources.flatMap((s, i) => stored[i] ? [stored[i]!] : read.get(s.toString())!);
+  const entries = onceFromIndexes(
+    sources.flatMap((s, i) => stored[i] ? [stored[i]!] : read.get(s.toString())!),
+  );
   if (options.amend) await store.amend(name, entries);
   else await store.create(name, entries);
+}
+
+/**
+ * The entries with each platform image that indexes give kept once: two tags of one index give
+ * its images once. A source named by the user is always its own entry (as in docker's store, a
+ * manifest named by tag and by digest is two entries).
+ */
+function onceFromIndexes(entries: LocalEntry[]): LocalEntry[] {
+  const seen = new Set<string>();
+  return entries.filter((e) => {
+    if (e.ref === e.source) return true;
+    if (seen.has(e.descriptor.digest)) return false;
+    seen.add(e.descriptor.digest);
+    return true;
+  });
 }
 
 /**

@@ -355,7 +355,7 @@ export class LocalStore {
 
   /**
    * Creates a list with `entries`, all at once: {@link ManifestListExistsError} when it exists
-   * (also when another process creates it first). Entries of one digest or one name are kept once.
+   * (also when another process creates it first). Entries of one name are kept once (the last).
    */
   async create(list: string, entries: LocalEntry[]): Promise<void> {
     const files = this.#serialize(list, dedupe(entries));
@@ -376,14 +376,14 @@ export class LocalStore {
 
   /**
    * Adds `entries` to a list, creating it if need be (`create --amend`). An entry replaces the one
-   * of the same name or digest, and the entries taken before from the same index (a re-read index
+   * of the same name, and the entries taken before from the same index (a re-read index
    * replaces all of its old entries).
    */
   async amend(list: string, entries: LocalEntry[]): Promise<void> {
     await this.#write(list, dedupe(entries), true);
   }
 
-  /** Rewrites entries of an existing list (`annotate`), matched by name or digest. */
+  /** Rewrites entries of an existing list (`annotate`), matched by name. */
   async update(list: string, entries: LocalEntry[]): Promise<void> {
     await this.#write(list, dedupe(entries), false);
   }
@@ -445,13 +445,12 @@ export class LocalStore {
       await Deno.rename(tmp, `${dir}/${name}`);
     }
     const names = new Set(files.map(([name]) => name));
-    const digests = new Set(entries.map((e) => e.descriptor.digest));
     const sources = new Set(
       amend ? entries.filter((e) => e.source !== e.ref).map((e) => e.source) : [],
     );
     for (const old of before) {
       if (names.has(old.name)) continue;
-      if (digests.has(old.entry.descriptor.digest) || sources.has(old.entry.source)) {
+      if (sources.has(old.entry.source)) {
         await Deno.remove(`${dir}/${old.name}`).catch((err) => {
           if (!(err instanceof Deno.errors.NotFound)) throw err;
         });
@@ -497,11 +496,14 @@ export class LocalStore {
   }
 }
 
-/** Keeps the last entry of each name and of each digest, in the order given. */
+/**
+ * Keeps the last entry of each name, in the order given. As in docker's store, one manifest may be
+ * listed under two names (a tag and a digest): both are entries, and both are pushed.
+ */
 function dedupe(entries: LocalEntry[]): LocalEntry[] {
   const kept: LocalEntry[] = [];
   for (const e of entries) {
-    const i = kept.findIndex((k) => k.ref === e.ref || k.descriptor.digest === e.descriptor.digest);
+    const i = kept.findIndex((k) => k.ref === e.ref);
     if (i >= 0) kept.splice(i, 1);
     kept.push(e);
   }

@@ -174,7 +174,7 @@ Deno.test("LocalStore.create() run concurrently for one list: exactly one wins, 
   });
 });
 
-Deno.test("LocalStore.amend() adds entries and replaces those of the same name, digest or source", async () => {
+Deno.test("LocalStore.amend() adds entries and replaces those of the same name or source, not of the same digest", async () => {
   await withStore(async (store) => {
     // Creates the list when there is none.
     await store.amend(LIST, [entry("r.io/a:amd64")]);
@@ -190,11 +190,17 @@ Deno.test("LocalStore.amend() adds entries and replaces those of the same name, 
     assert.equal(now.length, 2);
     assert.equal(now[0].descriptor.digest, moved.descriptor.digest);
 
-    // Same digest under another name: replaced, so the list never holds one manifest twice.
+    // Same digest under another name: a second entry, as in docker's store (a tag and a digest
+    // are two files there, and docker pushes both).
     const byDigest = { ...moved, ref: `r.io/a@${moved.descriptor.digest}`, source: "x" };
     await store.amend(LIST, [byDigest]);
     now = await store.entries(LIST);
-    assert.deepEqual(now.map((e) => e.ref).sort(), [byDigest.ref, "r.io/a:arm"].sort());
+    assert.deepEqual(
+      now.map((e) => e.ref).sort(),
+      [byDigest.ref, "r.io/a:amd64", "r.io/a:arm"].sort(),
+    );
+    await store.remove(LIST);
+    await store.amend(LIST, [entry("r.io/a:amd64"), entry("r.io/a:arm")]);
 
     // An index read again: its entries replace all those it gave before, gone ones included.
     const idx = "r.io/idx:multi";

@@ -414,13 +414,14 @@ Deno.test("manifest create --amend: without it an existing list is refused; with
       variant: "v3",
     });
 
-    // The same manifest by digest replaces the entry of that digest: no manifest is listed twice.
+    // The same manifest by digest is another entry, as in docker's store (docker pushes both).
     ok(
       await m("create", "--amend", list, `${H}/mc/src-linux-amd64@${amd.digest}`),
       "amend by digest",
     );
     const v = JSON.parse((await m("inspect", "-v", list)).stdout);
     assert.deepEqual(v.map((e: { Ref: string }) => e.Ref).sort(), [
+      `${src("linux-amd64")}:latest`,
       `${H}/mc/src-linux-amd64@${amd.digest}`,
       `${src("linux-arm-v7")}:latest`,
     ]);
@@ -905,6 +906,49 @@ Deno.test("manifest: the same sequence with docker and with us into two tags of 
       assert.equal(b.doc.manifests[0].platform.variant, "v2");
     })
   );
+});
+
+Deno.test("manifest: one manifest under two names, two images of one platform and a kept variant push as docker pushes them", async () => {
+  await withWorld(async ({ reg, H, config, m, src, repos }) => {
+    const amd64 = repos.images.find((i) =>
+      i.platform.architecture === "amd64" &&
+      i.platform.os === "linux"
+    )!;
+    const sources = [
+      src("linux-amd64"),
+      `${src("linux-amd64")}@${amd64.digest}`,
+      `${H}/mc/tags:linux-amd64`,
+      src("linux-arm-v7"),
+    ];
+    // docker keeps the variant an entry has when --arch changes, and pushes arm64/v7.
+    const steps = (l: string) => [
+      ["create", "--insecure", l, ...sources],
+      ["annotate", "--arch", "arm64", l, src("linux-arm-v7")],
+    ];
+    const ours = `${H}/mc/verbatim:ours`;
+    for (const args of steps(ours)) ok(await m(...args), args[0]);
+    const op = await m("push", ours);
+    ok(op, "push");
+    const b = await registryManifest(reg, "mc/verbatim", "ours");
+    assert.deepEqual(
+      b.doc.manifests.map((e: { platform: { architecture: string; variant?: string } }) =>
+        [e.platform.architecture, e.platform.variant ?? ""].join("/")
+      ),
+      ["amd64/", "amd64/", "arm64/v7", "amd64/"],
+      "every stored entry, in the store's (file name) order",
+    );
+    if (NO_DOCKER) return console.log(`docker side by side skipped: ${NO_DOCKER}`);
+    const theirs = `${H}/mc/verbatim:docker`;
+    for (const args of steps(theirs)) {
+      const r = await docker(config, ...args);
+      assert.equal(r.code, 0, `docker ${args[0]}: ${r.stderr}`);
+    }
+    const dp = await docker(config, "push", "--insecure", theirs);
+    assert.equal(dp.code, 0, dp.stderr);
+    assert.equal(op.stdout, dp.stdout, "the same Pushed ref lines and the same digest");
+    const a = await registryManifest(reg, "mc/verbatim", "docker");
+    assert.equal(sha256(b.bytes), sha256(a.bytes));
+  });
 });
 
 Deno.test("manifest: a list docker made is pushed and removed by us, and the reverse", async () => {

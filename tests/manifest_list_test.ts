@@ -64,7 +64,7 @@ Deno.test("goIndent() and goCompact() keep string contents and Go's escapes", ()
   }
 });
 
-Deno.test("annotatePlatform() sets as docker does, clears with an empty value, and validates", () => {
+Deno.test("annotatePlatform() sets as docker does, clears with an empty value, and validates what is typed", () => {
   const base = {
     os: "windows",
     architecture: "amd64",
@@ -91,6 +91,12 @@ Deno.test("annotatePlatform() sets as docker does, clears with an empty value, a
     assert.deepEqual(annotatePlatform(base, a), want, JSON.stringify(a));
   }
   assert.throws(() => annotatePlatform(base, { arch: "x86_64" }), UsageError);
+  // A variant the entry had is kept as docker keeps it, even where the new architecture has no
+  // such variant; a variant typed is validated.
+  const arm = { os: "linux", architecture: "arm", variant: "v7" };
+  assert.deepEqual(annotatePlatform(arm, { arch: "arm64" }), { ...arm, architecture: "arm64" });
+  assert.throws(() => annotatePlatform(arm, { arch: "arm64", variant: "v7" }), UsageError);
+  assert.throws(() => annotatePlatform(arm, { arch: "nonesuch" }), UsageError);
 });
 
 Deno.test("configPlatform() reads only string fields of a config, as registry content", () => {

@@ -279,6 +279,34 @@ manifests:
   );
 
   await t.step(
+    "one image given for two platforms is two entries; given twice for one platform, one",
+    async () => {
+      // A platform-neutral image published for several platforms (manifest-tool v2 lists both).
+      const spec = await writeSpec(`image: ${H}/noarch/app:v1
+manifests:
+  - image: ${H}/same/app:linux-amd64
+    platform: {os: linux, architecture: amd64}
+  - image: ${H}/same/app:linux-amd64
+    platform: {os: linux, architecture: "386"}
+  - image: ${H}/same/app@${same.images[0].digest}
+    platform: {os: linux, architecture: amd64}
+`);
+      const r = await runCli(["--plain-http", "push", "from-spec", spec]);
+      assert.equal(r.code, 0, r.stderr);
+      const index = JSON.parse(
+        new TextDecoder().decode((await rawManifest(reg.url, "noarch/app", "v1")).bytes),
+      );
+      assert.deepEqual(
+        index.manifests.map((d: { digest: string; platform: { architecture: string } }) => [
+          d.digest,
+          d.platform.architecture,
+        ]),
+        [[same.images[0].digest, "amd64"], [same.images[0].digest, "386"]],
+      );
+    },
+  );
+
+  await t.step(
     "a missing source fails with exit 1 and leaves the target tag untouched",
     async () => {
       const before = await rawManifest(reg.url, "same/app", "v1");

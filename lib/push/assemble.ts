@@ -24,7 +24,7 @@ export interface AssembledIndex {
   bytes: Uint8Array;
   /** Media type, digest and size of {@link bytes}. */
   descriptor: Descriptor;
-  /** The children, in index order, each digest once. */
+  /** The children, in index order, each digest once (a verbatim spec: each source once). */
   entries: Entry[];
 }
 
@@ -42,14 +42,15 @@ export function assembleIndex(
   resolved: ResolvedSpec,
   options: { encodeIndex?: (index: Index) => Uint8Array; logger: Logger },
 ): AssembledIndex {
-  checkPlatforms(resolved.images);
+  if (!spec.verbatim) checkPlatforms(resolved.images);
   const oci = spec.format === "oci";
   if (!oci && resolved.attestations.length > 0) {
     options.logger.warn(
       `Leaving out ${resolved.attestations.length} attestation manifest(s): a Docker manifest list cannot carry them (use --type oci)`,
     );
   }
-  const entries = dedupe([...resolved.images, ...oci ? resolved.attestations : []]);
+  const all = [...resolved.images, ...oci ? resolved.attestations : []];
+  const entries = spec.verbatim ? all : dedupe(all);
   const index: Index = {
     schemaVersion: 2,
     mediaType: spec.mediaType,
@@ -102,11 +103,17 @@ function checkPlatforms(images: Entry[]): void {
   }
 }
 
+/**
+ * One entry per digest and platform: a manifest two sources name for one platform is listed once,
+ * one image given for several platforms (a platform-neutral image) once per platform.
+ */
 function dedupe(entries: Entry[]): Entry[] {
   const seen = new Set<string>();
   return entries.filter((e) => {
-    if (seen.has(e.descriptor.digest)) return false;
-    seen.add(e.descriptor.digest);
+    const p = e.descriptor.platform;
+    const key = `${e.descriptor.digest} ${p ? platformKey(p) : ""}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
     return true;
   });
 }

@@ -52,6 +52,8 @@ export interface SpecPlan {
   mediaType: string;
   /** The sources, in spec order. */
   sources: SourcePlan[];
+  /** Docker's list rule: see {@link PushSpec.verbatim}. */
+  verbatim: boolean;
 }
 
 /** The plan of a whole run. */
@@ -116,7 +118,8 @@ function planSpec(spec: PushSpec, position: number, format: IndexFormat): SpecPl
     annotations,
     format,
     mediaType: indexMediaType(format),
-    sources: planSources(spec.manifests),
+    sources: planSources(spec.manifests, { verbatim: spec.verbatim }),
+    verbatim: spec.verbatim ?? false,
   };
 }
 
@@ -131,13 +134,19 @@ function planSpec(spec: PushSpec, position: number, format: IndexFormat): SpecPl
  * assert.equal(s.reference, "sha256:" + "a".repeat(64));
  * ```
  */
-export function planSources(sources: readonly PushSource[]): SourcePlan[] {
-  return sources.map(planSource);
+export function planSources(
+  sources: readonly PushSource[],
+  options: { verbatim?: boolean } = {},
+): SourcePlan[] {
+  return sources.map((m, i) => planSource(m, i, options.verbatim ?? false));
 }
 
-function planSource(m: PushSource, position: number): SourcePlan {
+function planSource(m: PushSource, position: number, verbatim: boolean): SourcePlan {
   const ref = parseReference(m.image);
   const given = m.platform && (m.platform.os || m.platform.architecture);
+  if (verbatim && !m.exactPlatform) {
+    throw new UsageError(`Source "${m.image}": a verbatim list needs the platform of each entry`);
+  }
   if (given || m.exactPlatform) {
     if (!m.platform?.os || !m.platform.architecture) {
       throw new UsageError(
@@ -146,7 +155,8 @@ function planSource(m: PushSource, position: number): SourcePlan {
         }`,
       );
     }
-    validateGivenPlatform(m.platform as Platform, m.image);
+    // Docker's list rule takes a stored platform as it is (docker pushes an annotated arm64/v7).
+    if (!verbatim) validateGivenPlatform(m.platform as Platform, m.image);
   }
   return {
     image: m.image,

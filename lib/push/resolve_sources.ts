@@ -75,6 +75,7 @@ export async function resolveSources(
     format: "oci",
     mediaType: "",
     sources: plan,
+    verbatim: false,
   }, {
     ignoreMissing: options.ignoreMissing,
     keepUnknownPlatform: options.keepUnknownPlatform,

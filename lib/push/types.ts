@@ -35,6 +35,14 @@ export interface PushSpec {
   annotations?: Record<string, string>;
   /** The sources. */
   manifests: PushSource[];
+  /**
+   * Docker's list rule (`docker manifest push`): every source is one entry of the index, in order,
+   * with the platform given for it, final (`exactPlatform`, os and architecture needed). Nothing is
+   * merged and no platform is refused for being unknown or listed twice, so a list that holds one
+   * manifest twice, or two images of one platform, is pushed as it is. Default: one entry per
+   * digest, known platforms, each once (manifest-tool's rule).
+   */
+  verbatim?: boolean;
 }
 
 /** How to push. */
