@@ -60,3 +60,13 @@ Deno.test("completions print scripts that bash parses and that name every comman
   const bad = await runCli(["completions", "powershell"]);
   assert.equal(bad.code, 2);
 });
+
+Deno.test("a registry on a port Deno's fetch refuses (browsers' bad ports) is one line that says so", async () => {
+  // Refused before any connection: nothing needs to listen there.
+  for (const flags of [["--plain-http"], []]) {
+    const r = await runCli([...flags, "inspect", "127.0.0.1:10080/app:1"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /port 10080 .*serve the registry on another port/);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+  }
+});

@@ -1236,5 +1236,9 @@ function connectionHint(e: unknown, url: URL, scheme: string): string {
     return `${text}: ${url.host} does not speak HTTPS: use --plain-http for a registry served over HTTP`;
   }
   if (/refused/i.test(all)) return `${text}: is a registry listening at ${url.host}?`;
+  if (/Requests to port \d+ are blocked/i.test(all)) {
+    // Deno's fetch applies the browsers' list of bad ports (WHATWG fetch), with no way around it.
+    return `${text}: Deno refuses the ports browsers block (10080, 6000, 6665-6669, 5060 and others): serve the registry on another port`;
+  }
   return text;
 }
