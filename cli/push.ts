@@ -210,7 +210,9 @@ async function pushOne(run: PushRun, spec: PushSpec): Promise<number> {
   const copied = result.referrers;
   // push --verify (issue 17): check what was pushed before anything claims success.
   if (run.verify && !result.dryRun) {
-    const code = await verifyPushed(ctx, client, result.target, result.descriptor.digest);
+    const code = await verifyPushed(ctx, client, result.target, result.descriptor.digest, {
+      quiet: run.quiet,
+    });
     if (code !== 0) return code;
   }
   if (run.json) {
@@ -258,7 +260,9 @@ async function pushBatch(run: PushRun, specs: PushSpec[]): Promise<number> {
     }
     if (referrers && !run.quiet && !run.json) ctx.out(referrersLine(referrers));
     if (run.verify) {
-      const code = await verifyPushed(ctx, client, o.target, o.result.descriptor.digest);
+      const code = await verifyPushed(ctx, client, o.target, o.result.descriptor.digest, {
+        quiet: run.quiet,
+      });
       if (code !== 0) failed = true;
     }
   }

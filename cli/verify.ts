@@ -92,7 +92,9 @@ export async function verifyCommand(ctx: CommandContext): Promise<number> {
     ctx.out(JSON.stringify(records, null, 2) + "\n");
   } else {
     outcomes.forEach((o, i) => {
-      if (!(o instanceof Error)) ctx.out(formatVerifyText(positionals[i], o));
+      if (!(o instanceof Error)) {
+        ctx.out(formatVerifyText(positionals[i], o, { quiet: globals.quiet }));
+      }
     });
   }
   for (const o of outcomes) {
@@ -132,17 +134,19 @@ function parsePlatforms(values: string[] | undefined): Platform[] | undefined {
 
 /**
  * `push --verify`: verifies what was just pushed (`target` pinned to `digest`), writing problems
- * and the summary to stderr (stdout keeps the `Digest:` line last, or the JSON alone). Returns the
- * exit code: 0 when there is no error, 1 otherwise.
+ * and the summary to stderr (stdout keeps the `Digest:` line last, or the JSON alone); with `quiet`,
+ * only a failure's errors and summary. Returns the exit code: 0 when there is no error, 1 otherwise.
  */
 export async function verifyPushed(
   ctx: CommandContext,
   client: RegistryClient,
   target: string,
   digest: string,
+  options: { quiet?: boolean } = {},
 ): Promise<number> {
   const ref: Reference = parseReference(target).withDigest(digest);
   const result: VerifyResult = await verify(client, ref);
-  ctx.err(formatVerifyText(target, result));
+  // --quiet: only a failure is told, by its errors and summary.
+  if (!options.quiet || !result.ok) ctx.err(formatVerifyText(target, result, options));
   return result.ok ? 0 : 1;
 }

@@ -389,7 +389,7 @@ Deno.test("verify passes what push and the fixtures publish, warnings allowed", 
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const lines = r.stdout.trimEnd().split("\n");
     assert.equal(lines.length, 3, r.stdout);
-    assert.equal(lines[1], `OK ${H}/ok/docker:${img.tag} (1 manifests, 3 blobs checked)`);
+    assert.equal(lines[1], `OK ${H}/ok/docker:${img.tag} (1 manifest, 3 blobs checked)`);
   });
 
   await t.step(
@@ -412,6 +412,25 @@ Deno.test("verify passes what push and the fixtures publish, warnings allowed", 
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^Digest: sha256:[0-9a-f]{64} \d+\n$/);
       assert.equal(r.stderr, `OK ${H}/ok/pushed:1 (4 manifests, 3 blobs checked)\n`);
+      // --quiet: the Digest line alone; a verification that passed says nothing more.
+      const q = await cli([
+        "--plain-http",
+        "-q",
+        "push",
+        "--type",
+        "oci",
+        "--verify",
+        "from-args",
+        "--platforms",
+        "linux/amd64,linux/ppc64le",
+        "--template",
+        `${H}/ok/oci:OS-ARCH`,
+        "--target",
+        `${H}/ok/pushed:q`,
+      ]);
+      assert.equal(q.code, 0, q.stderr);
+      assert.match(q.stdout, /^Digest: sha256:[0-9a-f]{64} \d+\n$/);
+      assert.equal(q.stderr, "");
       const v = await cli(["verify", "--blobs=full", `${H}/ok/pushed:1`]);
       assert.equal(v.code, 0, v.stdout);
     },
@@ -441,6 +460,10 @@ Deno.test("verify passes what push and the fixtures publish, warnings allowed", 
         }: Docker manifest list names a ${OCI_MANIFEST} entry`,
       ));
       assert.match(r.stdout, /\nOK /);
+      // --quiet: the verdict without the warnings.
+      const q = await cli(["--quiet", "verify", `${H}/ok/oci:mixed`]);
+      assert.equal(q.code, 0, q.stdout);
+      assert.equal(q.stdout, `OK ${H}/ok/oci:mixed (3 manifests, 2 blobs checked)\n`);
     },
   );
 });
@@ -487,7 +510,7 @@ Deno.test("verify --referrers checks that each referrer's subject is the digest 
   await putIndex(reg, "ref/app", tag, listing([good]));
   const ok = await cli(["verify", "--referrers", `${H}/ref/app:${img.tag}`]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-  assert.equal(ok.stdout, `OK ${H}/ref/app:${img.tag} (2 manifests, 1 blobs checked)\n`);
+  assert.equal(ok.stdout, `OK ${H}/ref/app:${img.tag} (2 manifests, 1 blob checked)\n`);
   await putIndex(reg, "ref/app", tag, listing([good, other]));
   const bad = await cli(["verify", "--referrers", `${H}/ref/app:${img.tag}`]);
   assert.equal(bad.code, 1, bad.stdout);

@@ -12,7 +12,8 @@ import type { VerifyProblem, VerifyResult } from "../verify.ts";
 /**
  * The text view of one reference: `error: REF: SUBJECT: MESSAGE` (or `warning: …`) per problem,
  * then `OK REF (N manifests, M blobs checked)` when there is no error, else
- * `REF: N errors, M warnings`. `name` is the reference as the user wrote it.
+ * `REF: N errors, M warnings`. `name` is the reference as the user wrote it; `quiet` leaves the
+ * warning lines out (`--quiet`).
  *
  * @example
  * ```ts
@@ -30,11 +31,16 @@ import type { VerifyProblem, VerifyResult } from "../verify.ts";
  * assert.equal(text, "OK r.example/app:1 (3 manifests, 2 blobs checked)\n");
  * ```
  */
-export function formatVerifyText(name: string, r: VerifyResult): string {
-  const lines = r.problems.map((p) => formatProblem(name, p));
+export function formatVerifyText(
+  name: string,
+  r: VerifyResult,
+  options: { quiet?: boolean } = {},
+): string {
+  const shown = options.quiet ? r.problems.filter((p) => p.severity === "error") : r.problems;
+  const lines = shown.map((p) => formatProblem(name, p));
   lines.push(
     r.ok
-      ? `OK ${name} (${r.manifests} manifests, ${r.blobs} blobs checked)`
+      ? `OK ${name} (${plural(r.manifests, "manifest")}, ${plural(r.blobs, "blob")} checked)`
       : `${name}: ${plural(r.errors, "error")}, ${plural(r.warnings, "warning")}`,
   );
   return lines.join("\n") + "\n";
