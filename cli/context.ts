@@ -8,6 +8,7 @@
 
 import { type FlagSpecs, parseFlags } from "./_flags.ts";
 import { UsageError } from "../lib/errors.ts";
+import { CA_FILE_CAP } from "../lib/files.ts";
 import { errorLine } from "../lib/format/escape.ts";
 import { type ClientOptions, RegistryClient } from "../lib/registry/client.ts";
 import type { Logger } from "../lib/registry/transport.ts";
@@ -202,6 +203,7 @@ export function makeClient(
   logger: Logger,
   credentialRegistries: readonly string[] = registries,
 ): RegistryClient {
+  checkCaFiles(globals.caFiles);
   const options: ClientOptions = {
     username: globals.username,
     password: globals.password,
@@ -217,6 +219,30 @@ export function makeClient(
     userAgent: `manifest-tool-deno/${VERSION}`,
   };
   return new RegistryClient(options);
+}
+
+/**
+ * Each `--ca-file` is a file that holds a PEM certificate, checked before any request: a path
+ * mistyped or a file of another kind is bad input (exit 2), not a failed request.
+ */
+function checkCaFiles(files: readonly string[]): void {
+  for (const f of files) {
+    let text: string;
+    try {
+      const info = Deno.statSync(f);
+      if (!info.isFile) throw new Error("not a file");
+      if (info.size > CA_FILE_CAP) throw new Error(`larger than ${CA_FILE_CAP / 1024 / 1024} MiB`);
+      text = Deno.readTextFileSync(f);
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+      throw new UsageError(`--ca-file "${f}": ${why}`, { cause: e });
+    }
+    if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new UsageError(
+        `--ca-file "${f}": holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      );
+    }
+  }
 }
 
 /**

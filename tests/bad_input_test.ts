@@ -175,8 +175,8 @@ Deno.test("hostile specs made at test time: over 1 MiB, an endless file, alias f
       await Deno.chmod(`${dir}/ca.pem`, 0o000);
       assertFails(
         await cli(["--ca-file", `${dir}/ca.pem`, "inspect", "127.0.0.1:9/a:b"]),
-        1,
-        /Cannot read CA file ".*ca\.pem"/,
+        2,
+        /--ca-file ".*ca\.pem": .*(denied|permission)/i,
         "unreadable CA file",
       );
     }
@@ -306,11 +306,16 @@ Deno.test("bad references, platforms and flags: one line each, exit 2 (or 1 wher
     ],
     [["completions", "tcsh"], 2, /completions takes one shell: bash, zsh or fish, got "tcsh"$/],
     [["manifest", "frob"], 2, /Unknown manifest command "frob"/],
-    // Files named by flags are read when needed: a missing CA file is a failure of the run.
+    // A file named by a flag is checked before any request, as a spec file is.
     [
       ["--ca-file", "/nonexistent/ca.pem", "inspect", `${R}/a:b`],
-      1,
-      /Cannot read CA file "\/nonexistent\/ca\.pem"/,
+      2,
+      /--ca-file "\/nonexistent\/ca\.pem": no such file$/,
+    ],
+    [
+      ["--ca-file", new URL(import.meta.url).pathname, "inspect", `${R}/a:b`],
+      2,
+      /--ca-file ".*bad_input_test\.ts": holds no PEM certificate/,
     ],
   ];
   for (const [args, code, re] of cases) {
