@@ -149,9 +149,21 @@ export class RegistryError extends Error {
 
   /**
    * The same error with `context` (e.g. the reference a user gave) in front of its message, the
-   * original kept as `cause`.
+   * original kept as `cause`; the error itself when its message starts with that context already.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RegistryError } from "./errors.ts";
+   * const e = new RegistryError({ method: "GET", url: "u", status: 500, message: "GET u: 500" });
+   * const named = e.withContext('"r.io/a:1"');
+   * assert.equal(named.message, '"r.io/a:1": GET u: 500');
+   * assert.equal(named.withContext('"r.io/a:1"'), named);
+   * ```
    */
   withContext(context: string): RegistryError {
+    // Said once: a caller that adds what an inner call added already changes nothing.
+    if (this.message.startsWith(`${context}: `)) return this;
     return new RegistryError({
       method: this.method,
       url: this.url,
