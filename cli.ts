@@ -14,7 +14,7 @@
  * @module
  */
 
-import { InterruptedError, InvalidReferenceError, SpecError, UsageError } from "./lib/errors.ts";
+import { InterruptedError, UsageError } from "./lib/errors.ts";
 import { errorLine } from "./lib/format/escape.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 import { type Command, type CommandContext, GLOBAL_HELP, parseGlobalArgs } from "./cli/context.ts";
@@ -93,9 +93,7 @@ export async function main(args: string[], io: CliIO = denoIO()): Promise<number
     if (e instanceof UsageError) {
       // A flag or argument mistake gets the way to the usage; a spec file's error (FILE:LINE:COL)
       // or a reference's is the one line that names it.
-      if (!(e instanceof SpecError) && !(e instanceof InvalidReferenceError)) {
-        io.err(`Run 'manifest-tool --help' for usage.\n`);
-      }
+      if (e.usage) io.err(`Run 'manifest-tool --help' for usage.\n`);
       return 2;
     }
     return 1;

@@ -235,7 +235,7 @@ function checkCaFiles(files: readonly string[]): void {
       text = Deno.readTextFileSync(f);
     } catch (e) {
       const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
-      throw new UsageError(`--ca-file "${f}": ${why}`, { cause: e });
+      throw new UsageError(`--ca-file "${f}": ${why}`, { cause: e, usage: false });
     }
     if (!text.includes("-----BEGIN CERTIFICATE-----")) {
       throw new UsageError(

@@ -19,10 +19,16 @@
  * ```
  */
 export class UsageError extends Error {
+  /**
+   * Whether the command's usage helps (a flag or argument mistake); false for an error that names
+   * its place itself (a spec file's FILE:LINE:COL, a file a flag names, a reference).
+   */
+  readonly usage: boolean;
   /** Creates a usage error with a one-line message. */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorOptions & { usage?: boolean }) {
     super(message, options);
     this.name = "UsageError";
+    this.usage = options?.usage ?? true;
   }
 }
 
@@ -44,7 +50,7 @@ export class InvalidReferenceError extends UsageError {
   readonly reason: string;
   /** Creates the error for `reference` breaking `reason`. */
   constructor(reference: string, reason: string, options?: ErrorOptions) {
-    super(`Cannot parse reference "${reference}": ${reason}`, options);
+    super(`Cannot parse reference "${reference}": ${reason}`, { ...options, usage: false });
     this.name = "InvalidReferenceError";
     this.reference = reference;
     this.reason = reason;
@@ -74,7 +80,7 @@ export class SpecError extends UsageError {
   /** Creates the error; the message is prefixed with `file:line:column`. */
   constructor(detail: string, file: string, line = 0, column = 0, options?: ErrorOptions) {
     const where = line > 0 ? (column > 0 ? `${file}:${line}:${column}` : `${file}:${line}`) : file;
-    super(`${where}: ${detail}`, options);
+    super(`${where}: ${detail}`, { ...options, usage: false });
     this.name = "SpecError";
     this.file = file;
     this.line = line;
