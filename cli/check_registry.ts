@@ -4,6 +4,7 @@
  * @module
  */
 
+import { jsonText } from "../lib/format/escape.ts";
 import { checkRegistry } from "../lib/check_registry.ts";
 import { UsageError } from "../lib/errors.ts";
 import { formatCheckReport } from "../lib/format/check.ts";
@@ -53,6 +54,6 @@ export async function checkRegistryCommand(ctx: CommandContext): Promise<number>
   }
   await using client = makeClient(ctx, globals, [ref.registry], makeLogger(ctx, globals));
   const report = await checkRegistry(client, target);
-  ctx.out(values.json ? JSON.stringify(report, null, 2) + "\n" : formatCheckReport(report));
+  ctx.out(values.json ? jsonText(report, 2) + "\n" : formatCheckReport(report));
   return report.supported ? 0 : 1;
 }

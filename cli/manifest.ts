@@ -7,6 +7,7 @@
  * @module
  */
 
+import { jsonText } from "../lib/format/escape.ts";
 import { UsageError } from "../lib/errors.ts";
 import { storedEntryView, storedListView } from "../lib/format/docker_json.ts";
 import { annotatePlatform } from "../lib/list_annotate.ts";
@@ -288,7 +289,7 @@ async function push(ctx: CommandContext): Promise<number> {
   const copied = result.push.referrers;
   if (values.json) {
     const json = pushResultJson(result.push);
-    ctx.out(JSON.stringify(copied ? { ...json, referrers: copied } : json, null, 2) + "\n");
+    ctx.out(jsonText(copied ? { ...json, referrers: copied } : json, 2) + "\n");
     return 0;
   }
   if (!globals.quiet) {

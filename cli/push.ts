@@ -5,6 +5,7 @@
  * @module
  */
 
+import { jsonText } from "../lib/format/escape.ts";
 import { UsageError } from "../lib/errors.ts";
 import { outcomeLine, outcomeRecord, outcomeSummary, pushPlanText } from "../lib/format/push.ts";
 import type { IndexFormat } from "../lib/media_types.ts";
@@ -217,7 +218,7 @@ async function pushOne(run: PushRun, spec: PushSpec): Promise<number> {
   }
   if (run.json) {
     const json = pushResultJson(result);
-    ctx.out(JSON.stringify(copied ? { ...json, referrers: copied } : json, null, 2) + "\n");
+    ctx.out(jsonText(copied ? { ...json, referrers: copied } : json, 2) + "\n");
     return 0;
   }
   if (copied && !run.quiet) ctx.out(referrersLine(copied));
@@ -266,7 +267,7 @@ async function pushBatch(run: PushRun, specs: PushSpec[]): Promise<number> {
       if (code !== 0) failed = true;
     }
   }
-  if (run.json) ctx.out(JSON.stringify(outcomes.map(outcomeRecord), null, 2) + "\n");
+  if (run.json) ctx.out(jsonText(outcomes.map(outcomeRecord), 2) + "\n");
   else ctx.out(outcomeSummary(outcomes) + "\n");
   return failed ? 1 : 0;
 }

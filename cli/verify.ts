@@ -5,6 +5,7 @@
  * @module
  */
 
+import { jsonText } from "../lib/format/escape.ts";
 import { UsageError } from "../lib/errors.ts";
 import { formatVerifyText, verifyRecord } from "../lib/format/verify.ts";
 import { parsePlatform, type Platform, validatePlatform } from "../lib/platform.ts";
@@ -89,7 +90,7 @@ export async function verifyCommand(ctx: CommandContext): Promise<number> {
   });
   if (values.json) {
     const records = outcomes.map((o, i) => verifyRecord(positionals[i], o));
-    ctx.out(JSON.stringify(records, null, 2) + "\n");
+    ctx.out(jsonText(records, 2) + "\n");
   } else {
     outcomes.forEach((o, i) => {
       if (!(o instanceof Error)) {

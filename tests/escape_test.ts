@@ -21,12 +21,12 @@ const OSC = "\x1b]0;pwned\x07"; // retitles the terminal (ESC … BEL)
 const CSI = "\x1b[2J"; // clears the screen
 const CR = "\r"; // rewrites the line
 const C1 = "\x9b31m"; // one-byte CSI
-const BIDI = "\u202e"; // right-to-left override
+const BIDI = "\u202e\u061c"; // right-to-left override, Arabic letter mark
 const DEL = "\x7f";
 
 /** Any character that acts on a terminal, except the line feeds between lines. */
 // deno-lint-ignore no-control-regex -- control characters are what is looked for
-const RAW = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+const RAW = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 
 async function hostileContent(base: string, repo: string) {
   const config = await pushBlob(
@@ -98,7 +98,7 @@ Deno.test("inspect and platforms print every registry-sourced field escaped", as
   assertEscaped(human.stdout, "inspect (index)");
   for (
     const shown of [
-      "OS: linux\\u{202e}",
+      "OS: linux\\u{202e}\\u{61c}",
       "Arch: arm\\u{1b}[2J",
       "Variant: v7\\u{1b}]0;pwned\\u{7}",
       "OS Vers: 1\\u{9b}31m",
@@ -130,11 +130,20 @@ Deno.test("inspect and platforms print every registry-sourced field escaped", as
   const platforms = await runCli(["platforms", `${ref}:index`, `${ref}:image`]);
   assert.equal(platforms.code, 0, platforms.stderr);
   assertEscaped(platforms.stdout, "platforms");
-  assert.ok(platforms.stdout.includes("- linux\\u{202e}/arm\\u{1b}[2J/v7"), platforms.stdout);
+  assert.ok(
+    platforms.stdout.includes("- linux\\u{202e}\\u{61c}/arm\\u{1b}[2J/v7"),
+    platforms.stdout,
+  );
   const json = await runCli(["platforms", "--json", `${ref}:index`, `${ref}:image`]);
   assert.equal(json.code, 0, json.stderr);
   assertEscaped(json.stdout, "platforms --json");
   assert.equal(JSON.parse(json.stdout)[1].platforms[0], `linux${CSI}/amd64${CR}/v1${OSC}:10${C1}`);
+
+  // verify's JSON quotes registry text in its problems: exact JSON, nothing raw.
+  const verified = await runCli(["verify", "--json", `${ref}:index`]);
+  assertEscaped(verified.stdout, "verify --json");
+  assert.ok(verified.stdout.includes("\\u202e\\u061c"), verified.stdout);
+  JSON.parse(verified.stdout);
 });
 
 Deno.test("inspect --platform error lines quoting registry platforms are escaped", async () => {
@@ -145,7 +154,7 @@ Deno.test("inspect --platform error lines quoting registry platforms are escaped
   const missing = await runCli(["inspect", "--platform", "linux/s390x", `${ref}:index`]);
   assert.equal(missing.code, 1);
   assertEscaped(missing.stderr, "inspect --platform (index)");
-  assert.ok(missing.stderr.includes("it has linux\\u{202e}/arm\\u{1b}[2J"), missing.stderr);
+  assert.ok(missing.stderr.includes("it has linux\\u{202e}\\u{61c}/arm\\u{1b}[2J"), missing.stderr);
   const single = await runCli(["inspect", "--platform", "linux/s390x", `${ref}:image`]);
   assert.equal(single.code, 1);
   assertEscaped(single.stderr, "inspect --platform (image)");
@@ -175,7 +184,7 @@ Deno.test("errorLine() escapes every control character of a message and folds it
   const e = new Error(`unsupported media type "a${OSC}b${C1}${BIDI}"\n  in ${CR}x`);
   assert.equal(
     errorLine(e),
-    'unsupported media type "a\\u{1b}]0;pwned\\u{7}b\\u{9b}31m\\u{202e}" in \\u{d}x',
+    'unsupported media type "a\\u{1b}]0;pwned\\u{7}b\\u{9b}31m\\u{202e}\\u{61c}" in \\u{d}x',
   );
   assert.equal(errorLine("x".repeat(5000)).length, 5000, "messages are not cut");
 });
@@ -185,7 +194,7 @@ Deno.test("jsonText() writes DEL, C1 and bidi characters as \\u escapes and stay
   const text = jsonText(value, 2);
   assertEscaped(text.replaceAll("\n", ""), "jsonText");
   assert.deepEqual(JSON.parse(text), value);
-  assert.ok(text.includes("x\\u007f\\u009b31m\\u202e\\u2066\\u2028"));
+  assert.ok(text.includes("x\\u007f\\u009b31m\\u202e\\u061c\\u2066\\u2028"));
 });
 
 Deno.test("makeLogger() prints warnings and debug lines escaped, one line each; --quiet drops warnings", async () => {

@@ -30,8 +30,9 @@ export function esc(value: string | number | undefined | null): string {
 }
 
 // Characters JSON.stringify leaves raw that a terminal acts on: DEL and the C1 controls (U+009B is
-// a one-byte CSI on many terminals), and the bidirectional marks, embeddings and isolates.
-const JSON_RAW = /[\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+// a one-byte CSI on many terminals), and the bidirectional marks (U+061C, U+200E, U+200F),
+// embeddings, overrides and isolates.
+const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
  * `JSON.stringify(value, null, indent)`, with the characters it leaves raw that a terminal would

@@ -1194,7 +1194,7 @@ export function redact(url: string | URL): string {
 export function printable(text: string, max = 200): string {
   const safe = text.replace(
     // deno-lint-ignore no-control-regex -- control characters are what this removes
-    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
     (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
   );
   return safe.length > max ? `${safe.slice(0, max)}…` : safe;
