@@ -10,7 +10,7 @@
 
 import { createSha2, toHex } from "./_sha2.ts";
 import { DigestMismatchError, SizeMismatchError, TimeoutError, TooLargeError } from "./errors.ts";
-import { type Algorithm, parseDigest } from "./digest.ts";
+import { type Algorithm, checkableAlgorithm } from "./digest.ts";
 import { Alarm } from "./_timer.ts";
 
 /** Caps on what is read into memory (bytes), after oras-go. */
@@ -163,7 +163,7 @@ export class Digester {
  * ```
  */
 export function verifyingStream(expected: Expected): TransformStream<Uint8Array, Uint8Array> {
-  const { algorithm } = parseDigest(expected.digest);
+  const algorithm = checkableAlgorithm(expected.digest, expected.what ?? "content");
   let d: Digester | undefined;
   const what = expected.what ?? "content";
   const run: VerifiedRun = { digest: expected.digest, verified: false };
@@ -361,7 +361,7 @@ export async function readVerified(
   const size = options.expected?.size;
   let algorithm: Algorithm = "sha256";
   try {
-    if (options.expected) algorithm = parseDigest(options.expected.digest).algorithm;
+    if (options.expected) algorithm = checkableAlgorithm(options.expected.digest, what);
     if (size !== undefined && size > options.cap) {
       // Said before reading: reading up to the cap would report a short read of valid content.
       throw new TooLargeError(options.cap, size, what);

@@ -15,7 +15,7 @@
  */
 
 import { createSha2, toHex } from "./_sha2.ts";
-import { UsageError } from "./errors.ts";
+import { UnverifiableDigestError, UsageError } from "./errors.ts";
 
 /** Digest algorithms this tool verifies and computes. */
 export type Algorithm = "sha256" | "sha512";
@@ -83,6 +83,29 @@ export function parseDigest(digest: string): ParsedDigest {
   }
   if (!LOWER_HEX.test(encoded)) throw invalid(digest, "encoded part must be lowercase hex");
   return { algorithm, hex: encoded };
+}
+
+/**
+ * The algorithm of a digest that content is to be checked against, which came from a registry (or
+ * was checked as the user's before): {@link UnverifiableDigestError}, not a usage error, when it
+ * is not one this tool can verify. `what` names the content.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UnverifiableDigestError } from "./errors.ts";
+ * import { checkableAlgorithm } from "./digest.ts";
+ * assert.equal(checkableAlgorithm("sha512:" + "0".repeat(128), "x"), "sha512");
+ * assert.throws(() => checkableAlgorithm("md5:" + "0".repeat(32), "x"), UnverifiableDigestError);
+ * ```
+ */
+export function checkableAlgorithm(digest: string, what: string): Algorithm {
+  try {
+    return parseDigest(digest).algorithm;
+  } catch (e) {
+    const reason = (e as Error).message.replace(/^Invalid digest "[^"]*": /, "");
+    throw new UnverifiableDigestError(digest, what, reason, { cause: e });
+  }
 }
 
 function invalid(digest: string, reason: string): UsageError {

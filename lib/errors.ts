@@ -245,6 +245,30 @@ export class AuthError extends Error {
 }
 
 /**
+ * A digest from registry content (an index entry, a layer) that this tool cannot check: another
+ * algorithm than sha256 and sha512, uppercase hex, a wrong length. Nothing is fetched by it: a
+ * registry could answer anything. Registry content, so not a usage error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UnverifiableDigestError } from "./errors.ts";
+ * const err = new UnverifiableDigestError("md5:00", "entry of r/x:1", "unsupported algorithm");
+ * assert.equal(err.message, 'entry of r/x:1: cannot verify digest "md5:00": unsupported algorithm');
+ * ```
+ */
+export class UnverifiableDigestError extends Error {
+  /** The digest as the content gives it. */
+  readonly digest: string;
+  /** Creates the error: `what` names the content, `reason` the rule the digest breaks. */
+  constructor(digest: string, what: string, reason: string, options?: ErrorOptions) {
+    super(`${what}: cannot verify digest "${digest}": ${reason}`, options);
+    this.name = "UnverifiableDigestError";
+    this.digest = digest;
+  }
+}
+
+/**
  * Content did not hash to the digest it was asked for.
  *
  * @example

@@ -260,3 +260,43 @@ Deno.test("an upload whose source goes silent waits for the source's own verdict
   clearTimeout(timer);
   assert.match(String(err?.message), /the source sent no data/, String(err));
 });
+
+Deno.test("an index entry whose digest cannot be checked (md5, uppercase hex) is refused, never fetched as a tag", async () => {
+  const entries = [
+    "md5:d41d8cd98f00b204e9800998ecf8427e",
+    `sha256:${"3C13DEA90F66ACF4E313B73E0409CB77D44133D26F2CB434311A95387A5CC09C"}`,
+  ];
+  for (const digest of entries) {
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [{
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        digest,
+        size: MANIFEST.length,
+        platform: { os: "linux", architecture: "amd64" },
+      }],
+    });
+    // Whatever is asked for other than the index gets a valid manifest: a tag fetch would pass.
+    await using server = await startHostile((req) => {
+      const path = new URL(req.url).pathname;
+      if (path === "/v2/") return Response.json({});
+      const body = path.endsWith("/manifests/t") ? index : MANIFEST;
+      const type = path.endsWith("/manifests/t")
+        ? "application/vnd.oci.image.index.v1+json"
+        : "application/vnd.oci.image.manifest.v1+json";
+      return new Response(body, { headers: { "content-type": type } });
+    });
+    for (const command of [["verify"], ["verify", "--blobs=full"], ["inspect"]]) {
+      const r = await runBounded(["--plain-http", ...command, `${server.host}/app:t`]);
+      assert.equal(r.code, 1, `${command}: registry content is no usage error: ${r.stderr}`);
+      assert.ok(oneLine(r.stderr), r.stderr);
+      assert.match(r.stderr, /cannot verify digest/);
+      assert.doesNotMatch(r.stderr + r.stdout, /^OK |--help/m);
+    }
+    assert.ok(
+      server.log.every((s) => !s.path.includes(digest)),
+      "nothing was fetched by that digest",
+    );
+  }
+});

@@ -9,7 +9,7 @@
 
 import { DigestMismatchError, RegistryError, type RegistryErrorCode } from "../errors.ts";
 import { digestingStream, LIMITS, readCapped, readVerified, verifyingStream } from "../content.ts";
-import { digestOf, isDigest, parseDigest } from "../digest.ts";
+import { checkableAlgorithm, digestOf, isDigest } from "../digest.ts";
 import { type Descriptor, type ParsedManifest, parseManifest } from "../manifest.ts";
 import { MANIFEST_ACCEPT, OCI_INDEX } from "../media_types.ts";
 import { type Reference, registryApiHost } from "../reference.ts";
@@ -263,7 +263,7 @@ export class UploadSession {
         : body instanceof ReadableStream
         ? body
         : new Blob([body as Uint8Array<ArrayBuffer>]).stream();
-      const algorithm = expected ? parseDigest(expected.digest).algorithm : "sha256";
+      const algorithm = expected ? checkableAlgorithm(expected.digest, "blob upload") : "sha256";
       const d = digestingStream(algorithm);
       const hashed = stream.pipeThrough(d.stream);
       const chunk = chunkSize && Math.max(chunkSize, this.minChunkLength);
@@ -411,13 +411,16 @@ export class Repository {
     options: RequestOptions = {},
   ): Promise<FetchedManifest> {
     const url = `${this.#base}/manifests/${reference}`;
-    const what = `manifest ${this}@${reference}`;
+    const what = `manifest ${this}${reference.includes(":") ? "@" : ":"}${reference}`;
+    // A tag holds no ":": a reference with one is a digest, which must be one this tool checks
+    // (an entry's "md5:…" fetched as a tag would take whatever the registry sends).
+    const byDigest = reference.includes(":") ? reference : expected?.digest;
+    if (byDigest) checkableAlgorithm(byDigest, what);
     return await this.#auth.transport.retryingReads(`GET ${redact(url)}`, async () => {
       const res = await this.send("GET", url, ["pull"], {
         headers: { accept: MANIFEST_ACCEPT },
       }, options);
       await this.expect(res, "GET", url, [200]);
-      const byDigest = isDigest(reference) ? reference : expected?.digest;
       const { bytes, digest } = await readVerified(res.body, {
         cap: LIMITS.manifest,
         deadlineMs: this.#auth.transport.documentDeadlineMs,
@@ -526,6 +529,7 @@ export class Repository {
     options: RequestOptions = {},
   ): Promise<ReadableStream<Uint8Array>> {
     const url = `${this.#base}/blobs/${descriptor.digest}`;
+    checkableAlgorithm(descriptor.digest, `blob ${this}@${descriptor.digest}`);
     const res = await this.send("GET", url, ["pull"], {}, options);
     await this.expect(res, "GET", url, [200]);
     if (!res.body) {
@@ -553,6 +557,7 @@ export class Repository {
   ): Promise<Uint8Array> {
     const url = `${this.#base}/blobs/${descriptor.digest}`;
     const what = `blob ${this}@${descriptor.digest}`;
+    checkableAlgorithm(descriptor.digest, what);
     return await this.#auth.transport.retryingReads(`GET ${redact(url)}`, async () => {
       const res = await this.send("GET", url, ["pull"], {}, options);
       await this.expect(res, "GET", url, [200]);
