@@ -100,6 +100,21 @@ Deno.test("verify reports each hand-broken index with the digest or platform, ex
   const set = await pushFixtures(reg, { repository: "v/app", platforms: two });
   const [amd64, arm64] = set.images;
 
+  await t.step("indexes nested deeper than verify follows are an error, not OK", async () => {
+    const repo = "v/deep";
+    const own = await pushFixtures(reg, { repository: repo, platforms: two, seed: "deep" });
+    let inner = await putIndex(reg, repo, "level0", own.images.map((img) => entry(img)));
+    for (let level = 1; level <= 9; level++) {
+      inner = await putIndex(reg, repo, `level${level}`, [{ mediaType: OCI_INDEX, ...inner }]);
+    }
+    const r = await cli(["verify", `${H}/${repo}:level9`]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /error: .*indexes nested more than 8 deep/);
+    assert.doesNotMatch(r.stdout, /^OK /m);
+    const shallow = await cli(["verify", `${H}/${repo}:level3`]);
+    assert.equal(shallow.code, 0, shallow.stdout);
+  });
+
   await t.step("a child deleted after the index was pushed is missing", async () => {
     const repo = "v/del";
     const own = await pushFixtures(reg, { repository: repo, platforms: two, seed: "del" });

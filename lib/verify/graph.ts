@@ -65,7 +65,17 @@ async function verifyIndex(
   depth: number,
 ): Promise<void> {
   run.report(...indexProblems(digest, mediaType, index));
-  if (depth >= MAX_DEPTH) return;
+  if (depth >= MAX_DEPTH) {
+    if (index.manifests.length > 0) {
+      run.report(problem(
+        "error",
+        "nesting-too-deep",
+        `indexes nested more than ${MAX_DEPTH} deep: its ${index.manifests.length} entries were not checked`,
+        { digest },
+      ));
+    }
+    return;
+  }
   const followed = selectEntries(index, run.options.platforms);
   await settleAll(followed.map((d) => verifyEntry(run, d, mediaType, depth + 1)));
 }

@@ -30,7 +30,9 @@ export type VerifySeverity = "error" | "warning";
  *   ones; `docker-layer-in-oci` (warning): Docker layer media types in an OCI manifest or index;
  *   `docker-list-annotations` (warning): annotations on a Docker list, whose schema has none;
  * - `referrer-subject-mismatch`: a referrer listed for a digest names another digest (or none) as
- *   its `subject`.
+ *   its `subject`;
+ * - `nesting-too-deep`: indexes nested deeper than verify follows: what is below was not checked,
+ *   so the reference is not proved whole.
  */
 export type VerifyProblemKind =
   | "manifest-missing"
@@ -52,7 +54,8 @@ export type VerifyProblemKind =
   | "media-type-mix"
   | "docker-layer-in-oci"
   | "docker-list-annotations"
-  | "referrer-subject-mismatch";
+  | "referrer-subject-mismatch"
+  | "nesting-too-deep";
 
 /** One thing wrong with a published reference. */
 export interface VerifyProblem {
