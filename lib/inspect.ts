@@ -224,6 +224,7 @@ class Fetcher {
   readonly #slots: Semaphore;
   readonly #manifests = new Once<string, FetchedManifest>();
   readonly #configs = new Once<string, Uint8Array>();
+  readonly #indexes = new Once<string, Inspected>();
 
   constructor(repo: Repository, concurrency: number) {
     this.#repo = repo;
@@ -292,7 +293,12 @@ class Fetcher {
         : options.entryConfigs === false
         ? { ...options, configs: false }
         : options;
-      return await this.expand(await this.node(d.digest, d), childOptions, depth + 1);
+      const expand = async () => this.expand(await this.node(d.digest, d), childOptions, depth + 1);
+      // A nested index listed again is the same node: an index naming one nested index N times,
+      // which names N images, is N + N nodes, not N².
+      return isIndexMediaType(d.mediaType)
+        ? await this.#indexes.run(`${d.digest} ${depth}`, expand)
+        : await expand();
     }));
     const failed = settled.find((s) => s.status === "rejected");
     if (failed) throw failed.reason;

@@ -10,6 +10,7 @@
 import { RegistryError } from "./errors.ts";
 import { inspect, type Inspected, type InspectedIndex } from "./inspect.ts";
 import { isIndexMediaType } from "./media_types.ts";
+import type { Descriptor } from "./manifest.ts";
 import type { Reference } from "./reference.ts";
 import type { RegistryClient, Repository } from "./registry/client.ts";
 
@@ -45,24 +46,35 @@ export async function inspectPlatforms(
   }
 }
 
+/**
+ * Adds the nested indexes of `node`, `depth` levels down. `known` holds each nested index read, by
+ * digest and level: one listed again is read once and is the same node (an index naming one nested
+ * index N times costs one request, not N).
+ */
 async function nested(
   repo: Repository,
   node: InspectedIndex,
   depth: number,
+  known = new Map<string, Promise<InspectedIndex | undefined>>(),
 ): Promise<InspectedIndex> {
   if (depth <= 0) return node;
-  node.children = await Promise.all(node.index.manifests.map(async (d) => {
-    if (!isIndexMediaType(d.mediaType)) return undefined;
+  const child = async (d: Descriptor): Promise<InspectedIndex | undefined> => {
     const m = await repo.getManifest(d.digest, d);
     if (m.parsed.kind !== "index") return undefined;
-    const child: InspectedIndex = {
+    const index: InspectedIndex = {
       kind: "index",
       descriptor: d,
       index: m.parsed.index,
       bytes: m.bytes,
       children: [],
     };
-    return await nested(repo, child, depth - 1);
+    return await nested(repo, index, depth - 1, known);
+  };
+  node.children = await Promise.all(node.index.manifests.map((d) => {
+    if (!isIndexMediaType(d.mediaType)) return undefined;
+    const key = `${d.digest} ${d.size} ${depth}`;
+    if (!known.has(key)) known.set(key, child(d));
+    return known.get(key);
   }));
   return node;
 }

@@ -7,6 +7,7 @@ import {
   type FixtureImage,
   type FixtureSet,
   pushFixtures,
+  putManifest,
   startProxy,
   startRegistry,
 } from "../scripts/harness/mod.ts";
@@ -716,4 +717,52 @@ Deno.test("inspect and platforms through the CLI against a real registry", async
     assert.equal(pl.code, 0);
     assert.ok(pl.stdout.includes("--json") && pl.stdout.includes("Examples:"));
   });
+});
+
+Deno.test("an index naming one nested index N times, which names one image N times, is read and shown in linear time", async () => {
+  await using reg = await startRegistry();
+  const [img] = (await pushFixtures(reg, {
+    repository: "amp/app",
+    platforms: [{
+      os: "linux",
+      architecture: "amd64",
+    }],
+  })).images;
+  const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+  const N = 300;
+  const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+  const entry = {
+    mediaType: img.mediaType,
+    digest: img.digest,
+    size: img.size,
+    platform: img.platform,
+  };
+  const inner = enc({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: Array(N).fill(entry) });
+  const innerPut = await putManifest(reg, "amp/app", "inner", inner, OCI_INDEX);
+  assert.equal(innerPut.status, 201, innerPut.error);
+  const nestedEntry = { mediaType: OCI_INDEX, digest: innerPut.digest, size: inner.length };
+  const outer = enc({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: Array(N).fill(nestedEntry),
+  });
+  assert.equal((await putManifest(reg, "amp/app", "outer", outer, OCI_INDEX)).status, 201);
+  const gets: string[] = [];
+  await using proxy = await startProxy({
+    upstream: reg.url,
+    intercept: ({ request }) => {
+      if (request.method === "GET") gets.push(new URL(request.url).pathname);
+      return undefined;
+    },
+  });
+  const ref = `${proxy.host}/amp/app:outer`;
+  for (const args of [["inspect"], ["inspect", "--raw"], ["platforms"], ["verify"]]) {
+    gets.length = 0;
+    const r = await runCli(["--plain-http", ...args, ref]);
+    assert.ok(r.code === 0 || args[0] === "verify", `${args}: ${r.stderr}`);
+    // N² would be 90,000 entries: tens to hundreds of MB of output.
+    assert.ok(r.stdout.length < 10_000 * N, `${args}: ${r.stdout.length} bytes of output`);
+    const inners = gets.filter((p) => p.endsWith(`/manifests/${innerPut.digest}`)).length;
+    assert.ok(inners <= 1, `${args}: the nested index read ${inners} times`);
+  }
 });

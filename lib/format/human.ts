@@ -55,7 +55,18 @@ function escaping(colors: Colors): Colors {
   };
 }
 
-function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): string {
+/**
+ * `shown`: the nested indexes this view printed already. One listed again is named, not printed
+ * again: an index naming one nested index N times, which names N images, is N lines, not N².
+ */
+function formatIndex(
+  name: string,
+  r: InspectedIndex,
+  c: Colors,
+  indent = "",
+  shown = new Set<string>(),
+): string {
+  shown.add(r.descriptor.digest);
   const lines: string[] = [];
   lines.push(`${indent}Name:   ${c.green(name)} (Type: ${c.green(r.descriptor.mediaType)})`);
   lines.push(`${indent}Digest: ${c.yellow(r.descriptor.digest)}`);
@@ -105,10 +116,15 @@ function formatIndex(name: string, r: InspectedIndex, c: Colors, indent = ""): s
         );
         lines.push(`${indent}                 type = ${c.green(l.mediaType)}`);
       });
+    } else if (child?.kind === "index" && shown.has(d.digest)) {
+      lines.push(`${n} Nested index: shown above (${c.yellow(d.digest)})`);
     } else if (child?.kind === "index") {
       lines.push(`${n} Nested index:`);
       lines.push(
-        formatIndex(entryName(name, d.digest), child, c, indent + "    ").replace(/\n$/, ""),
+        formatIndex(entryName(name, d.digest), child, c, indent + "    ", shown).replace(
+          /\n$/,
+          "",
+        ),
       );
     } else if (isManifestMediaType(d.mediaType)) {
       // Known type, not fetched: an index nested deeper than inspect follows.

@@ -68,12 +68,14 @@ export function summarizePlatforms(reference: string, r: Inspected): PlatformSum
 
 /**
  * The platforms an index lists, attestations left out; a nested index whose document was fetched
- * (an `InspectedIndex` among `children`) contributes its own entries' platforms in its place.
+ * (an `InspectedIndex` among `children`) contributes its own entries' platforms in its place, once
+ * however often it is listed (`seen`: the nested indexes walked already).
  */
-function indexPlatforms(r: InspectedIndex): Platform[] {
+function indexPlatforms(r: InspectedIndex, seen = new Set<string>()): Platform[] {
+  seen.add(r.descriptor.digest);
   return r.index.manifests.flatMap((d, i) => {
     const child = r.children[i];
-    if (child?.kind === "index") return indexPlatforms(child);
+    if (child?.kind === "index") return seen.has(d.digest) ? [] : indexPlatforms(child, seen);
     return !isAttestation(d) && d.platform ? [d.platform] : [];
   });
 }

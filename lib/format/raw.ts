@@ -6,7 +6,8 @@
  * `annotations`) and top-level `size`. With `expandConfig` the image config(s) are embedded as
  * `config`, for an index too. With referrers inspected, the top object and each entry get a
  * `referrers` array (empty for none): `artifactType`, `mediaType`, `digest`, `size`, `created`,
- * `annotations` and their own `referrers`.
+ * `annotations` and their own `referrers`. A nested index that appears again in the same view is
+ * written once; later entries naming it carry `shownAbove: true` instead of its `manifests`.
  *
  * @module
  */
@@ -41,8 +42,10 @@ export function formatRaw(
   name: string,
   result: Inspected,
   expandConfig: boolean,
+  shown: Set<string> = new Set(),
 ): Record<string, unknown> {
   if (result.kind === "image") return imageJson(name, result, expandConfig);
+  shown.add(result.descriptor.digest);
   return {
     name,
     digest: result.descriptor.digest,
@@ -54,8 +57,12 @@ export function formatRaw(
       const descriptor = { ...d };
       const base: Record<string, unknown> = child?.kind === "image"
         ? imageBody(child, expandConfig)
+        : child?.kind === "index" && shown.has(d.digest)
+        // A nested index listed again is not written again (`shownAbove`): N entries of one
+        // index of N entries would be N² in the output.
+        ? { name: entryName(name, d.digest), shownAbove: true }
         : child?.kind === "index"
-        ? formatRaw(entryName(name, d.digest), child, expandConfig)
+        ? formatRaw(entryName(name, d.digest), child, expandConfig, shown)
         : {};
       return {
         ...base,

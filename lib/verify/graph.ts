@@ -115,7 +115,8 @@ async function verifyEntry(
     return run.failed(e, d.digest, "manifest", entryWhat(d), entryPlatform(d));
   }
   run.report(...descriptorProblems(d, m, entryWhat(d)));
-  await verifyDocument(run, m, d, parentMediaType, depth);
+  const key = `${d.digest} ${parentMediaType} ${d.platform ? JSON.stringify(d.platform) : ""}`;
+  await run.document(key, () => verifyDocument(run, m, d, parentMediaType, depth));
 }
 
 /** An entry of a media type this tool does not parse (an artifact): present, with its size. */

@@ -55,12 +55,22 @@ export class VerifyRun {
   readonly #configOnce = new Once<string, Uint8Array>();
   readonly #headOnce = new Once<string, Descriptor | undefined>();
   readonly #fullOnce = new Once<string, void>();
+  readonly #documentOnce = new Once<string, void>();
 
   /** Starts a run on `repo`, reading manifests through `graph`. */
   constructor(repo: Repository, graph: Graph, options: RunOptions) {
     this.repo = repo;
     this.#graph = graph;
     this.options = options;
+  }
+
+  /**
+   * Runs `verify` once per `key` in this run: a document an index lists again (the same digest,
+   * platform and parent) is walked once, so an index naming one child N times, which names one
+   * image N times, costs N checks, not N².
+   */
+  document(key: string, verify: () => Promise<void>): Promise<void> {
+    return this.#documentOnce.run(key, verify);
   }
 
   /** Records a problem (the same problem found twice, e.g. through a shared child, once). */
