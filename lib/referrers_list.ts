@@ -17,6 +17,13 @@ export const CREATED_ANNOTATION = "org.opencontainers.image.created";
 /** Default depth of {@link listReferrers}: referrers, theirs, and theirs. */
 export const REFERRERS_DEPTH = 3;
 
+/**
+ * Most referrers one listing gathers, all levels together. An image has a handful (signatures,
+ * SBOMs, attestations); a registry listing the same K referrers for every digest would otherwise
+ * make K³ nodes and requests.
+ */
+export const MAX_REFERRERS = 1000;
+
 /** One manifest that refers to a subject, and (to the depth asked) the ones that refer to it. */
 export interface Referrer {
   /** Its descriptor as the referrers list gives it (annotations), with its real artifactType. */
@@ -62,14 +69,17 @@ export async function listReferrers(
   digest: string,
   options: ListReferrersOptions = {},
 ): Promise<Referrer[]> {
-  return await level(
-    repo,
-    digest,
-    options,
-    options.slots,
-    options.depth ?? REFERRERS_DEPTH,
-    new Set(),
-  );
+  const depth = options.depth ?? REFERRERS_DEPTH;
+  const walk: Walk = { lists: new Map(), left: MAX_REFERRERS, top: digest, depth };
+  return await level(repo, digest, options, options.slots, depth, new Set(), walk);
+}
+
+/** What one listing shares across its levels: each digest's list read once, and the budget. */
+interface Walk {
+  lists: Map<string, Promise<Descriptor[]>>;
+  left: number;
+  top: string;
+  depth: number;
 }
 
 async function level(
@@ -79,12 +89,20 @@ async function level(
   slots: Semaphore | undefined,
   depth: number,
   seen: ReadonlySet<string>,
+  walk: Walk,
 ): Promise<Referrer[]> {
   if (depth <= 0) return [];
   // referrers() checks every entry, lists each digest once and gives each its real artifactType
   // (read from the manifest where the list lacks it or names the empty config's type).
   const read = () => repo.referrers(digest);
-  const listed = await (slots ? slots.run(read) : read());
+  if (!walk.lists.has(digest)) walk.lists.set(digest, slots ? slots.run(read) : read());
+  const listed = await walk.lists.get(digest)!;
+  walk.left -= listed.length;
+  if (walk.left < 0) {
+    throw new Error(
+      `${repo}@${walk.top}: more than ${MAX_REFERRERS} referrers within ${walk.depth} levels: not listed`,
+    );
+  }
   const types = options.artifactTypes?.length ? new Set(options.artifactTypes) : undefined;
   // A list that names its own subject again (a lying fallback index) is not followed round.
   const path = new Set([...seen, digest]);
@@ -97,7 +115,7 @@ async function level(
       descriptor: d,
       artifactType,
       ...(created ? { created } : {}),
-      referrers: await level(repo, d.digest, options, slots, depth - 1, path),
+      referrers: await level(repo, d.digest, options, slots, depth - 1, path, walk),
     };
   }));
   return nodes.filter((n) => n !== undefined);

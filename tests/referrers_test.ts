@@ -806,3 +806,34 @@ Deno.test("Repository.referrers() follows the API's Link pages, stops at a page 
       e.message === `Referrers of ${host}/x@${D2} have no "manifests" array`,
   );
 });
+
+Deno.test("listReferrers() stops at MAX_REFERRERS when a registry lists the same referrers for every digest, reading each list once", async () => {
+  const K = 40; // 40 + 40·39 + 40·39·38 nodes, were every list walked
+  const listed = Array.from({ length: K }, (_, i) => ({
+    mediaType: OCI_MANIFEST,
+    digest: `sha256:${i.toString(16).padStart(64, "a")}`,
+    size: 100,
+    artifactType: SIG,
+  }));
+  const paths: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    paths.push(path);
+    if (!path.startsWith("/v2/x/referrers/")) return new Response("{}", { status: 200 });
+    return Response.json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: listed }, {
+      headers: { "content-type": OCI_INDEX },
+    });
+  });
+  try {
+    await using client = new RegistryClient({ plainHttp: true });
+    await assert.rejects(
+      () => listReferrers(client.repository(`127.0.0.1:${server.addr.port}`, "x"), D1),
+      /more than 1000 referrers within 3 levels: not listed/,
+    );
+    const lists = paths.filter((p) => p.startsWith("/v2/x/referrers/"));
+    assert.ok(lists.length <= K + 1, `${lists.length} lists read`);
+    assert.equal(new Set(lists).size, lists.length, "each list once");
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -32,7 +32,8 @@ export type VerifySeverity = "error" | "warning";
  * - `referrer-subject-mismatch`: a referrer listed for a digest names another digest (or none) as
  *   its `subject`;
  * - `nesting-too-deep`: indexes nested deeper than verify follows: what is below was not checked,
- *   so the reference is not proved whole.
+ *   so the reference is not proved whole;
+ * - `referrers-too-many`: a manifest lists more referrers than verify checks (`MAX_REFERRERS`).
  */
 export type VerifyProblemKind =
   | "manifest-missing"
@@ -55,7 +56,8 @@ export type VerifyProblemKind =
   | "docker-layer-in-oci"
   | "docker-list-annotations"
   | "referrer-subject-mismatch"
-  | "nesting-too-deep";
+  | "nesting-too-deep"
+  | "referrers-too-many";
 
 /** One thing wrong with a published reference. */
 export interface VerifyProblem {

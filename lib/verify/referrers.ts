@@ -9,6 +9,7 @@
 
 import type { Descriptor } from "../manifest.ts";
 import type { FetchedManifest } from "../registry/client.ts";
+import { MAX_REFERRERS } from "../referrers_list.ts";
 import { descriptorProblems } from "./graph.ts";
 import { problem } from "./problems.ts";
 import { settleAll, type VerifyRun } from "./run.ts";
@@ -22,6 +23,15 @@ export async function verifyReferrers(run: VerifyRun): Promise<void> {
       listed = await run.referrers(subject);
     } catch (e) {
       return run.failed(e, subject, "manifest", "referrers list");
+    }
+    if (listed.length > MAX_REFERRERS) {
+      // A handful is usual; thousands would each be fetched and reported.
+      return run.report(problem(
+        "error",
+        "referrers-too-many",
+        `${listed.length} referrers listed, more than ${MAX_REFERRERS}: not verified`,
+        { digest: subject },
+      ));
     }
     await settleAll(listed.map((d) => verifyReferrer(run, subject, d)));
   }));
