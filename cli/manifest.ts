@@ -7,7 +7,7 @@
  * @module
  */
 
-import { jsonText } from "../lib/format/escape.ts";
+import { escapeJsonText, jsonText } from "../lib/format/escape.ts";
 import { UsageError } from "../lib/errors.ts";
 import { storedEntryView, storedListView } from "../lib/format/docker_json.ts";
 import { annotatePlatform } from "../lib/list_annotate.ts";
@@ -316,19 +316,20 @@ async function inspectCommand(ctx: CommandContext): Promise<number> {
       await store.find(name),
       ref,
     );
-    ctx.out(storedEntryView(entry, verbose));
+    ctx.out(escapeJsonText(storedEntryView(entry, verbose)));
     return 0;
   }
   // As docker: a local list of that name first, then the registry. Without a place for a store
   // (no HOME) there is no local list, and the registry still answers.
   const local = ref.digest ? undefined : await tryStore(ctx, globals)?.find(ref.toString());
   if (local) {
-    ctx.out(storedListView(local, verbose));
+    ctx.out(escapeJsonText(storedListView(local, verbose)));
     return 0;
   }
   const logger = makeLogger(ctx, globals);
   await using client = makeClient(ctx, globals, [ref.registry], logger);
-  ctx.out(await inspectRemote(client, ref, verbose));
+  // docker prints registry text raw; the same JSON, with what would act on a terminal escaped.
+  ctx.out(escapeJsonText(await inspectRemote(client, ref, verbose)));
   return 0;
 }
 

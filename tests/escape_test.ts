@@ -139,6 +139,24 @@ Deno.test("inspect and platforms print every registry-sourced field escaped", as
   assertEscaped(json.stdout, "platforms --json");
   assert.equal(JSON.parse(json.stdout)[1].platforms[0], `linux${CSI}/amd64${CR}/v1${OSC}:10${C1}`);
 
+  // manifest inspect prints docker's JSON: the same documents, nothing raw.
+  const store = await Deno.makeTempDir({ prefix: "mt-escape-store-" });
+  try {
+    for (const args of [["inspect"], ["inspect", "-v"]]) {
+      for (const tag of ["index", "image"]) {
+        const r = await runCli(["manifest", ...args, `${ref}:${tag}`], {
+          env: { DOCKER_CONFIG: store },
+        });
+        assert.equal(r.code, 0, r.stderr);
+        // docker indents an image's own bytes with tabs: JSON whitespace, not content.
+        assertEscaped(r.stdout.replace(/^\t+/gm, ""), `manifest ${args.join(" ")} ${tag}`);
+        JSON.parse(r.stdout);
+      }
+    }
+  } finally {
+    await Deno.remove(store, { recursive: true });
+  }
+
   // verify's JSON quotes registry text in its problems: exact JSON, nothing raw.
   const verified = await runCli(["verify", "--json", `${ref}:index`]);
   assertEscaped(verified.stdout, "verify --json");

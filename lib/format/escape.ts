@@ -31,8 +31,10 @@ export function esc(value: string | number | undefined | null): string {
 
 // Characters JSON.stringify leaves raw that a terminal acts on: DEL and the C1 controls (U+009B is
 // a one-byte CSI on many terminals), and the bidirectional marks (U+061C, U+200E, U+200F),
-// embeddings, overrides and isolates.
+// embeddings, overrides and isolates. JSON_RAW adds the line and paragraph separators.
+const TERMINAL_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const uEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /**
  * `JSON.stringify(value, null, indent)`, with the characters it leaves raw that a terminal would
@@ -48,10 +50,26 @@ const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
  * ```
  */
 export function jsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(
-    JSON_RAW,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return JSON.stringify(value, null, indent).replace(JSON_RAW, uEscape);
+}
+
+/**
+ * JSON text with the characters a terminal acts on that JSON leaves raw (DEL, C1 controls, bidi
+ * marks and overrides) written as `\uXXXX`: the same JSON once parsed. For JSON made elsewhere
+ * (docker's encoding of a manifest's own bytes), where {@link jsonText} cannot be used; line and
+ * paragraph separators stay as docker prints them (no terminal acts on them).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { escapeJsonText } from "./escape.ts";
+ * const text = escapeJsonText('{"os": "linux\u202e"}');
+ * assert.equal(text, '{"os": "linux\\u202e"}');
+ * assert.deepEqual(JSON.parse(text), { os: "linux\u202e" });
+ * ```
+ */
+export function escapeJsonText(text: string): string {
+  return text.replace(TERMINAL_RAW, uEscape);
 }
 
 /**
