@@ -300,3 +300,16 @@ Deno.test("an index entry whose digest cannot be checked (md5, uppercase hex) is
     );
   }
 });
+
+Deno.test("--plain-http: error lines name the http:// URL that was requested", async () => {
+  await using server = await startHostile((req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/v2/") return Response.json({});
+    // A redirect loop: the transport gives up after its limit, naming the request.
+    return new Response(null, { status: 307, headers: { location: path } });
+  });
+  const r = await runBounded(["--plain-http", "inspect", `${server.host}/app:t`]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`GET http://${server.host}/v2/app/manifests/t: more than`));
+  assert.doesNotMatch(r.stderr, /https:/);
+});

@@ -416,31 +416,36 @@ export class Repository {
     // (an entry's "md5:…" fetched as a tag would take whatever the registry sends).
     const byDigest = reference.includes(":") ? reference : expected?.digest;
     if (byDigest) checkableAlgorithm(byDigest, what);
-    return await this.#auth.transport.retryingReads(`GET ${redact(url)}`, async () => {
-      const res = await this.send("GET", url, ["pull"], {
-        headers: { accept: MANIFEST_ACCEPT },
-      }, options);
-      await this.expect(res, "GET", url, [200]);
-      const { bytes, digest } = await readVerified(res.body, {
-        cap: LIMITS.manifest,
-        deadlineMs: this.#auth.transport.documentDeadlineMs,
-        what,
-        expected: byDigest ? { digest: byDigest, size: expected?.size, what } : undefined,
-      });
-      const header = res.headers.get("docker-content-digest");
-      if (
-        !byDigest && header && isDigest(header) && header.split(":")[0] === digest.split(":")[0] &&
-        header !== digest
-      ) {
-        throw new DigestMismatchError(header, digest, what);
-      }
-      const parsed = parseManifest(bytes, res.headers.get("content-type") ?? undefined, what);
-      return {
-        descriptor: { mediaType: parsed.mediaType, digest, size: bytes.byteLength },
-        bytes,
-        parsed,
-      };
-    }, this.#signal(options));
+    return await this.#auth.transport.retryingReads(
+      `GET ${this.#auth.transport.displayUrl(url)}`,
+      async () => {
+        const res = await this.send("GET", url, ["pull"], {
+          headers: { accept: MANIFEST_ACCEPT },
+        }, options);
+        await this.expect(res, "GET", url, [200]);
+        const { bytes, digest } = await readVerified(res.body, {
+          cap: LIMITS.manifest,
+          deadlineMs: this.#auth.transport.documentDeadlineMs,
+          what,
+          expected: byDigest ? { digest: byDigest, size: expected?.size, what } : undefined,
+        });
+        const header = res.headers.get("docker-content-digest");
+        if (
+          !byDigest && header && isDigest(header) &&
+          header.split(":")[0] === digest.split(":")[0] &&
+          header !== digest
+        ) {
+          throw new DigestMismatchError(header, digest, what);
+        }
+        const parsed = parseManifest(bytes, res.headers.get("content-type") ?? undefined, what);
+        return {
+          descriptor: { mediaType: parsed.mediaType, digest, size: bytes.byteLength },
+          bytes,
+          parsed,
+        };
+      },
+      this.#signal(options),
+    );
   }
 
   /** `HEAD` of a manifest: its descriptor, or undefined when the registry does not have it. */
@@ -462,9 +467,9 @@ export class Repository {
       if (isDigest(reference)) return { mediaType, digest: reference, size };
       throw new RegistryError({
         method: "HEAD",
-        url: redact(url),
+        url: this.#auth.transport.displayUrl(url),
         status: res.status,
-        message: `HEAD ${redact(url)}: no Docker-Content-Digest header`,
+        message: `HEAD ${this.#auth.transport.displayUrl(url)}: no Docker-Content-Digest header`,
       });
     }
     return { mediaType, digest, size };
@@ -535,9 +540,9 @@ export class Repository {
     if (!res.body) {
       throw new RegistryError({
         method: "GET",
-        url: redact(url),
+        url: this.#auth.transport.displayUrl(url),
         status: res.status,
-        message: `GET ${redact(url)}: empty body`,
+        message: `GET ${this.#auth.transport.displayUrl(url)}: empty body`,
       });
     }
     return res.body.pipeThrough(verifyingStream({
@@ -558,16 +563,20 @@ export class Repository {
     const url = `${this.#base}/blobs/${descriptor.digest}`;
     const what = `blob ${this}@${descriptor.digest}`;
     checkableAlgorithm(descriptor.digest, what);
-    return await this.#auth.transport.retryingReads(`GET ${redact(url)}`, async () => {
-      const res = await this.send("GET", url, ["pull"], {}, options);
-      await this.expect(res, "GET", url, [200]);
-      const { bytes } = await readVerified(res.body, {
-        cap: options.cap ?? LIMITS.config,
-        deadlineMs: this.#auth.transport.documentDeadlineMs,
-        expected: { digest: descriptor.digest, size: descriptor.size, what },
-      });
-      return bytes;
-    }, this.#signal(options));
+    return await this.#auth.transport.retryingReads(
+      `GET ${this.#auth.transport.displayUrl(url)}`,
+      async () => {
+        const res = await this.send("GET", url, ["pull"], {}, options);
+        await this.expect(res, "GET", url, [200]);
+        const { bytes } = await readVerified(res.body, {
+          cap: options.cap ?? LIMITS.config,
+          deadlineMs: this.#auth.transport.documentDeadlineMs,
+          expected: { digest: descriptor.digest, size: descriptor.size, what },
+        });
+        return bytes;
+      },
+      this.#signal(options),
+    );
   }
 
   /**
@@ -794,9 +803,11 @@ export class Repository {
     if (!loc) {
       throw new RegistryError({
         method: "POST",
-        url: redact(url),
+        url: this.#auth.transport.displayUrl(url),
         status: res.status,
-        message: `POST ${redact(url)}: ${res.status} without a Location header`,
+        message: `POST ${
+          this.#auth.transport.displayUrl(url)
+        }: ${res.status} without a Location header`,
       });
     }
     // Location may be relative: resolve it against the request URL.

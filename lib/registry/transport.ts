@@ -214,7 +214,12 @@ export class Transport {
         // Only a lost connection is worth another try: a timeout already waited --timeout, and
         // content that failed verification would fail again.
         if (attempt < retries && isConnectionLost(e)) {
-          await this.#sleep(attempt, null, `${method} ${redact(req.url)}: ${errorText(e)}`, signal);
+          await this.#sleep(
+            attempt,
+            null,
+            `${method} ${this.displayUrl(req.url)}: ${errorText(e)}`,
+            signal,
+          );
           continue;
         }
         throw e;
@@ -224,7 +229,7 @@ export class Transport {
         await this.#sleep(
           attempt,
           res.headers.get("retry-after"),
-          `${method} ${redact(req.url)}: ${res.status}`,
+          `${method} ${this.displayUrl(req.url)}: ${res.status}`,
           signal,
         );
         continue;
@@ -328,9 +333,9 @@ export class Transport {
       if (hop >= MAX_REDIRECTS) {
         throw new RegistryError({
           method,
-          url: redact(req.url),
+          url: this.displayUrl(req.url),
           status: res.status,
-          message: `${method} ${redact(req.url)}: more than ${MAX_REDIRECTS} redirects`,
+          message: `${method} ${this.displayUrl(req.url)}: more than ${MAX_REDIRECTS} redirects`,
         });
       }
       const next = new URL(location, url);
@@ -338,9 +343,11 @@ export class Transport {
         // A registry must not make us read local files (file:) or anything else that is not HTTP.
         throw new RegistryError({
           method,
-          url: redact(req.url),
+          url: this.displayUrl(req.url),
           status: res.status,
-          message: `${method} ${redact(req.url)}: refusing a redirect to a ${next.protocol} URL`,
+          message: `${method} ${
+            this.displayUrl(req.url)
+          }: refusing a redirect to a ${next.protocol} URL`,
         });
       }
       // Credentials are for the registry only: a redirect to blob storage never carries them.
