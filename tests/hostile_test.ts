@@ -313,3 +313,39 @@ Deno.test("--plain-http: error lines name the http:// URL that was requested", a
   assert.match(r.stderr, new RegExp(`GET http://${server.host}/v2/app/manifests/t: more than`));
   assert.doesNotMatch(r.stderr, /https:/);
 });
+
+Deno.test("an upload Location that is no URL or not http(s) is refused in one line naming the POST", async () => {
+  await using src = await startRegistry();
+  await pushFixtures(src, {
+    repository: "s/app",
+    platforms: [{ os: "linux", architecture: "amd64" }],
+  });
+  for (const loc of ["file:///tmp/pwned", "data:text/plain,x", "http://[::1"]) {
+    await using dst = await startHostile((req) => {
+      if (new URL(req.url).pathname === "/v2/") return Response.json({});
+      if (req.method === "POST") {
+        return new Response(null, { status: 202, headers: { location: loc } });
+      }
+      return new Response("{}", { status: 404 });
+    });
+    const r = await runBounded([
+      "--plain-http",
+      "push",
+      "from-args",
+      "--platforms",
+      "linux/amd64",
+      "--template",
+      `${src.host}/s/app:OS-ARCH`,
+      "--target",
+      `${dst.host}/d/app:1`,
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(oneLine(r.stderr), r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`POST http://${dst.host}/v2/d/app/blobs/uploads/: 202 with an upload Location`),
+    );
+    assert.ok(r.stderr.includes(loc), r.stderr);
+    assert.ok(dst.log.every((s) => s.method !== "PUT"), "nothing committed");
+  }
+});

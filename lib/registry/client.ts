@@ -800,18 +800,26 @@ export class Repository {
   #session(res: Response, url: string | URL, options: RequestOptions): UploadSession {
     const loc = res.headers.get("location");
     res.body?.cancel().catch(() => {});
-    if (!loc) {
-      throw new RegistryError({
+    const shown = this.#auth.transport.displayUrl(url);
+    const refuse = (why: string) =>
+      new RegistryError({
         method: "POST",
-        url: this.#auth.transport.displayUrl(url),
+        url: shown,
         status: res.status,
-        message: `POST ${
-          this.#auth.transport.displayUrl(url)
-        }: ${res.status} without a Location header`,
+        message: `POST ${shown}: ${res.status} ${why}`,
       });
-    }
+    if (!loc) throw refuse("without a Location header");
     // Location may be relative: resolve it against the request URL.
-    return new UploadSession(this, new URL(loc, url), options, {
+    let location: URL;
+    try {
+      location = new URL(loc, url);
+    } catch {
+      throw refuse(`with an upload Location that is no URL: "${printable(loc, 200)}"`);
+    }
+    if (location.protocol !== "http:" && location.protocol !== "https:") {
+      throw refuse(`with an upload Location that is not http(s): "${printable(loc, 200)}"`);
+    }
+    return new UploadSession(this, location, options, {
       minChunkLength: chunkMinLength(res.headers.get("oci-chunk-min-length")),
     });
   }
