@@ -325,3 +325,30 @@ Deno.test("an upload completed with 204 (the Docker registry API v2 spec's answe
   assert.equal(streamed.digest, digestOf(other));
   assert.equal((await repo.headBlob(streamed.digest))?.size, other.length);
 });
+
+Deno.test("an upload the registry says it stored under another digest fails, as a manifest PUT does", async () => {
+  await using reg = await startRegistry();
+  const lie = `sha256:${"0".repeat(64)}`;
+  await using proxy = await startProxy({
+    upstream: reg.url,
+    async intercept({ request, forward }) {
+      const res = await forward();
+      if (request.method !== "PUT" || !request.url.includes("/blobs/uploads/")) return res;
+      await res.body?.cancel();
+      const headers = new Headers(res.headers);
+      headers.set("docker-content-digest", lie);
+      return new Response(null, { status: res.status, headers });
+    },
+  });
+  await using client = new RegistryClient();
+  const repo = client.repository(proxy.host, "up/lie");
+  const bytes = new TextEncoder().encode("stored as something else");
+  await assert.rejects(
+    () => repo.uploadBlob(bytes, { digest: digestOf(bytes), size: bytes.length }),
+    (e) => e instanceof DigestMismatchError && e.message.includes(lie),
+  );
+  await assert.rejects(
+    () => repo.uploadBlob(new Blob([bytes]).stream()),
+    (e) => e instanceof DigestMismatchError && e.message.includes(lie),
+  );
+});

@@ -252,6 +252,7 @@ export class UploadSession {
         }, opts);
         await this.#repo.expect(res, "PUT", url, UPLOAD_DONE);
         await discard(res);
+        this.#checkStored(res, expected.digest);
         return {
           mediaType: "application/octet-stream",
           digest: expected.digest,
@@ -286,10 +287,22 @@ export class UploadSession {
       const res = await this.#repo.send("PUT", url, ["push"], {}, opts);
       await this.#repo.expect(res, "PUT", url, UPLOAD_DONE);
       await discard(res);
+      this.#checkStored(res, digest);
       return { mediaType: "application/octet-stream", digest, size };
     } catch (e) {
       await this.cancel(true);
       throw e;
+    }
+  }
+
+  /** A registry that says it stored another digest than the one sent (as manifest PUTs are checked). */
+  #checkStored(res: Response, digest: string): void {
+    const header = res.headers.get("docker-content-digest");
+    if (
+      header && isDigest(header) && header.split(":")[0] === digest.split(":")[0] &&
+      header !== digest
+    ) {
+      throw new DigestMismatchError(digest, header, `blob stored in ${this.#repo}`);
     }
   }
 
