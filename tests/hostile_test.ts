@@ -349,3 +349,36 @@ Deno.test("an upload Location that is no URL or not http(s) is refused in one li
     assert.ok(dst.log.every((s) => s.method !== "PUT"), "nothing committed");
   }
 });
+
+Deno.test("user and password a registry writes into its token realm are not sent: only the user's", async () => {
+  const realmAuth = `Basic ${btoa("u:registry-chosen")}`;
+  const ours = `Basic ${btoa("alice:s3cret")}`;
+  await using server = await startHostile((req, seen, s) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/token") return Response.json({ token: "t".repeat(32) });
+    if (seen.headers.get("authorization") === `Bearer ${"t".repeat(32)}`) {
+      return new Response("{}", { status: 404 });
+    }
+    return new Response(null, {
+      status: 401,
+      headers: {
+        "www-authenticate": `Bearer realm="http://u:registry-chosen@${s.host}/token",service="x"`,
+      },
+    });
+  });
+  await runBounded([
+    "--plain-http",
+    "--username",
+    "alice",
+    "--password",
+    "s3cret",
+    "inspect",
+    `${server.host}/app:t`,
+  ]);
+  const tokens = server.log.filter((s) => s.path.startsWith("/token"));
+  assert.ok(tokens.length > 0, "a token was asked for");
+  for (const t of tokens) {
+    assert.equal(t.headers.get("authorization"), ours);
+    assert.ok(!t.headers.get("authorization")?.includes(realmAuth.slice(6)));
+  }
+});

@@ -411,7 +411,8 @@ export class Authenticator {
 
 /**
  * The realm of a Bearer challenge, refused when it is missing, not an HTTP URL (a registry must not
- * point us at a local file), or plain HTTP to another host while there are credentials to send.
+ * point us at a local file), or plain HTTP to another host while there are credentials to send;
+ * user and password written into it are dropped.
  */
 function checkRealm(registry: string, c: Challenge, cred: Credential | undefined): URL {
   const realm = c.params.realm;
@@ -434,6 +435,9 @@ function checkRealm(registry: string, c: Challenge, cred: Credential | undefined
       `asks for credentials at ${realmUrl.origin} over plain HTTP: refusing to send them`,
     );
   }
+  // Credentials a registry writes into the realm's URL are not ours to send: only the user's go.
+  realmUrl.username = "";
+  realmUrl.password = "";
   return realmUrl;
 }
 
