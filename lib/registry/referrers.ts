@@ -10,7 +10,7 @@
 import { isDigest } from "../digest.ts";
 import { type Descriptor, ManifestFormatError, type ParsedManifest } from "../manifest.ts";
 import { isManifestMediaType, OCI_EMPTY, OCI_INDEX } from "../media_types.ts";
-import { printable } from "./transport.ts";
+import { printable, redact } from "./transport.ts";
 
 /** Pages of the referrers API followed at most (a registry's `Link` chain is its content). */
 export const REFERRERS_MAX_PAGES = 1000;
@@ -108,7 +108,8 @@ function isStringRecord(v: unknown): boolean {
 
 /**
  * The next page named by a `Link: <url>; rel="next"` header, resolved against the page's URL
- * (distribution sends it relative), or `undefined` on the last page.
+ * (distribution sends it relative), or `undefined` on the last page; a page on another host (or
+ * not over HTTP) is refused with {@link ManifestFormatError}.
  *
  * @example
  * ```ts
@@ -117,11 +118,20 @@ function isStringRecord(v: unknown): boolean {
  * const next = nextPage('</v2/x/referrers/sha256:aa?n=2&last=b>; rel="next"', new URL("http://r/v2/x/referrers/sha256:aa"));
  * assert.equal(next?.href, "http://r/v2/x/referrers/sha256:aa?n=2&last=b");
  * assert.equal(nextPage(null, new URL("http://r/")), undefined);
+ * assert.throws(() => nextPage('<http://elsewhere/x>; rel="next"', new URL("http://r/v2/")));
  * ```
  */
 export function nextPage(link: string | null, url: URL): URL | undefined {
   const m = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
-  return m ? new URL(m[1], url) : undefined;
+  if (!m) return undefined;
+  const next = new URL(m[1], url);
+  // A page elsewhere is not the registry's list: a registry cannot send us to another host.
+  if (next.host !== url.host || (next.protocol !== "https:" && next.protocol !== "http:")) {
+    throw new ManifestFormatError(
+      `${redact(url)}: the Link header's next page is on another host: ${redact(next)}`,
+    );
+  }
+  return next;
 }
 
 /**
