@@ -194,7 +194,8 @@ function mergeGlobals(base: GlobalOptions | undefined, v: Record<string, unknown
  * Builds the registry client for a command: `--insecure` and `--plain-http` apply to `registries`
  * (the ones the command names), the flag credentials only to `credentialRegistries` (by default
  * the same; a push gives them to its target's registry only, so a password is never sent to a
- * source registry elsewhere).
+ * source registry elsewhere); `overrides` set client options a command needs (e.g. `manifest`'s
+ * docker rule for loopback certificates).
  */
 export function makeClient(
   ctx: CommandContext,
@@ -202,6 +203,7 @@ export function makeClient(
   registries: readonly string[],
   logger: Logger,
   credentialRegistries: readonly string[] = registries,
+  overrides: Partial<ClientOptions> = {},
 ): RegistryClient {
   checkCaFiles(globals.caFiles);
   const options: ClientOptions = {
@@ -217,6 +219,7 @@ export function makeClient(
     maxConcurrencyPerHost: globals.concurrency,
     logger,
     userAgent: `manifest-tool-deno/${VERSION}`,
+    ...overrides,
   };
   return new RegistryClient(options);
 }

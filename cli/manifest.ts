@@ -43,6 +43,12 @@ MANIFEST_TOOL_HOME names a separate store instead.
 Global flags (--username, --password, --docker-cfg, --plain-http, --ca-file, --timeout, --debug):
 see 'manifest-tool --help'.`;
 
+/**
+ * docker treats loopback registries as insecure ones: their certificates are not verified. So do
+ * the `manifest` commands (the others verify every certificate).
+ */
+const DOCKER_LOOPBACK = { loopbackUnverified: true } as const;
+
 /** Help of `manifest`. */
 export const MANIFEST_HELP = `Usage: manifest-tool manifest COMMAND
 
@@ -212,7 +218,7 @@ async function create(ctx: CommandContext): Promise<number> {
   const store = openStore(ctx, globals);
   const logger = makeLogger(ctx, globals);
   const registries = [...new Set([list.registry, ...sources.map((s) => s.registry)])];
-  await using client = makeClient(ctx, globals, registries, logger);
+  await using client = makeClient(ctx, globals, registries, logger, registries, DOCKER_LOOPBACK);
   await createList(client, store, list, sources, { amend: values.amend === true, logger });
   if (!globals.quiet) ctx.out(`Created manifest list ${list}\n`);
   return 0;
@@ -274,9 +280,14 @@ async function push(ctx: CommandContext): Promise<number> {
     ...new Set([list.registry, ...entries.map((e) => parseReference(e.ref).registry)]),
   ];
   // Credentials given by flag go to the list's registry only, as for push from-spec.
-  await using client = makeClient(ctx, globals, registries, makeLogger(ctx, globals), [
-    list.registry,
-  ]);
+  await using client = makeClient(
+    ctx,
+    globals,
+    registries,
+    makeLogger(ctx, globals),
+    [list.registry],
+    DOCKER_LOOPBACK,
+  );
   using progress = startProgress(ctx, progressMode({ ...ctx, globals }));
   const result = await pushList(client, list, entries, type as IndexFormat | undefined, {
     onProgress: progress.onProgress,
@@ -327,7 +338,8 @@ async function inspectCommand(ctx: CommandContext): Promise<number> {
     return 0;
   }
   const logger = makeLogger(ctx, globals);
-  await using client = makeClient(ctx, globals, [ref.registry], logger);
+  const registries = [ref.registry];
+  await using client = makeClient(ctx, globals, registries, logger, registries, DOCKER_LOOPBACK);
   // docker prints registry text raw; the same JSON, with what would act on a terminal escaped.
   ctx.out(escapeJsonText(await inspectRemote(client, ref, verbose)));
   return 0;

@@ -33,6 +33,26 @@ Deno.test("TLS: --ca-file, docker certs.d and --insecure are trusted; nothing el
     );
     assert.doesNotMatch(r.stderr, /http:\/\//, "a certificate error must not fall back to HTTP");
   });
+  await t.step(
+    "manifest commands, as docker, do not verify a loopback registry's certificate",
+    async () => {
+      const config = await Deno.makeTempDir({ prefix: "mt-tls-docker-config-" });
+      try {
+        const env = { env: { DOCKER_CONFIG: config } };
+        const inspect = await runCli(["manifest", "inspect", ref], env);
+        assert.equal(inspect.code, 0, inspect.stderr);
+        assert.ok(inspect.stdout.includes('"schemaVersion": 2'), inspect.stdout);
+        const list = `${reg.host}/tls/list:1`;
+        const created = await runCli(["manifest", "create", list, ref], env);
+        assert.equal(created.code, 0, created.stderr);
+        const pushed = await runCli(["manifest", "push", list], env);
+        assert.equal(pushed.code, 0, pushed.stderr);
+        assert.match(pushed.stdout, /^sha256:[0-9a-f]{64}$/m);
+      } finally {
+        await Deno.remove(config, { recursive: true });
+      }
+    },
+  );
   await t.step("--ca-file", async () => {
     const r = await runCli(["--ca-file", reg.caFile!, "inspect", ref]);
     assert.equal(r.code, 0, r.stderr);

@@ -46,6 +46,12 @@ export interface TransportOptions {
    * connect, as docker does. Default true.
    */
   loopbackHttpFallback?: boolean;
+  /**
+   * Loopback registries whose certificate does not verify are talked to without verification, as
+   * docker treats them (its default insecure registries are 127.0.0.0/8 and ::1): `manifest`'s
+   * rule. Default false: a certificate that does not verify is an error.
+   */
+  loopbackUnverified?: boolean;
   /** PEM files of extra CAs trusted for every registry (`--ca-file`). */
   caFiles?: readonly string[];
   /** Directories holding `<host>/ca.crt` (docker's certs.d). Default: /etc/docker/certs.d, ~/.docker/certs.d. */
@@ -167,6 +173,8 @@ export class Transport {
   readonly #opts: TransportOptions;
   readonly #logger: Logger;
   readonly #schemes = new Map<string, "https" | "http">();
+  /** Loopback hosts whose certificate did not verify, talked to unverified (`loopbackUnverified`). */
+  readonly #unverifiedLoopback = new Set<string>();
   readonly #probes = new Map<string, Promise<void>>();
   readonly #clients = new Map<string, Deno.HttpClient | null>();
   readonly #hostLimits = new Map<string, Semaphore>();
@@ -280,7 +288,7 @@ export class Transport {
     if (open?.usable) return open.opened;
     // One that failed or was stopped makes way for a new one (its client closed, not leaked).
     open?.close();
-    if (this.#opts.insecure?.includes(host)) return Promise.resolve();
+    if (this.#unverified(host)) return Promise.resolve();
     const url = new URL(`https://${host}/v2/`);
     if (this.#scheme(url) !== "https") return Promise.resolve();
     const lane = new BodyLane(this.#pems(host), async (client, closing) => {
@@ -391,6 +399,13 @@ export class Transport {
       if (!this.#schemes.has(host)) this.#schemes.set(host, "https");
       return res;
     } catch (e) {
+      if (this.#mayIgnoreCertificate(host, e, signal)) {
+        this.#logger.debug(`${host}: certificate not verified (a loopback registry, as docker)`);
+        this.#unverifiedLoopback.add(host);
+        const res = await this.#sendOnce(method, url, headers, body, "https", signal);
+        this.#schemes.set(host, "https");
+        return res;
+      }
       // A certificate problem must stay an error, not turn into a plain-HTTP request.
       if (
         signal?.aborted || !(e instanceof RegistryError) || e.status !== 0 ||
@@ -417,6 +432,18 @@ export class Transport {
       this.#probes.set(host, probe);
     }
     return probe;
+  }
+
+  /** Whether `host`'s certificate is not verified: `--insecure`, or a loopback one that failed. */
+  #unverified(host: string): boolean {
+    return this.#opts.insecure?.includes(host) === true || this.#unverifiedLoopback.has(host);
+  }
+
+  /** Whether `e` is a certificate that did not verify, from a loopback host docker would trust. */
+  #mayIgnoreCertificate(host: string, e: unknown, signal?: AbortSignal): boolean {
+    return this.#opts.loopbackUnverified === true && !signal?.aborted &&
+      isLoopbackRegistry(host) && !this.#unverified(host) && e instanceof RegistryError &&
+      e.status === 0 && CERTIFICATE.test(causeText(e));
   }
 
   #fallbackAllowed(host: string): boolean {
@@ -446,7 +473,7 @@ export class Transport {
     if (this.#opts.userAgent && !headers.has("user-agent")) {
       headers.set("user-agent", this.#opts.userAgent);
     }
-    const insecure = scheme === "https" && this.#opts.insecure?.includes(target.host) === true;
+    const insecure = scheme === "https" && this.#unverified(target.host);
     // Before the slot: a CA file that cannot be read is its own error, not a request's failure.
     const client = via ?? (insecure ? undefined : await this.#client(target.host, scheme));
     const slot = await this.#slot(method, target.host, signal);
@@ -1209,6 +1236,8 @@ export function printable(text: string, max = 200): string {
 
 const PERMANENT = /are blocked|invalid url|relative url|invalid header/i;
 
+const CERTIFICATE = /certificate|UnknownIssuer|invalid peer|self.signed/i;
+
 const NOT_TLS =
   /InvalidContentType|corrupt message|wrong version number|packet length too long|http request to an https/i;
 
@@ -1236,7 +1265,7 @@ function causeText(e: unknown): string {
 function connectionHint(e: unknown, url: URL, scheme: string): string {
   const text = errorText(e);
   const all = causeText(e);
-  if (/certificate|UnknownIssuer|invalid peer|self.signed/i.test(all)) {
+  if (CERTIFICATE.test(all)) {
     return `${text}: the certificate of ${url.host} is not trusted: use --ca-file, docker's certs.d/${url.host}/ca.crt, or --insecure`;
   }
   if (scheme === "https" && NOT_TLS.test(all)) {
