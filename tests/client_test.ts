@@ -275,7 +275,7 @@ Deno.test("auth: anonymous, Basic and Bearer with one multi-repository token", a
     assert.match(
       err.message,
       // distribution lists the actions in map order: either way round.
-      /insufficient scope \(repository:anon\/x:(pull,push|push,pull)\): no credentials for 127\.0\.0\.1:\d+ were found \(docker login 127\.0\.0\.1:\d+, or --username and --password\)/,
+      /insufficient scope \(repository:anon\/x:(pull,push|push,pull)\): no credentials for 127\.0\.0\.1:\d+ were found \(docker login 127\.0\.0\.1:\d+\)/,
     );
   });
 });

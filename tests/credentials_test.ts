@@ -11,6 +11,16 @@ Deno.test("CredentialStore gives flag credentials only to the registries they ar
   assert.deepEqual(await store.get("127.0.0.1:5000"), { username: "u", password: "p" });
   assert.equal(await store.get("127.0.0.1:5001"), undefined);
   assert.equal(await store.get("docker.io"), undefined);
+  // How to log in, in error messages: the flags only where they go.
+  assert.equal(
+    store.loginHint("127.0.0.1:5000"),
+    "--username/--password or docker login 127.0.0.1:5000",
+  );
+  assert.equal(
+    store.loginHint("127.0.0.1:5001"),
+    "docker login 127.0.0.1:5001; --username/--password go to 127.0.0.1:5000 only",
+  );
+  assert.equal(new CredentialStore({ noConfig: true }).loginHint("r.io"), "docker login r.io");
 });
 
 Deno.test("CredentialStore reads Docker Hub's https://index.docker.io/v1/ key for docker.io", async () => {

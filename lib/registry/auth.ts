@@ -317,9 +317,7 @@ export class Authenticator {
     if (res.status === 401 || res.status === 403) {
       throw new AuthError(
         `${res.status} ${res.status === 401 ? "Unauthorized" : "Forbidden"} from ${server}: ` +
-          (cred
-            ? "check --username/--password or docker login"
-            : "log in with --username/--password or docker login"),
+          `${cred ? "check" : "log in with"} ${this.#credentials.loginHint(registry)}`,
         { host: registry, status: res.status },
       );
     }
@@ -390,7 +388,9 @@ export class Authenticator {
       const cred = await this.#credentials.get(req.registry).catch(() => undefined);
       const why = cred?.username || cred?.password || cred?.identityToken || cred?.registryToken
         ? "the credentials may not access this repository"
-        : `no credentials for ${req.registry} were found (docker login ${req.registry}, or --username and --password)`;
+        : `no credentials for ${req.registry} were found (${
+          this.#credentials.loginHint(req.registry)
+        })`;
       return new AuthError(
         `${req.method} ${
           this.#transport.displayUrl(req.url)
@@ -403,7 +403,9 @@ export class Authenticator {
     return new AuthError(
       `${req.method} ${
         this.#transport.displayUrl(req.url)
-      }: ${status} Unauthorized from ${req.registry}: check --username/--password or docker login`,
+      }: ${status} Unauthorized from ${req.registry}: check ${
+        this.#credentials.loginHint(req.registry)
+      }`,
       { host: req.registry, status },
     );
   }

@@ -98,6 +98,18 @@ export class CredentialStore {
     return p;
   }
 
+  /**
+   * How a user logs in to `registry`, for error messages: `--username/--password` where those
+   * flags go to it (the registry a command addresses), else docker login only.
+   */
+  loginHint(registry: string): string {
+    const flags = this.#opts.flagRegistries;
+    if (!flags?.length) return `docker login ${registry}`;
+    return flags.includes(registry)
+      ? `--username/--password or docker login ${registry}`
+      : `docker login ${registry}; --username/--password go to ${flags.join(", ")} only`;
+  }
+
   async #lookup(registry: string): Promise<Credential | undefined> {
     const o = this.#opts;
     if (
