@@ -367,7 +367,7 @@ Deno.test("corrupt docker configs and credential helpers that fail or print garb
       // Nothing for this host: the request goes on without credentials, and is refused.
       [
         "helper-notfound",
-        /401 Unauthorized from 127\.0\.0\.1:\d+: check --username\/--password or docker login$/,
+        /401 Unauthorized from 127\.0\.0\.1:\d+: check --username\/--password or docker login 127\.0\.0\.1:\d+$/,
       ],
       [
         "store-missing",
