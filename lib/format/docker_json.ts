@@ -30,7 +30,7 @@
  */
 
 import { encodeBase64 } from "../base64.ts";
-import type { Descriptor } from "../manifest.ts";
+import type { Descriptor, Index } from "../manifest.ts";
 import { OCI_INDEX, OCI_MANIFEST } from "../media_types.ts";
 import { DOCKER_LIST } from "../media_types.ts";
 import type { Platform } from "../platform.ts";
@@ -291,7 +291,7 @@ export function dockerListMediaType(entries: Descriptor[]): string {
  * manifest push` sends, and `docker manifest inspect` prints of a list): three-space indentation,
  * no final new line; each entry mediaType, size, digest (each left out when empty) and a platform.
  */
-export function dockerListJson(mediaType: string, entries: Descriptor[]): string {
+export function dockerListJson(mediaType: string, entries: Descriptor[], indent = "   "): string {
   const items = entries.map((d) => {
     const parts = [];
     if (d.mediaType) parts.push(`"mediaType":${goString(d.mediaType)}`);
@@ -303,7 +303,40 @@ export function dockerListJson(mediaType: string, entries: Descriptor[]): string
   const text = `{"schemaVersion":2,"mediaType":${goString(mediaType)},"manifests":[${
     items.join(",")
   }]}`;
-  return goIndent(text, "   ");
+  return goIndent(text, indent);
+}
+
+/**
+ * The bytes manifest-tool v2 pushes for an index with these entries, so that a spec pushed by
+ * either tool gets one digest: Go's `json.MarshalIndent(…, "", "  ")` of distribution's
+ * `manifestlist.ManifestList` for a Docker list (each entry mediaType, size, digest, platform, as
+ * {@link dockerListJson}) or of image-spec's `Index` (descriptors as {@link ociDescriptorJson},
+ * then the index annotations).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { manifestToolIndexJson } from "./docker_json.ts";
+ * const text = manifestToolIndexJson({
+ *   schemaVersion: 2,
+ *   mediaType: "application/vnd.oci.image.index.v1+json",
+ *   manifests: [{ mediaType: "m", digest: "sha256:ab", size: 2, platform: { os: "linux", architecture: "amd64" } }],
+ * });
+ * assert.ok(text.startsWith('{\n  "schemaVersion": 2,\n  "mediaType": '));
+ * assert.ok(text.includes('\n      "platform": {\n        "architecture": "amd64",'));
+ * ```
+ */
+export function manifestToolIndexJson(index: Index): string {
+  if (index.mediaType !== OCI_INDEX) {
+    return dockerListJson(index.mediaType ?? DOCKER_LIST, index.manifests, "  ");
+  }
+  let text = `{"schemaVersion":2,"mediaType":${goString(OCI_INDEX)},"manifests":[${
+    index.manifests.map((d) => ociDescriptorJson(d, false)).join(",")
+  }]`;
+  if (index.annotations && Object.keys(index.annotations).length > 0) {
+    text += `,"annotations":${mapJson(index.annotations)}`;
+  }
+  return goIndent(text + "}", "  ");
 }
 
 /**

@@ -8,7 +8,8 @@
 
 import { ConflictError } from "../errors.ts";
 import { digestOf } from "../digest.ts";
-import { type Descriptor, type Index, ManifestFormatError, serializeIndex } from "../manifest.ts";
+import { manifestToolIndexJson } from "../format/docker_json.ts";
+import { type Descriptor, type Index, ManifestFormatError } from "../manifest.ts";
 import { isIndexMediaType } from "../media_types.ts";
 import { platformKey, validatePlatform } from "../platform.ts";
 import { type Logger, printable } from "../registry/transport.ts";
@@ -66,7 +67,7 @@ export function assembleIndex(
     }),
   };
   if (spec.annotations) index.annotations = spec.annotations;
-  const bytes = (options.encodeIndex ?? serializeIndex)(index);
+  const bytes = (options.encodeIndex ?? manifestToolIndex)(index);
   const descriptor = { mediaType: spec.mediaType, digest: digestOf(bytes), size: bytes.byteLength };
   return { index, bytes, descriptor, entries };
 }
@@ -101,6 +102,11 @@ function checkPlatforms(images: Entry[]): void {
     }
     seen.set(key, e.descriptor.digest);
   }
+}
+
+/** manifest-tool v2's bytes for `index` (its digest for the same spec). */
+function manifestToolIndex(index: Index): Uint8Array {
+  return new TextEncoder().encode(manifestToolIndexJson(index));
 }
 
 /**

@@ -59,7 +59,10 @@ export interface PushOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Called once per blob and target repository when its action is done. */
   onBlob?: (action: BlobAction) => void;
-  /** The bytes of the index; default `serializeIndex` (compact, fixed key order). */
+  /**
+   * The bytes of the index; default manifest-tool v2's (`manifestToolIndexJson`: Go's indented
+   * JSON, so the same spec gets the same digest from either tool).
+   */
   encodeIndex?: (index: Index) => Uint8Array;
   /** Cancels the run: requests in flight are aborted and nothing more is committed. */
   signal?: AbortSignal;
