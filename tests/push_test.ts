@@ -279,6 +279,27 @@ manifests:
   );
 
   await t.step(
+    "a Docker list naming OCI manifests is pushed with a warning; --type oci has none",
+    async () => {
+      const spec = await writeSpec(`image: ${H}/mixed/app:v1
+manifests:
+  - image: ${H}/src/app-linux-amd64
+`);
+      const docker = await runCli(["--plain-http", "push", "from-spec", spec]);
+      assert.equal(docker.code, 0, docker.stderr);
+      assert.match(
+        docker.stderr,
+        /warning: A Docker manifest list naming 1 OCI image manifest\(s\), from ".*src\/app-linux-amd64": --type oci/,
+      );
+      const oci = await runCli(["--plain-http", "push", "--type", "oci", "from-spec", spec]);
+      assert.equal(oci.code, 0, oci.stderr);
+      assert.equal(oci.stderr, "");
+      const quiet = await runCli(["--plain-http", "-q", "push", "from-spec", spec]);
+      assert.equal(quiet.stderr, "");
+    },
+  );
+
+  await t.step(
     "one image given for two platforms is two entries; given twice for one platform, one",
     async () => {
       // A platform-neutral image published for several platforms (manifest-tool v2 lists both).

@@ -472,7 +472,7 @@ Deno.test("verify passes what push and the fixtures publish, warnings allowed", 
       assert.ok(warnings.includes(
         `warning: ${H}/ok/oci:mixed: ${
           oci.images[0].digest
-        }: Docker manifest list names a ${OCI_MANIFEST} entry`,
+        }: Docker manifest list names an entry of media type ${OCI_MANIFEST}`,
       ));
       assert.match(r.stdout, /\nOK /);
       // --quiet: the verdict without the warnings.

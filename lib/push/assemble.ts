@@ -10,7 +10,7 @@ import { ConflictError } from "../errors.ts";
 import { digestOf } from "../digest.ts";
 import { manifestToolIndexJson } from "../format/docker_json.ts";
 import { type Descriptor, type Index, ManifestFormatError } from "../manifest.ts";
-import { isIndexMediaType } from "../media_types.ts";
+import { isIndexMediaType, OCI_MANIFEST } from "../media_types.ts";
 import { platformKey, validatePlatform } from "../platform.ts";
 import { type Logger, printable } from "../registry/transport.ts";
 import { messageOf, platformText } from "./_text.ts";
@@ -45,6 +45,16 @@ export function assembleIndex(
 ): AssembledIndex {
   if (!spec.verbatim) checkPlatforms(resolved.images);
   const oci = spec.format === "oci";
+  const ociImages = resolved.images.filter((e) => e.descriptor.mediaType === OCI_MANIFEST);
+  if (!oci && !spec.verbatim && ociImages.length > 0) {
+    // Registries and clients take it, but the Docker list schema names Docker manifests only
+    // (docker manifest push makes such lists without a word: its rule, verbatim, says nothing).
+    options.logger.warn(
+      `A Docker manifest list naming ${ociImages.length} OCI image manifest(s), from "${
+        printable(ociImages[0].sourceName)
+      }"${ociImages.length > 1 ? " and others" : ""}: --type oci pushes an OCI index`,
+    );
+  }
   if (!oci && resolved.attestations.length > 0) {
     options.logger.warn(
       `Leaving out ${resolved.attestations.length} attestation manifest(s): a Docker manifest list cannot carry them (use --type oci)`,

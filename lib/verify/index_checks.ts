@@ -76,7 +76,9 @@ export function mediaTypeProblems(
       out.push(problem(
         "warning",
         "media-type-mix",
-        `${docker ? "Docker manifest list" : "OCI index"} names a ${d.mediaType} entry`,
+        `${
+          docker ? "Docker manifest list" : "OCI index"
+        } names an entry of media type ${d.mediaType}`,
         { digest: d.digest },
       ));
     }
