@@ -382,3 +382,14 @@ Deno.test("user and password a registry writes into its token realm are not sent
     assert.ok(!t.headers.get("authorization")?.includes(realmAuth.slice(6)));
   }
 });
+
+Deno.test("a status that is no error but not the answer due is named with the one expected", async () => {
+  await using server = await startHostile((req) => {
+    if (new URL(req.url).pathname === "/v2/") return Response.json({});
+    return new Response(null, { status: 204 });
+  });
+  const r = await runBounded(["--plain-http", "inspect", `${server.host}/app:t`]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.ok(oneLine(r.stderr), r.stderr);
+  assert.match(r.stderr, /GET http:\/\/.*\/v2\/app\/manifests\/t: 204 No Content: expected 200$/m);
+});

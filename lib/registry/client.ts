@@ -806,7 +806,9 @@ export class Repository {
       url: redact(asked),
       status: res.status,
       codes,
-      hint: errorHint(res.status, asked, codes.length > 0 ? "" : new TextDecoder().decode(body)),
+      hint: errorHint(res.status, asked, codes.length > 0 ? "" : new TextDecoder().decode(body)) ??
+        // A status that is no error, but not the answer this request has: say which was due.
+        (res.status < 400 ? `expected ${ok.join(" or ")}` : undefined),
     });
   }
 
