@@ -331,6 +331,8 @@ Deno.test("an upload Location that is no URL or not http(s) is refused in one li
     const r = await runBounded([
       "--plain-http",
       "push",
+      "--type",
+      "oci",
       "from-args",
       "--platforms",
       "linux/amd64",
