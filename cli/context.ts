@@ -263,17 +263,22 @@ function checkCaFiles(files: readonly string[]): void {
 }
 
 /**
- * A logger writing debug lines to stderr only with `--debug`, warnings unless `--quiet`. Each
+ * A logger writing debug lines to stderr only with `--debug`, warnings (each once) unless `--quiet`. Each
  * message is one escaped line ({@link errorLine}): messages quote registry text (headers, error
  * bodies, media types) that must not act on the terminal.
  */
 export function makeLogger(ctx: CommandContext, globals: GlobalOptions): Logger {
+  // A warning is said once per run (a batch of 200 specs with the same fault: one line).
+  const said = new Set<string>();
   return {
     debug: (m) => {
       if (globals.debug) ctx.err(`debug: ${errorLine(m)}\n`);
     },
     warn: (m) => {
-      if (!globals.quiet) ctx.err(`warning: ${errorLine(m)}\n`);
+      const line = `warning: ${errorLine(m)}\n`;
+      if (globals.quiet || said.has(line)) return;
+      said.add(line);
+      ctx.err(line);
     },
   };
 }

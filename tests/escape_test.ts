@@ -215,7 +215,7 @@ Deno.test("jsonText() writes DEL, C1 and bidi characters as \\u escapes and stay
   assert.ok(text.includes("x\\u007f\\u009b31m\\u202e\\u061c\\u2066\\u2028"));
 });
 
-Deno.test("makeLogger() prints warnings and debug lines escaped, one line each; --quiet drops warnings", async () => {
+Deno.test("makeLogger() prints warnings (each once) and debug lines escaped, one line each; --quiet drops warnings", async () => {
   const { makeLogger } = await import("../cli/context.ts");
   const hostile = "mount of a\u001b]0;pwned\u0007\nb refused\u202e";
   const lines = (globals: { debug: boolean; quiet: boolean }) => {
@@ -238,6 +238,7 @@ Deno.test("makeLogger() prints warnings and debug lines escaped, one line each; 
     };
     const logger = makeLogger(ctx, all);
     logger.warn(hostile);
+    logger.warn(hostile); // said once
     logger.debug(hostile);
     return stderr;
   };

@@ -289,7 +289,7 @@ manifests:
       assert.equal(docker.code, 0, docker.stderr);
       assert.match(
         docker.stderr,
-        /warning: A Docker manifest list naming 1 OCI image manifest\(s\), from ".*src\/app-linux-amd64": --type oci/,
+        /warning: A Docker manifest list naming OCI image manifests: --type oci/,
       );
       const oci = await runCli(["--plain-http", "push", "--type", "oci", "from-spec", spec]);
       assert.equal(oci.code, 0, oci.stderr);

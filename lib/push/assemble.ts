@@ -49,10 +49,9 @@ export function assembleIndex(
   if (!oci && !spec.verbatim && ociImages.length > 0) {
     // Registries and clients take it, but the Docker list schema names Docker manifests only
     // (docker manifest push makes such lists without a word: its rule, verbatim, says nothing).
+    // The same words for every spec of a run, so that a logger can say them once.
     options.logger.warn(
-      `A Docker manifest list naming ${ociImages.length} OCI image manifest(s), from "${
-        printable(ociImages[0].sourceName)
-      }"${ociImages.length > 1 ? " and others" : ""}: --type oci pushes an OCI index`,
+      "A Docker manifest list naming OCI image manifests: --type oci pushes an OCI index",
     );
   }
   if (!oci && resolved.attestations.length > 0) {
