@@ -60,7 +60,8 @@ export function startProgress(
 
 function consoleColumns(): number {
   try {
-    return Deno.consoleSize().columns;
+    // A pty that reports no size (script(1), some CI runners, `docker run -t`) says 0 columns.
+    return Deno.consoleSize().columns || 80;
   } catch {
     return 80;
   }

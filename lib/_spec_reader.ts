@@ -15,7 +15,7 @@ import {
   type LineCounter,
   type Node,
   visit,
-} from "yaml";
+} from "npm:yaml@2.9.1";
 import { SpecError } from "./errors.ts";
 import type { Platform } from "./platform.ts";
 import type { PushSource, PushSpec } from "./push.ts";

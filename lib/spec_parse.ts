@@ -16,7 +16,7 @@
  * @module
  */
 
-import { Composer, type Document, LineCounter, Parser } from "yaml";
+import { Composer, type Document, LineCounter, Parser } from "npm:yaml@2.9.1";
 import { SpecError } from "./errors.ts";
 import { MAX_SPEC_BYTES } from "./_spec_file.ts";
 import type { PushSpec } from "./push.ts";

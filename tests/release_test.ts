@@ -18,7 +18,7 @@ Deno.test("stampCommit() writes the commit into lib/version.ts and refuses junk"
 });
 
 Deno.test("workflows are valid YAML and pin every action to a commit", async () => {
-  const { parse } = await import("yaml");
+  const { parse } = await import("npm:yaml@2.9.1");
   for (const name of ["ci.yml", "release.yml"]) {
     const text = await Deno.readTextFile(new URL(`../.github/workflows/${name}`, import.meta.url));
     const doc = parse(text) as {
