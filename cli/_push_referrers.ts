@@ -15,5 +15,8 @@ export function referrersLine(r: CopyReferrersResult): string {
     : r.api
     ? " (registry lists them by its referrers API)"
     : ` (fallback tags: ${r.fallbackTags.reduce((n, t) => n + t.added, 0)} entries added)`;
-  return `Referrers: ${r.referrers.length} in ${r.target}, ${put} copied${how}\n`;
+  const skipped = r.skipped.length === 0
+    ? ""
+    : `; ${r.skipped.length} not copied: listed for a subject they do not name`;
+  return `Referrers: ${r.referrers.length} in ${r.target}, ${put} copied${how}${skipped}\n`;
 }

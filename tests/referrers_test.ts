@@ -837,3 +837,38 @@ Deno.test("listReferrers() stops at MAX_REFERRERS when a registry lists the same
     await server.shutdown();
   }
 });
+
+Deno.test("push --referrers leaves out a referrer listed for a subject it does not name, and says so", async () => {
+  await using src = await startRegistry();
+  await using dst = await startRegistry();
+  const f = await withReferrers(src, "src/app");
+  const [amd64, arm64] = f.set.images;
+  // A fallback index copied onto another image's tag: amd64's SBOM listed under arm64.
+  await putManifest(src.url, "src/app", arm64.digest.replace(":", "-"), {
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    manifests: [f.sbom],
+  });
+  const spec = await Deno.makeTempFile({ prefix: "mt-spec-", suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(
+      spec,
+      `image: ${dst.host}/team/app:1\nmanifests:\n  - image: ${src.host}/src/app:linux-arm64-v8\n`,
+    );
+    const r = await runCli(["push", "--type", "oci", "from-spec", "--referrers", "--json", spec]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.referrers.referrers.length, 0, "nothing copied under arm64");
+    assert.deepEqual(
+      doc.referrers.skipped.map((s: { subject: string; names: string }) => [s.subject, s.names]),
+      [[arm64.digest, amd64.digest]],
+    );
+    assert.equal(await fallbackIndex(dst.url, "team/app", arm64.digest), undefined);
+    const text = await runCli(["push", "--type", "oci", "from-spec", "--referrers", spec]);
+    assert.match(text.stdout, /1 not copied: listed for a subject they do not name/);
+    const v = await runCli(["verify", "--referrers", `${dst.host}/team/app:1`]);
+    assert.equal(v.code, 0, v.stdout);
+  } finally {
+    await Deno.remove(spec);
+  }
+});

@@ -77,6 +77,7 @@ export async function transferReferrers(
     api: false,
     referrers: [],
     fallbackTags: [],
+    skipped: [],
   };
   const first = unique.find((_, i) => trees[i].length > 0);
   if (!first) return result;
@@ -100,7 +101,8 @@ class ReferrersCopy {
   }
 
   /** Copies `nodes` (referrers of `subject`), records them in its fallback index, then theirs. */
-  async level(subject: string, source: Repository, nodes: readonly Referrer[]): Promise<void> {
+  async level(subject: string, source: Repository, listed: readonly Referrer[]): Promise<void> {
+    const nodes = await this.#naming(subject, source, listed);
     if (nodes.length === 0) return;
     await Promise.all(nodes.map(async (n) => {
       const action = await this.#transfer.bringManifest(this.#target, n.descriptor, source);
@@ -122,6 +124,29 @@ class ReferrersCopy {
       this.#result.fallbackTags.push(update);
     }
     await Promise.all(nodes.map((n) => this.level(n.descriptor.digest, source, n.referrers)));
+  }
+
+  /**
+   * The referrers among `listed` whose manifest names `subject` as its subject; the others (and
+   * theirs) are left out and recorded in `skipped`: what `verify` would reject is not copied.
+   */
+  async #naming(
+    subject: string,
+    source: Repository,
+    listed: readonly Referrer[],
+  ): Promise<Referrer[]> {
+    const named = await Promise.all(listed.map(async (n) => {
+      const m = await this.#transfer.sourceManifest(source, n.descriptor);
+      return m.parsed.kind === "index"
+        ? m.parsed.index.subject?.digest
+        : m.parsed.manifest.subject?.digest;
+    }));
+    listed.forEach((n, i) => {
+      if (named[i] !== subject) {
+        this.#result.skipped.push({ subject, descriptor: n.descriptor, names: named[i] });
+      }
+    });
+    return listed.filter((_, i) => named[i] === subject);
   }
 
   /** Runs `fn` after every earlier update of the same subject's tag has settled. */

@@ -13,7 +13,7 @@ import { RegistryError } from "../errors.ts";
 import type { Descriptor } from "../manifest.ts";
 import { isNonDistributable } from "../media_types.ts";
 import { Once } from "../pool.ts";
-import type { Repository } from "../registry/client.ts";
+import type { FetchedManifest, Repository } from "../registry/client.ts";
 import { isTimeout, type Logger } from "../registry/transport.ts";
 import { sourceBlobBody } from "./blob_stream.ts";
 import type { Graph } from "./graph.ts";
@@ -84,6 +84,11 @@ export class Transfer {
    * not handled again. The target is asked first in any registry, so a manifest already there is
    * `present` (and counted so) rather than put again.
    */
+  /** A manifest of `source` as the run reads it (once per run, verified against `d`). */
+  sourceManifest(source: Repository, d: Descriptor): Promise<FetchedManifest> {
+    return this.#graph.manifest(source, d.digest, d);
+  }
+
   async bringManifest(
     target: Repository,
     d: Descriptor,

@@ -210,4 +210,9 @@ export interface CopyReferrersResult {
   referrers: CopiedReferrer[];
   /** Fallback tags written or checked (empty with the API). */
   fallbackTags: { tag: string; added: number; kept: number }[];
+  /**
+   * Referrers not copied: listed for a subject their manifest does not name (a registry's or a
+   * fallback index's mistake), with what they name instead. Copied, they would fail `verify`.
+   */
+  skipped: { subject: string; descriptor: Descriptor; names: string | undefined }[];
 }
