@@ -6,10 +6,16 @@
  */
 
 import { jsonText } from "../lib/format/escape.ts";
-import { UsageError } from "../lib/errors.ts";
+import { InterruptedError, UsageError } from "../lib/errors.ts";
 import { outcomeLine, outcomeRecord, outcomeSummary, pushPlanText } from "../lib/format/push.ts";
 import type { IndexFormat } from "../lib/media_types.ts";
-import { pushIndex, pushIndexes, type PushRunOptions, type PushSpec } from "../lib/push.ts";
+import {
+  pushIndex,
+  pushIndexes,
+  type PushRunOptions,
+  type PushSpec,
+  type SpecOutcome,
+} from "../lib/push.ts";
 import { parseReference } from "../lib/reference.ts";
 import type { RegistryClient } from "../lib/registry/client.ts";
 import { loadSpecs, parseShard } from "../lib/spec.ts";
@@ -238,18 +244,31 @@ async function pushBatch(run: PushRun, specs: PushSpec[]): Promise<number> {
   const { ctx, client } = run;
   let ended = 0;
   run.onSpec?.(0, specs.length);
-  const outcomes = await pushIndexes(client, specs, {
-    ...run.options,
-    onOutcome: (o) => {
-      run.onSpec?.(++ended, specs.length);
-      if (run.json) return;
-      if (o.result?.dryRun && !run.quiet) {
-        ctx.out(new TextDecoder().decode(o.result.bytes) + "\n");
-        ctx.out(pushPlanText(o.result));
-      }
-      ctx.out(outcomeLine(o) + "\n");
-    },
-  });
+  const seen: SpecOutcome[] = [];
+  let outcomes: SpecOutcome[];
+  try {
+    outcomes = await pushIndexes(client, specs, {
+      ...run.options,
+      onOutcome: (o) => {
+        seen.push(o);
+        run.onSpec?.(++ended, specs.length);
+        if (run.json) return;
+        if (o.result?.dryRun && !run.quiet) {
+          ctx.out(new TextDecoder().decode(o.result.bytes) + "\n");
+          ctx.out(pushPlanText(o.result));
+        }
+        ctx.out(outcomeLine(o) + "\n");
+      },
+    });
+  } catch (e) {
+    // Interrupted: every spec's outcome was told (the ones not started too); the summary, or the
+    // JSON a script reads, still says which were committed. Exit 130 follows.
+    run.stopProgress();
+    if (e instanceof InterruptedError && seen.length === specs.length) {
+      ctx.out(run.json ? jsonText(seen.map(outcomeRecord), 2) + "\n" : outcomeSummary(seen) + "\n");
+    }
+    throw e;
+  }
   run.stopProgress();
   let failed = outcomes.some((o) => o.status === "failed");
   for (const o of outcomes) {

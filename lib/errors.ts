@@ -408,7 +408,11 @@ export class InterruptedError extends Error {
     super(
       committed.length === 0
         ? "Interrupted: nothing was committed"
-        : `Interrupted: only ${committed.join(", ")} committed, nothing else was`,
+        : committed.length <= 3
+        ? `Interrupted: only ${committed.join(", ")} committed, nothing else was`
+        : `Interrupted: ${committed.length} indexes committed (${
+          committed.slice(0, 3).join(", ")
+        }, …), nothing else was`,
       options,
     );
     this.name = "InterruptedError";

@@ -67,3 +67,78 @@ Deno.test("SIGINT during a cross-registry copy cancels it, leaves the target tag
     await Deno.remove(spec);
   }
 });
+
+Deno.test("SIGINT during a batch: each spec's line (not started ones: interrupted), the summary, exit 130", async () => {
+  await using src = await startRegistry();
+  await using dst = await startRegistry();
+  const layerBytes = 16 * 1024 * 1024;
+  const set = await pushFixtures(src, {
+    format: "oci",
+    repository: "big/app",
+    platforms: [{ os: "linux", architecture: "amd64" }],
+    largeLayerBytes: layerBytes,
+  });
+  const big = set.images[0].layers.find((l) => l.size === layerBytes)!;
+  await using proxy = await startProxy({ upstream: src.url, bytesPerSecond: 1024 * 1024 });
+  // Ten specs, eight worked on at once: two wait their turn when the run is interrupted.
+  const specs = Array.from(
+    { length: 10 },
+    (_, i) =>
+      `image: ${dst.host}/batch/app${i}:v1\nmanifests:\n  - image: ${proxy.host}/big/app:linux-amd64\n`,
+  ).join("---\n");
+  const spec = await Deno.makeTempFile({ suffix: ".yaml" });
+  await Deno.writeTextFile(spec, specs);
+  for (const json of [false, true]) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        Deno.env.get("MANIFEST_TOOL_BUNDLE") ?? new URL("../cli.ts", import.meta.url).pathname,
+        "--plain-http",
+        "push",
+        "--type",
+        "oci",
+        "from-spec",
+        ...(json ? ["--json"] : []),
+        spec,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    try {
+      const started = () =>
+        proxy.log.some((l) =>
+          l.method === "GET" && l.path.endsWith(big.digest) && l.status === 200
+        );
+      for (let i = 0; i < 600 && !started(); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(started(), "a copy started");
+      child.kill("SIGINT");
+      const out = await child.output();
+      const stdout = new TextDecoder().decode(out.stdout);
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 130, stderr);
+      assert.match(stderr, /^manifest-tool: Interrupted: /);
+      assert.equal(stderr.trim().split("\n").length, 1, stderr);
+      if (json) {
+        const records = JSON.parse(stdout);
+        assert.equal(records.length, 10, stdout);
+        assert.ok(records.every((r: { status: string }) => r.status !== "pushed"), stdout);
+      } else {
+        assert.doesNotMatch(stdout, /--fail-fast/);
+        assert.match(stdout, /Skipped: .*: Not started: the run was interrupted/);
+        assert.match(stdout.trim().split("\n").at(-1)!, /^0 pushed, \d+ failed, \d+ not started$/);
+      }
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      await child.status;
+    }
+    proxy.log.length = 0;
+  }
+  await Deno.remove(spec);
+});

@@ -132,8 +132,10 @@ export class PushRun {
     const worker = async () => {
       while (next < specs.length) {
         const spec = specs[next++];
-        outcomes[spec.position] = stop || signal?.aborted
-          ? skipped(spec)
+        outcomes[spec.position] = signal?.aborted
+          ? skipped(spec, "Not started: the run was interrupted")
+          : stop
+          ? skipped(spec, "Not started: an earlier spec failed (--fail-fast)")
           : await this.#outcome(spec);
         if (outcomes[spec.position]!.status === "failed" && this.#options.failFast) stop = true;
         emit();
@@ -246,11 +248,6 @@ export class PushRun {
   }
 }
 
-function skipped(spec: SpecPlan): SpecOutcome {
-  return {
-    position: spec.position,
-    target: spec.target,
-    status: "skipped",
-    error: new Error("Not started: an earlier spec failed (--fail-fast)"),
-  };
+function skipped(spec: SpecPlan, why: string): SpecOutcome {
+  return { position: spec.position, target: spec.target, status: "skipped", error: new Error(why) };
 }
