@@ -55,8 +55,31 @@ Deno.test("completions print scripts that bash parses and that name every comman
   const f = await Deno.makeTempFile();
   await Deno.writeTextFile(f, script.stdout);
   const check = await new Deno.Command("bash", { args: ["-n", f] }).output();
-  await Deno.remove(f);
   assert.equal(check.code, 0);
+  // What bash offers after the words typed (the last one being completed).
+  const offered = async (...words: string[]) => {
+    const line = ["manifest-tool", ...words].map((w) => `'${w}'`).join(" ");
+    const run = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `source ${f}; COMP_WORDS=(${line}); COMP_CWORD=${words.length}; _manifest_tool; ` +
+        `printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+    }).output();
+    return new TextDecoder().decode(run.stdout).split("\n").filter(Boolean);
+  };
+  try {
+    const manifest = await offered("manifest", "");
+    for (const w of ["create", "annotate", "push", "inspect", "rm", "--amend", "--os-version"]) {
+      assert.ok(manifest.includes(w), `manifest: ${w} in ${manifest}`);
+    }
+    assert.deepEqual(await offered("push", "from-"), ["from-spec", "from-args"]);
+    assert.deepEqual(await offered("completions", "f"), ["fish"]);
+    // The value of a global flag is not the command.
+    assert.ok((await offered("--username", "bob", "push", "--dry")).includes("--dry-run"));
+  } finally {
+    await Deno.remove(f);
+  }
   const bad = await runCli(["completions", "powershell"]);
   assert.equal(bad.code, 2);
 });
