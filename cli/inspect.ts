@@ -69,8 +69,9 @@ References are looked up concurrently; one that fails is reported on stderr, the
 shown, and the exit code is 1.
 
 Flags:
-  --json                a JSON array, one object per reference found: reference, isIndex,
-                        mediaType, digest, platforms
+  --json                a JSON array, one object per reference: reference, isIndex,
+                        mediaType, digest, platforms (a reference that failed: reference,
+                        failure)
 
 Examples:
   manifest-tool platforms alpine golang:1.22
@@ -149,7 +150,11 @@ export async function platformsCommand(ctx: CommandContext): Promise<number> {
   });
   const summaries = outcomes.filter((o): o is PlatformSummary => !("error" in o));
   if (values.json) {
-    ctx.out(jsonText(summaries, 2) + "\n");
+    // One record per reference, in order, as verify --json: a failed one says why.
+    const records = outcomes.map((o, i) =>
+      "error" in o ? { reference: positionals[i], failure: errorLine(o.error) } : o
+    );
+    ctx.out(jsonText(records, 2) + "\n");
   } else if (summaries.length > 0) {
     ctx.out(summaries.map(formatPlatformSummary).join("\n"));
   }

@@ -446,7 +446,7 @@ Deno.test("inspect and platforms through the CLI against a real registry", async
   );
 
   await t.step(
-    "platforms shows the references it found when another fails, and exits 1",
+    "platforms shows the references it found when another fails (--json: its failure), and exits 1",
     async () => {
       const [text, json] = await Promise.all([
         runCli([...P, "platforms", `${H}/ins/oci:nope`, `${H}/ins/docker`]),
@@ -462,9 +462,11 @@ Deno.test("inspect and platforms through the CLI against a real registry", async
         text.stderr.includes(`"${H}/ins/oci:nope"`) && text.stderr.includes("MANIFEST_UNKNOWN"),
       );
       assert.equal(json.code, 1);
-      assert.deepEqual(JSON.parse(json.stdout).map((s: { reference: string }) => s.reference), [
-        `${H}/ins/docker`,
-      ]);
+      // One record per reference, in order; the one that failed says why.
+      const records = JSON.parse(json.stdout) as { reference: string; failure?: string }[];
+      assert.deepEqual(records.map((s) => s.reference), [`${H}/ins/oci:nope`, `${H}/ins/docker`]);
+      assert.match(records[0].failure ?? "", /MANIFEST_UNKNOWN/);
+      assert.equal(records[1].failure, undefined);
     },
   );
 

@@ -341,6 +341,12 @@ Deno.test("verify reports each hand-broken index with the digest or platform, ex
     assert.equal(records[1].ok, true);
     assert.equal(records[1].type, "image");
     assert.deepEqual(records[1].problems, []);
+    // A tag that is not there: its problem names it as the subject, with no `digest`.
+    const gone = await cli(["verify", "--json", `${H}/v/app:gone`]);
+    const [missing] = JSON.parse(gone.stdout)[0].problems as VerifyProblem[];
+    assert.equal(missing.kind, "manifest-missing");
+    assert.equal(missing.subject, "gone");
+    assert.equal(missing.digest, undefined);
   });
 });
 

@@ -10,6 +10,7 @@
  */
 
 import { DigestMismatchError, RegistryError, SizeMismatchError, TooLargeError } from "../errors.ts";
+import { isDigest } from "../digest.ts";
 import { type Descriptor, ManifestFormatError } from "../manifest.ts";
 import type { Platform } from "../platform.ts";
 import { Once } from "../pool.ts";
@@ -127,7 +128,8 @@ export class VerifyRun {
    */
   failed(e: unknown, digest: string, target: Target, what?: string, platform?: string): void {
     const name = what ?? target;
-    const about = { digest, platform };
+    // The reference verified may be a tag: it is the subject then, never a `digest`.
+    const about = isDigest(digest) ? { digest, platform } : { subject: digest, platform };
     const kind = (suffix: string) =>
       `${target === "manifest" ? "manifest" : "blob"}-${suffix}` as VerifyProblemKind;
     if (isNotFound(e)) {
