@@ -112,6 +112,7 @@ Deno.test("push from-spec with a 3-document file and a directory of 4 specs push
       "error",
       "mediaType",
       "size",
+      "skipped",
       "status",
       "tags",
       "target",

@@ -48,6 +48,8 @@ export interface OutcomeRecord {
   error: string | null;
   /** Per-blob actions. */
   blobs: PushResult["blobs"];
+  /** Sources left out with `--ignore-missing`, with the reason (as a single push's record). */
+  skipped: PushResult["skipped"];
 }
 
 /**
@@ -73,6 +75,7 @@ export function outcomeRecord(o: SpecOutcome): OutcomeRecord {
     status: o.status,
     error: o.error ? oneLine(o.error.message) : null,
     blobs: r?.blobs ?? [],
+    skipped: r?.skipped ?? [],
   };
 }
 

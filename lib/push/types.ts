@@ -161,7 +161,7 @@ export interface SpecOutcome {
   target: string;
   /**
    * `pushed`: index and tags written; `planned`: a dry run that would push; `failed`: nothing of it
-   * tagged; `skipped`: not started (`failFast` after a failure).
+   * tagged; `skipped`: not started (`failFast` after a failure, or the run was interrupted).
    */
   status: "pushed" | "planned" | "failed" | "skipped";
   /** The result, when pushed or planned. */
