@@ -55,8 +55,8 @@ export interface CheckReport {
   results: CheckResult[];
   /** Manifests deleted during clean-up. */
   deleted: string[];
-  /** Manifests that could not be deleted, with the reason. */
-  leftBehind: { digest: string; reason: string }[];
+  /** Manifests (or, with `tag`, tags of them) that could not be deleted, with the reason. */
+  leftBehind: { digest: string; tag?: string; reason: string }[];
   /** True when manifest lists or indexes are fully supported (push and read back). */
   supported: boolean;
 }
@@ -197,7 +197,7 @@ class RegistryChecks {
   readonly repo: Repository;
   readonly mountRepo: Repository;
   readonly results: CheckResult[] = [];
-  readonly pushed: { repo: Repository; digest: string }[] = [];
+  readonly pushed: { repo: Repository; digest: string; tag?: string }[] = [];
   readonly ok = new Map<string, boolean>();
   readonly docker: Image[];
   readonly oci: Image[];
@@ -320,7 +320,7 @@ class RegistryChecks {
     });
     const putList = async (tag: string, bytes: Uint8Array, mediaType: string) => {
       const d = await repo.putManifest(tag, bytes, mediaType);
-      this.pushed.push({ repo, digest: d.digest });
+      this.pushed.push({ repo, digest: d.digest, tag });
       return `201 Created (${d.digest.slice(0, 19)}…)`;
     };
     await this.check(LIST, [DOCKER_IMG], () => putList("list", list, DOCKER_LIST));
@@ -331,7 +331,8 @@ class RegistryChecks {
       () => putList("annotated", annotated, OCI_INDEX),
     );
     await this.check("extra tags", [INDEX], async () => {
-      await repo.putManifest("index-extra", index, OCI_INDEX);
+      const put = await repo.putManifest("index-extra", index, OCI_INDEX);
+      this.pushed.push({ repo, digest: put.digest, tag: "index-extra" });
       const d = await repo.headManifest("index-extra");
       if (d?.digest !== digestOf(index)) throw new Error(`tag points at ${d?.digest ?? "nothing"}`);
       return "second tag resolves to the same digest";
@@ -394,7 +395,7 @@ class RegistryChecks {
     });
     const tag = subject.digest.replace(":", "-");
     const d = await this.repo.putManifest(tag, fallback, OCI_INDEX);
-    this.pushed.push({ repo: this.repo, digest: d.digest });
+    this.pushed.push({ repo: this.repo, digest: d.digest, tag });
     const again = await this.repo.referrers(subject.digest, ARTIFACT_TYPE);
     if (!again.some((x) => x.digest === artifact.digest)) {
       throw new Error("artifact not found either way");
@@ -402,10 +403,14 @@ class RegistryChecks {
     return `no referrers API; tag-schema fallback (${tag.slice(0, 19)}…) works`;
   }
 
-  /** Cleans up (indexes before the images they name; tags go with their manifests), reports. */
+  /**
+   * Cleans up (indexes before the images they name), then the tags that still resolve (on
+   * distribution tags go with their manifests; go-containerregistry keeps them, and deletes by tag),
+   * and reports.
+   */
   async report(): Promise<CheckReport> {
     const deleted: string[] = [];
-    const leftBehind: { digest: string; reason: string }[] = [];
+    const leftBehind: CheckReport["leftBehind"] = [];
     const seen = new Set<string>();
     for (const p of [...this.pushed].reverse()) {
       if (seen.has(p.digest)) continue;
@@ -415,6 +420,18 @@ class RegistryChecks {
         deleted.push(p.digest);
       } catch (e) {
         leftBehind.push({ digest: p.digest, reason: answer(e) });
+      }
+    }
+    for (const p of this.pushed) {
+      if (p.tag && await this.#stillTagged(p.repo, p.tag)) {
+        const reason = await p.repo.deleteManifest(p.tag).then(() => "", (e) => answer(e));
+        if (await this.#stillTagged(p.repo, p.tag)) {
+          leftBehind.push({
+            digest: p.digest,
+            tag: p.tag,
+            reason: reason || "the tag still resolves",
+          });
+        }
       }
     }
     const ok = this.ok;
@@ -427,5 +444,10 @@ class RegistryChecks {
       leftBehind,
       supported,
     };
+  }
+
+  /** Whether `tag` of `repo` still names a manifest (a failed HEAD counts as no). */
+  async #stillTagged(repo: Repository, tag: string): Promise<boolean> {
+    return (await repo.headManifest(tag).catch(() => undefined)) !== undefined;
   }
 }

@@ -257,6 +257,21 @@ await testEachKind(
         assert.match(l, /^PASS /, `${kind}: ${l}`);
       }
       assert.match(r.stdout, /Clean-up: deleted \d+ manifest/);
+      // Nothing it tagged still resolves (go-containerregistry keeps tags of deleted manifests:
+      // they are deleted by tag).
+      const json = JSON.parse(
+        (await runCli(["--plain-http", "check-registry", "--json", `${H}/check`])).stdout,
+      );
+      assert.deepEqual(json.leftBehind, [], `${kind}: ${JSON.stringify(json.leftBehind)}`);
+      const list = await fetch(`${reg.url}/v2/${json.repository}/tags/list`);
+      const tags: string[] = list.ok ? (await list.json()).tags ?? [] : [];
+      if (!list.ok) await list.body?.cancel();
+      for (const tag of tags) {
+        const head = await fetch(`${reg.url}/v2/${json.repository}/manifests/${tag}`, {
+          method: "HEAD",
+        });
+        assert.notEqual(head.status, 200, `${kind}: tag ${tag} still resolves`);
+      }
     });
     if (!judges.length) console.log("skipped: no peer CLI installed to read pushes back");
   },

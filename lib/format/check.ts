@@ -27,7 +27,10 @@ export function formatCheckReport(r: CheckReport): string {
     lines.push(`${x.status.padEnd(4)}  ${x.name.padEnd(width)}  ${x.detail}`);
   }
   lines.push(`Clean-up: deleted ${r.deleted.length} manifest(s)`);
-  for (const l of r.leftBehind) lines.push(`  could not delete ${l.digest}: ${l.reason}`);
+  for (const l of r.leftBehind) {
+    const what = l.tag ? `tag ${l.tag} (${l.digest})` : l.digest;
+    lines.push(`  could not delete ${what}: ${l.reason}`);
+  }
   lines.push(
     r.supported
       ? "Result: this registry can hold multi-platform images"
