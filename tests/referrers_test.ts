@@ -872,3 +872,19 @@ Deno.test("push --referrers leaves out a referrer listed for a subject it does n
     await Deno.remove(spec);
   }
 });
+
+Deno.test("push --referrers within the source repository says the referrers are there already", async () => {
+  await using reg = await startRegistry();
+  await withReferrers(reg, "src/app");
+  const spec = await specFile(reg.host, "src/app", `${reg.host}/src/app:combined`);
+  try {
+    const r = await runCli(["push", "--type", "oci", "from-spec", "--referrers", spec]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Referrers: the images are in .*src\/app, and their referrers with them$/m,
+    );
+  } finally {
+    await Deno.remove(spec);
+  }
+});

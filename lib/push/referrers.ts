@@ -78,6 +78,7 @@ export async function transferReferrers(
     referrers: [],
     fallbackTags: [],
     skipped: [],
+    inTarget: subjects.length > 0 && unique.length === 0,
   };
   const first = unique.find((_, i) => trees[i].length > 0);
   if (!first) return result;

@@ -215,4 +215,6 @@ export interface CopyReferrersResult {
    * fallback index's mistake), with what they name instead. Copied, they would fail `verify`.
    */
   skipped: { subject: string; descriptor: Descriptor; names: string | undefined }[];
+  /** Every subject was in the target repository already, and with it its referrers. */
+  inTarget: boolean;
 }
