@@ -220,3 +220,47 @@ Deno.test("two specs sharing sources fetch each source manifest once and mount e
     await Deno.remove(file);
   }
 });
+
+Deno.test("specs copying one source to several repositories of another registry: one copy, then mounts", async () => {
+  await using srcReg = await startRegistry();
+  await using dst = await startRegistry();
+  const set = await pushFixtures(srcReg, {
+    format: "oci",
+    repository: "far/app",
+    platforms: [{ os: "linux", architecture: "amd64" }],
+    largeLayerBytes: 4 * 1024 * 1024,
+  });
+  await using src = await startProxy({ upstream: srcReg.url });
+  const image = set.images[0];
+  const blobs = [image.config.digest, ...image.layers.map((l) => l.digest)];
+  const file = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    const targets = ["a", "b", "c"].map((r) => `${dst.host}/team/${r}:1`);
+    await Deno.writeTextFile(
+      file,
+      targets.map((t) => spec(t, [`${src.host}/far/app:linux-amd64`])).join("---\n"),
+    );
+    const r = await runCli(["--plain-http", "push", "--type", "oci", "from-spec", "--json", file]);
+    assert.equal(r.code, 0, r.stderr);
+    // Each layer read from the source once, however many target repositories need it (the config
+    // is also read whole, for the platform).
+    for (const b of image.layers.map((l) => l.digest)) {
+      const gets = src.log.filter((l) => l.method === "GET" && l.path.endsWith(`/blobs/${b}`));
+      assert.equal(gets.length, 1, `${b}: ${gets.length} downloads`);
+    }
+    const records = JSON.parse(r.stdout) as { blobs: { digest: string; action: string }[] }[];
+    const actions = records.map((x) => x.blobs.map((b) => b.action).sort().join(","));
+    assert.equal(actions.filter((a) => a === blobs.map(() => "copy").join(",")).length, 1);
+    assert.equal(actions.filter((a) => a === blobs.map(() => "mount").join(",")).length, 2);
+    for (const t of targets) {
+      const [repo] = t.slice(dst.host.length + 1).split(":");
+      assert.equal((await raw(dst.url, repo, "1")).status, 200, t);
+      for (const b of blobs) {
+        const head = await fetch(`${dst.url}/v2/${repo}/blobs/${b}`, { method: "HEAD" });
+        assert.equal(head.status, 200, `${t} has ${b}`);
+      }
+    }
+  } finally {
+    await Deno.remove(file);
+  }
+});

@@ -46,6 +46,12 @@ export class Transfer {
   readonly #options: TransferOptions;
   readonly #manifests = new Once<string, NodeResult>();
   readonly #blobs = new Once<string, BlobAction>();
+  /**
+   * Blobs brought from another registry, by target registry and digest: the repository of the
+   * target registry that has (or is getting) it, undefined once that failed. Another repository
+   * there mounts it from that one instead of copying it again.
+   */
+  readonly #landed = new Map<string, Promise<Repository | undefined>>();
 
   /** A transfer reading through `graph`. */
   constructor(graph: Graph, options: TransferOptions) {
@@ -154,20 +160,52 @@ export class Transfer {
     d: Descriptor,
     source: Repository,
   ): Promise<BlobAction["action"]> {
-    const { dryRun, chunkSize, logger } = this.#options;
+    const { dryRun } = this.#options;
     if (isNonDistributable(d.mediaType)) return "foreign";
     if (source.registry === target.registry) {
-      if (dryRun) return "mount";
-      // Same registry: mount without asking first; a 202 means "cannot mount" (the spec lets a
-      // registry refuse), and the session it opened takes a streamed copy instead.
-      const session = await target.mountBlob(d.digest, source.name);
-      if (!session) return "mount";
-      logger.debug(`mount of ${d.digest} from ${source} refused (202): copying`);
-      await session.upload(this.#body(d, source), { digest: d.digest, size: d.size }, {
-        chunkSize,
-      });
-      return "copy";
+      // Same registry: mount without asking first.
+      return dryRun ? "mount" : await this.#mount(target, d, source.name, source);
     }
+    const key = `${target.registry}|${d.digest}`;
+    const landed = this.#landed.get(key);
+    if (landed) {
+      // Another repository of this registry has it, or is getting it: mount it from there once
+      // that is done (one copy per registry and run, however many target repositories).
+      const from = await landed;
+      if (from) return dryRun ? "mount" : await this.#mount(target, d, from.name, source);
+    }
+    const done = this.#copyTo(target, d, source);
+    if (!landed) this.#landed.set(key, done.then(() => target, () => undefined));
+    return await done;
+  }
+
+  /**
+   * Mounts blob `d` into `target` from repository `from` of its registry. A 202 means "cannot
+   * mount" (the spec lets a registry refuse), and the session it opened takes a streamed copy
+   * from `source` instead.
+   */
+  async #mount(
+    target: Repository,
+    d: Descriptor,
+    from: string,
+    source: Repository,
+  ): Promise<"mount" | "copy"> {
+    const session = await target.mountBlob(d.digest, from);
+    if (!session) return "mount";
+    this.#options.logger.debug(`mount of ${d.digest} from ${from} refused (202): copying`);
+    await session.upload(this.#body(d, source), { digest: d.digest, size: d.size }, {
+      chunkSize: this.#options.chunkSize,
+    });
+    return "copy";
+  }
+
+  /** Brings blob `d` of `source` (another registry) into `target`: present, or a streamed copy. */
+  async #copyTo(
+    target: Repository,
+    d: Descriptor,
+    source: Repository,
+  ): Promise<"present" | "copy"> {
+    const { dryRun, chunkSize, logger } = this.#options;
     if (await target.headBlob(d.digest)) return "present";
     if (dryRun) return "copy";
     // The source download starts with the upload session, not after it opened.
