@@ -489,7 +489,7 @@ Deno.test("verify passes what push and the fixtures publish, warnings allowed", 
   );
 });
 
-Deno.test("verify --referrers checks that each referrer's subject is the digest it is listed under", async () => {
+Deno.test("verify --referrers checks that each referrer's subject is the digest it is listed under, to depth 3", async () => {
   await using reg = await startRegistry();
   const H = reg.host;
   const set = await pushFixtures(reg, { repository: "ref/app", platforms: PLATFORMS.slice(0, 1) });
@@ -542,6 +542,17 @@ Deno.test("verify --referrers checks that each referrer's subject is the digest 
   ]);
   const without = await cli(["verify", `${H}/ref/app:${img.tag}`]);
   assert.equal(without.code, 0, without.stdout);
+
+  // One level down: the good referrer's own fallback tag lists an artifact of another subject.
+  await putIndex(reg, "ref/app", tag, listing([good]));
+  await putIndex(reg, "ref/app", sha256(good).replace(":", "-"), listing([other]));
+  const deep = await cli(["verify", "--referrers", `${H}/ref/app:${img.tag}`]);
+  assert.equal(deep.code, 1, deep.stdout);
+  assert.deepEqual(errorLines(deep.stdout), [
+    `error: ${H}/ref/app:${img.tag}: ${sha256(other)}: listed as a referrer of ${
+      sha256(good)
+    }, but its subject is sha256:${"0".repeat(64)}`,
+  ]);
 });
 
 Deno.test("verify: bad usage is exit 2 before any request; an unknown tag is exit 1", async () => {

@@ -9,32 +9,46 @@
 
 import type { Descriptor } from "../manifest.ts";
 import type { FetchedManifest } from "../registry/client.ts";
-import { MAX_REFERRERS } from "../referrers_list.ts";
+import { MAX_REFERRERS, REFERRERS_DEPTH } from "../referrers_list.ts";
 import { descriptorProblems } from "./graph.ts";
 import { problem } from "./problems.ts";
 import { settleAll, type VerifyRun } from "./run.ts";
 
-/** Checks the referrers of every manifest the run has verified so far. */
+/**
+ * Checks the referrers of every manifest the run has verified so far, then theirs, to the depth
+ * inspect and push follow ({@link REFERRERS_DEPTH}).
+ */
 export async function verifyReferrers(run: VerifyRun): Promise<void> {
-  const subjects = [...run.manifests];
-  await settleAll(subjects.map(async (subject) => {
-    let listed: Descriptor[];
-    try {
-      listed = await run.referrers(subject);
-    } catch (e) {
-      return run.failed(e, subject, "manifest", "referrers list");
-    }
-    if (listed.length > MAX_REFERRERS) {
-      // A handful is usual; thousands would each be fetched and reported.
-      return run.report(problem(
-        "error",
-        "referrers-too-many",
-        `${listed.length} referrers listed, more than ${MAX_REFERRERS}: not verified`,
-        { digest: subject },
-      ));
-    }
-    await settleAll(listed.map((d) => verifyReferrer(run, subject, d)));
-  }));
+  const asked = new Set<string>();
+  let subjects = [...run.manifests];
+  for (let level = 0; level < REFERRERS_DEPTH && subjects.length > 0; level++) {
+    subjects.forEach((s) => asked.add(s));
+    const found = await settleAll(subjects.map((subject) => verifyListed(run, subject)));
+    subjects = [...new Set(found.flat())].filter((d) => !asked.has(d));
+  }
+}
+
+/** Checks the referrers listed for `subject`; returns their digests (theirs are next). */
+async function verifyListed(run: VerifyRun, subject: string): Promise<string[]> {
+  let listed: Descriptor[];
+  try {
+    listed = await run.referrers(subject);
+  } catch (e) {
+    run.failed(e, subject, "manifest", "referrers list");
+    return [];
+  }
+  if (listed.length > MAX_REFERRERS) {
+    // A handful is usual; thousands would each be fetched and reported.
+    run.report(problem(
+      "error",
+      "referrers-too-many",
+      `${listed.length} referrers listed, more than ${MAX_REFERRERS}: not verified`,
+      { digest: subject },
+    ));
+    return [];
+  }
+  await settleAll(listed.map((d) => verifyReferrer(run, subject, d)));
+  return listed.map((d) => d.digest);
 }
 
 async function verifyReferrer(run: VerifyRun, subject: string, d: Descriptor): Promise<void> {
