@@ -153,6 +153,32 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "a batch with one spec failing: exit 1, and the records still reach the json output",
+      async () => {
+        const bad = `${dir}/batch.yaml`;
+        await Deno.writeTextFile(
+          bad,
+          (await Deno.readTextFile(spec)).replace(":multi", ":batch") +
+            `---\nimage: ${reg.host}/act/app:broken\nmanifests:\n  - image: ${reg.host}/act/gone:1\n`,
+        );
+        await Deno.writeTextFile(outputs, "");
+        const r = await runAction({
+          ...base,
+          INPUT_COMMAND: "push from-spec",
+          INPUT_ARGS: `--type=oci\n${bad}`,
+        });
+        assert.equal(r.code, 1, r.output);
+        const text = await Deno.readTextFile(outputs);
+        assert.doesNotMatch(text, /^digest=/m);
+        const json = /^json<<(\S+)\n([\s\S]*?)\n\1$/m.exec(text);
+        assert.ok(json, text);
+        const records = JSON.parse(json[2]) as { status: string }[];
+        assert.deepEqual(records.map((x) => x.status), ["pushed", "failed"]);
+        assert.ok(await isEmptyDir(runnerTemp));
+      },
+    );
+
     await t.step("a binary that does not match SHA256SUMS is never run", async () => {
       const tampered = `${dir}/tampered`;
       await Deno.mkdir(tampered);

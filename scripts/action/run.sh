@@ -131,7 +131,22 @@ fi
 code=0
 "$tmp/$asset" "${command[@]}" ${args[@]+"${args[@]}"} --json >"$tmp/result.json" || code=$?
 cat "$tmp/result.json"
-[ "$code" -eq 0 ] || exit "$code"
+
+out="${GITHUB_OUTPUT:-/dev/null}"
+delimiter="manifest-tool-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+write_json() {
+  {
+    echo "json<<$delimiter"
+    cat "$tmp/result.json"
+    echo "$delimiter"
+  } >>"$out"
+}
+# A run that failed in part (a batch with one spec failed, exit 1) still printed its records: a
+# later step (if: always()) reads them from the json output. No digest then.
+if [ "$code" -ne 0 ]; then
+  [ -s "$tmp/result.json" ] && write_json
+  exit "$code"
+fi
 
 # The record's top-level digest and size (push, manifest push); other commands have none.
 if command -v jq >/dev/null 2>&1; then
@@ -144,12 +159,8 @@ fi
 [[ -z "$digest" || "$digest" =~ ^[a-z0-9]+:[a-f0-9]+$ ]] || fail "unexpected digest in the result"
 [[ -z "$size" || "$size" =~ ^[0-9]+$ ]] || fail "unexpected size in the result"
 
-out="${GITHUB_OUTPUT:-/dev/null}"
-delimiter="manifest-tool-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 {
   echo "digest=$digest"
   echo "size=$size"
-  echo "json<<$delimiter"
-  cat "$tmp/result.json"
-  echo "$delimiter"
 } >>"$out"
+write_json
