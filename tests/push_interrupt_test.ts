@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { pushFixtures, startProxy, startRegistry } from "../scripts/harness/mod.ts";
 
-Deno.test("SIGINT during a cross-registry copy cancels it, leaves the target tag absent and exits 130", async () => {
-  await using src = await startRegistry();
-  await using dst = await startRegistry();
-  const layerBytes = 64 * 1024 * 1024;
+/** A source registry holding one image with a large layer, and a target registry. */
+async function bigImage(layerBytes: number) {
+  const src = await startRegistry();
+  const dst = await startRegistry();
   const set = await pushFixtures(src, {
     format: "oci",
     repository: "big/app",
@@ -13,14 +13,20 @@ Deno.test("SIGINT during a cross-registry copy cancels it, leaves the target tag
     largeLayerBytes: layerBytes,
   });
   const big = set.images[0].layers.find((l) => l.size === layerBytes)!;
-  // Slow source: the copy takes ~30 s unless it is stopped.
-  await using proxy = await startProxy({ upstream: src.url, bytesPerSecond: 2 * 1024 * 1024 });
-  const spec = await Deno.makeTempFile({ suffix: ".yaml" });
-  await Deno.writeTextFile(
-    spec,
-    `image: ${dst.host}/copied/app:v1\nmanifests:\n  - image: ${proxy.host}/big/app:linux-amd64\n`,
-  );
-  const child = new Deno.Command(Deno.execPath(), {
+  return {
+    src,
+    dst,
+    big,
+    async [Symbol.asyncDispose]() {
+      await src.stop();
+      await dst.stop();
+    },
+  };
+}
+
+/** `push --type oci from-spec …args` in its own process (the bundle when MANIFEST_TOOL_BUNDLE). */
+function spawnPush(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
@@ -31,12 +37,25 @@ Deno.test("SIGINT during a cross-registry copy cancels it, leaves the target tag
       "--type",
       "oci",
       "from-spec",
-      spec,
+      ...args,
     ],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).spawn();
+}
+
+Deno.test("SIGINT during a cross-registry copy cancels it, leaves the target tag absent and exits 130", async () => {
+  await using world = await bigImage(64 * 1024 * 1024);
+  const { src, dst, big } = world;
+  // Slow source: the copy takes ~30 s unless it is stopped.
+  await using proxy = await startProxy({ upstream: src.url, bytesPerSecond: 2 * 1024 * 1024 });
+  const spec = await Deno.makeTempFile({ suffix: ".yaml" });
+  await Deno.writeTextFile(
+    spec,
+    `image: ${dst.host}/copied/app:v1\nmanifests:\n  - image: ${proxy.host}/big/app:linux-amd64\n`,
+  );
+  const child = spawnPush([spec]);
   try {
     // Wait (bounded) until the large blob's download has begun streaming through the proxy.
     const started = () =>
@@ -69,16 +88,8 @@ Deno.test("SIGINT during a cross-registry copy cancels it, leaves the target tag
 });
 
 Deno.test("SIGINT during a batch: each spec's line (not started ones: interrupted), the summary, exit 130", async () => {
-  await using src = await startRegistry();
-  await using dst = await startRegistry();
-  const layerBytes = 16 * 1024 * 1024;
-  const set = await pushFixtures(src, {
-    format: "oci",
-    repository: "big/app",
-    platforms: [{ os: "linux", architecture: "amd64" }],
-    largeLayerBytes: layerBytes,
-  });
-  const big = set.images[0].layers.find((l) => l.size === layerBytes)!;
+  await using world = await bigImage(16 * 1024 * 1024);
+  const { src, dst, big } = world;
   await using proxy = await startProxy({ upstream: src.url, bytesPerSecond: 1024 * 1024 });
   // Ten specs, eight worked on at once: two wait their turn when the run is interrupted.
   const specs = Array.from(
@@ -89,24 +100,7 @@ Deno.test("SIGINT during a batch: each spec's line (not started ones: interrupte
   const spec = await Deno.makeTempFile({ suffix: ".yaml" });
   await Deno.writeTextFile(spec, specs);
   for (const json of [false, true]) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        Deno.env.get("MANIFEST_TOOL_BUNDLE") ?? new URL("../cli.ts", import.meta.url).pathname,
-        "--plain-http",
-        "push",
-        "--type",
-        "oci",
-        "from-spec",
-        ...(json ? ["--json"] : []),
-        spec,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
+    const child = spawnPush([...(json ? ["--json"] : []), spec]);
     try {
       const started = () =>
         proxy.log.some((l) =>
