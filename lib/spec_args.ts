@@ -52,11 +52,8 @@ export function specFromArgs(args: SpecArgs): PushSpec {
   }
   if (!template) throw new UsageError('push from-args needs "--template" (e.g. repo:tag-OS-ARCH)');
   if (!target) throw new UsageError('push from-args needs "--target" (the index reference)');
-  if (!/OS|ARCH/.test(template)) {
-    throw new UsageError(
-      `--template "${template}" has no OS or ARCH placeholder: every platform would use the same image`,
-    );
-  }
+  // A template without OS or ARCH names one image for every platform: a platform-neutral image
+  // published for several (each platform an entry), as manifest-tool v2 takes it.
   const annotations: Record<string, string> = {};
   for (const a of list(args.annotations)) {
     const i = a.indexOf("=");

@@ -324,6 +324,20 @@ manifests:
         ]),
         [[same.images[0].digest, "amd64"], [same.images[0].digest, "386"]],
       );
+      // The same with from-args: a template without OS or ARCH names one image (as v2 takes it).
+      const args = await runCli([
+        "--plain-http",
+        "push",
+        "from-args",
+        "--platforms",
+        "linux/amd64,linux/386",
+        "--template",
+        `${H}/same/app:linux-amd64`,
+        "--target",
+        `${H}/noarch/app:v2`,
+      ]);
+      assert.equal(args.code, 0, args.stderr);
+      assert.equal(lastDigest(args.stdout).digest, lastDigest(r.stdout).digest);
     },
   );
 
