@@ -96,6 +96,9 @@ export async function pushList(
       }).toString(),
       platform: e.descriptor.platform,
       exactPlatform: true,
+      // The bytes docker stored are the ones pushed, as docker pushes them: no GET, and a source
+      // whose manifest is gone since (its blobs still there) is pushed all the same.
+      manifest: { bytes: e.raw, mediaType: e.descriptor.mediaType },
     })),
     // Docker's list: a manifest stored twice, or two of one platform, are pushed as stored.
     verbatim: true,

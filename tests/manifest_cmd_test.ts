@@ -1053,3 +1053,34 @@ Deno.test("manifest create, annotate, inspect, push and rm print what docker man
     })
   );
 });
+
+Deno.test("manifest push sends the manifest bytes the list stored, as docker: a source whose manifest was deleted since is pushed all the same", async () => {
+  await using reg = await startRegistry({ deletes: true });
+  const set = await pushFixtures(reg, { repository: "mc/src", format: "docker" });
+  const img = set.images.find((i) => i.platform.architecture === "ppc64le")!;
+  const config = await Deno.makeTempDir({ prefix: "mt-manifest-stored-" });
+  try {
+    const m = (...args: string[]) =>
+      runCli(["manifest", ...args], { env: { DOCKER_CONFIG: config } });
+    const list = `${reg.host}/mc/stored:v1`;
+    ok(await m("create", list, `${reg.host}/mc/src:${img.tag}`), "create");
+    const del = await fetch(`${reg.url}/v2/mc/src/manifests/${img.digest}`, { method: "DELETE" });
+    assert.equal(del.status, 202, await del.text());
+    const gone = await fetch(`${reg.url}/v2/mc/src/manifests/${img.digest}`, { method: "HEAD" });
+    assert.equal(gone.status, 404, "the source manifest is gone, its blobs stay");
+    const r = await m("push", list);
+    ok(r, "push");
+    assert.match(
+      r.stdout,
+      new RegExp(`^Pushed ref ${reg.host}/mc/stored@${img.digest} with digest`, "m"),
+    );
+    const index = await registryManifest(reg, "mc/stored", "v1");
+    assert.equal(index.doc.manifests[0].digest, img.digest);
+    const child = await fetch(`${reg.url}/v2/mc/stored/manifests/${img.digest}`, {
+      method: "HEAD",
+    });
+    assert.equal(child.status, 200, "the entry's manifest is in the list's repository");
+  } finally {
+    await Deno.remove(config, { recursive: true });
+  }
+});

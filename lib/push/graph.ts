@@ -7,8 +7,9 @@
  * @module
  */
 
-import type { ImageConfig } from "../manifest.ts";
-import type { Descriptor } from "../manifest.ts";
+import { checkableAlgorithm, digestOf } from "../digest.ts";
+import { DigestMismatchError } from "../errors.ts";
+import { type Descriptor, type ImageConfig, parseManifest } from "../manifest.ts";
 import { Once } from "../pool.ts";
 import type {
   FetchedManifest,
@@ -102,6 +103,21 @@ export class Graph {
       if (this.#manifests.get(key) === mine) this.#manifests.delete(key);
     });
     return mine;
+  }
+
+  /**
+   * Takes manifest `bytes` the caller holds as `digest` of `repo` (no request): a later
+   * {@link manifest} of that digest gets them. Checked against the digest and parsed here.
+   */
+  known(repo: Repository, digest: string, bytes: Uint8Array, mediaType?: string): void {
+    const key = `${repo}@${digest}`;
+    if (this.#manifests.has(key)) return;
+    const what = `manifest ${repo}@${digest}`;
+    const actual = digestOf(bytes, checkableAlgorithm(digest, what));
+    if (actual !== digest) throw new DigestMismatchError(digest, actual, what);
+    const parsed = parseManifest(bytes, mediaType, what);
+    const descriptor = { mediaType: parsed.mediaType, digest, size: bytes.byteLength };
+    this.#manifests.set(key, Promise.resolve({ descriptor, bytes, parsed }));
   }
 
   /**

@@ -30,6 +30,8 @@ export interface SourcePlan {
   platform?: Partial<Platform>;
   /** True when {@link platform} is final (never completed from the config). */
   exactPlatform: boolean;
+  /** The manifest's exact bytes, when given (see {@link PushSource.manifest}). */
+  manifest?: { bytes: Uint8Array; mediaType: string };
 }
 
 /** One spec of a run: where its index goes and what it is made of. */
@@ -144,6 +146,9 @@ export function planSources(
 function planSource(m: PushSource, position: number, verbatim: boolean): SourcePlan {
   const ref = parseReference(m.image);
   const given = m.platform && (m.platform.os || m.platform.architecture);
+  if (m.manifest && !ref.digest) {
+    throw new UsageError(`Source "${m.image}": manifest bytes are given for a digest, not a tag`);
+  }
   if (verbatim && !m.exactPlatform) {
     throw new UsageError(`Source "${m.image}": a verbatim list needs the platform of each entry`);
   }
@@ -166,6 +171,7 @@ function planSource(m: PushSource, position: number, verbatim: boolean): SourceP
     position,
     platform: m.platform,
     exactPlatform: m.exactPlatform ?? false,
+    ...(m.manifest ? { manifest: m.manifest } : {}),
   };
 }
 

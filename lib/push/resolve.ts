@@ -78,6 +78,7 @@ export async function resolveSpec(
     const repo = graph.repository(s.registry, s.repository);
     let fetched: FetchedManifest;
     try {
+      if (s.manifest) graph.known(repo, s.reference, s.manifest.bytes, s.manifest.mediaType);
       fetched = await graph.manifest(repo, s.reference);
     } catch (e) {
       if (options.ignoreMissing && isUnavailable(e)) {

@@ -23,6 +23,12 @@ export interface PushSource {
    * least os and architecture.
    */
   exactPlatform?: boolean;
+  /**
+   * The source's exact manifest bytes, when the caller holds them (a local list keeps each entry's
+   * copy, as docker does): used instead of reading the registry, checked against the digest the
+   * source names (it must name one).
+   */
+  manifest?: { bytes: Uint8Array; mediaType: string };
 }
 
 /** What to push: manifest-tool's YAML spec, in object form. */
