@@ -375,6 +375,11 @@ manifests:
       const all = await runCli(["--plain-http", "push", "from-spec", "--ignore-missing", none]);
       assert.notEqual(all.code, 0);
       assert.match(all.stderr, /All entries were skipped/);
+      // The warnings come in spec order, whichever read ended first.
+      const warned = all.stderr.split("\n").filter((l) => l.startsWith("warning: "));
+      assert.equal(warned.length, 2, all.stderr);
+      assert.match(warned[0], /nowhere\/a:1/);
+      assert.match(warned[1], /nowhere\/b:1/);
     },
   );
 

@@ -82,7 +82,6 @@ export async function resolveSpec(
       fetched = await graph.manifest(repo, s.reference);
     } catch (e) {
       if (options.ignoreMissing && isUnavailable(e)) {
-        options.logger.warn(`Skipping "${s.image}": ${messageOf(e)}`);
         skipped.push({ image: s.image, reason: messageOf(e) });
         return [];
       }
@@ -97,6 +96,9 @@ export async function resolveSpec(
   const failed = settled.find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
   const entries = settled.flatMap((r) => (r as PromiseFulfilledResult<Entry[]>).value);
+  skipped.sort((a, b) => order(spec, a.image) - order(spec, b.image));
+  // Said in spec order, whatever order the reads ended in.
+  for (const x of skipped) options.logger.warn(`Skipping "${x.image}": ${x.reason}`);
   if (entries.length === 0 && skipped.length > 0) {
     throw new NotFoundError(
       spec.target,
@@ -105,7 +107,6 @@ export async function resolveSpec(
   }
   // Keep the spec's order whatever order the fetches finished in (the sort is stable).
   entries.sort((a, b) => a.position - b.position);
-  skipped.sort((a, b) => order(spec, a.image) - order(spec, b.image));
   const images = entries.filter((e) => !isAttestation(e.descriptor));
   const attestations = entries.filter((e) => isAttestation(e.descriptor));
   return { images, attestations, skipped };
