@@ -378,6 +378,10 @@ class RegistryChecks {
     await this.check("referrers", [SUBJECT], () => this.#referrersOf(subject, artifactDesc));
     await this.check("delete by digest", [SUBJECT], async () => {
       await repo.deleteManifest(artifactDesc.digest);
+      // A registry may accept the DELETE and keep the manifest: it must be gone to pass.
+      if (await this.#resolves(repo, artifactDesc.digest)) {
+        throw new Error("accepted, but the manifest is still there");
+      }
       const idx = this.pushed.findIndex((p) => p.digest === artifactDesc.digest);
       if (idx >= 0) this.pushed.splice(idx, 1);
       return "202 Accepted";
@@ -415,17 +419,15 @@ class RegistryChecks {
     for (const p of [...this.pushed].reverse()) {
       if (seen.has(p.digest)) continue;
       seen.add(p.digest);
-      try {
-        await p.repo.deleteManifest(p.digest);
-        deleted.push(p.digest);
-      } catch (e) {
-        leftBehind.push({ digest: p.digest, reason: answer(e) });
-      }
+      const reason = await p.repo.deleteManifest(p.digest).then(() => "", (e) => answer(e));
+      // Counted as deleted only once it no longer resolves (a registry may accept and keep it).
+      if (!reason && !await this.#resolves(p.repo, p.digest)) deleted.push(p.digest);
+      else leftBehind.push({ digest: p.digest, reason: reason || "accepted, but still there" });
     }
     for (const p of this.pushed) {
-      if (p.tag && await this.#stillTagged(p.repo, p.tag)) {
+      if (p.tag && await this.#resolves(p.repo, p.tag)) {
         const reason = await p.repo.deleteManifest(p.tag).then(() => "", (e) => answer(e));
-        if (await this.#stillTagged(p.repo, p.tag)) {
+        if (await this.#resolves(p.repo, p.tag)) {
           leftBehind.push({
             digest: p.digest,
             tag: p.tag,
@@ -446,8 +448,8 @@ class RegistryChecks {
     };
   }
 
-  /** Whether `tag` of `repo` still names a manifest (a failed HEAD counts as no). */
-  async #stillTagged(repo: Repository, tag: string): Promise<boolean> {
-    return (await repo.headManifest(tag).catch(() => undefined)) !== undefined;
+  /** Whether `reference` (a tag or digest) of `repo` still names a manifest (a failed HEAD: no). */
+  async #resolves(repo: Repository, reference: string): Promise<boolean> {
+    return (await repo.headManifest(reference).catch(() => undefined)) !== undefined;
   }
 }

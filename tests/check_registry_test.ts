@@ -137,3 +137,23 @@ Deno.test("check-registry's chunked upload honours the registry's OCI-Chunk-Min-
   );
   assert.ok(patches.length > 0 && patches.slice(0, -1).every((n) => n >= 100), String(patches));
 });
+
+Deno.test("check-registry: a registry that accepts DELETE and keeps the manifest fails the delete check and is not counted as cleaned up", async () => {
+  await using reg = await startRegistry();
+  await using proxy = await startProxy({
+    upstream: reg.url,
+    intercept: ({ request }) =>
+      request.method === "DELETE" ? new Response(null, { status: 202 }) : undefined,
+  });
+  const r = await runCli(["--plain-http", "check-registry", "--json", `${proxy.host}/ns`]);
+  const doc = JSON.parse(r.stdout);
+  const del = doc.results.find((x: { name: string }) => x.name === "delete by digest");
+  assert.equal(del.status, "FAIL", JSON.stringify(del));
+  assert.match(del.detail, /still there/);
+  assert.deepEqual(doc.deleted, []);
+  assert.ok(doc.leftBehind.length > 0);
+  assert.ok(
+    doc.leftBehind.every((l: { reason: string }) => /still/.test(l.reason)),
+    JSON.stringify(doc.leftBehind),
+  );
+});
