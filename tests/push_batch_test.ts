@@ -264,3 +264,35 @@ Deno.test("specs copying one source to several repositories of another registry:
     await Deno.remove(file);
   }
 });
+
+Deno.test("a target registry that answers those mounts with an error gets copies instead", async () => {
+  await using srcReg = await startRegistry();
+  await using dstReg = await startRegistry();
+  await pushFixtures(srcReg, {
+    format: "oci",
+    repository: "far/app",
+    platforms: [{ os: "linux", architecture: "amd64" }],
+  });
+  for (const status of [500, 404]) {
+    await using dst = await startProxy({
+      upstream: dstReg.url,
+      intercept: ({ request }) =>
+        request.method === "POST" && request.url.includes("mount=")
+          ? Response.json({ errors: [{ code: "UNKNOWN", message: "no mounts" }] }, { status })
+          : undefined,
+    });
+    const file = await Deno.makeTempFile({ suffix: ".yaml" });
+    try {
+      const targets = ["a", "b", "c"].map((r) => `${dst.host}/m${status}/${r}:1`);
+      await Deno.writeTextFile(
+        file,
+        targets.map((t) => spec(t, [`${srcReg.host}/far/app:linux-amd64`])).join("---\n"),
+      );
+      const r = await runCli(["--plain-http", "push", "--type", "oci", "from-spec", file]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /^3 pushed, 0 failed$/m);
+    } finally {
+      await Deno.remove(file);
+    }
+  }
+});

@@ -172,7 +172,18 @@ export class Transfer {
       // Another repository of this registry has it, or is getting it: mount it from there once
       // that is done (one copy per registry and run, however many target repositories).
       const from = await landed;
-      if (from) return dryRun ? "mount" : await this.#mount(target, d, from.name, source);
+      if (from && dryRun) return "mount";
+      if (from) {
+        try {
+          return await this.#mount(target, d, from.name, source);
+        } catch (e) {
+          // The mount is our choice, not the spec's: a registry that answers it with an error
+          // (rather than 202) gets the copy from the source that the first repository got.
+          this.#graph.signal?.throwIfAborted();
+          this.#options.logger.debug(`mount of ${d.digest} from ${from} failed: copying`);
+          if (isTimeout(e)) throw e;
+        }
+      }
     }
     const done = this.#copyTo(target, d, source);
     if (!landed) this.#landed.set(key, done.then(() => target, () => undefined));
