@@ -395,3 +395,46 @@ Deno.test("a status that is no error but not the answer due is named with the on
   assert.ok(oneLine(r.stderr), r.stderr);
   assert.match(r.stderr, /GET http:\/\/.*\/v2\/app\/manifests\/t: 204 No Content: expected 200$/m);
 });
+
+Deno.test("referrers without end are bounded: pages past MAX_REFERRERS, and a tree verify --referrers walks", async () => {
+  const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+  const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+  const fake = (seed: string) => digestOf(new TextEncoder().encode(seed));
+  const PAGED = fake("paged");
+  // Every digest has 40 referrers of its own (none of them there): 40, 1,600, 64,000 by level.
+  // PAGED's list goes on page after page, each linking to the next.
+  const listed = (subject: string, page: number) =>
+    Array.from({ length: 40 }, (_, i) => ({
+      mediaType: OCI_MANIFEST,
+      digest: fake(`${subject} ${page} ${i}`),
+      size: 500,
+      artifactType: "application/example",
+    }));
+  await using server = await startHostile((req) => {
+    const u = new URL(req.url);
+    if (u.pathname === "/v2/") return Response.json({});
+    if (u.pathname.endsWith("/manifests/t")) {
+      return new Response(MANIFEST, { headers: { "content-type": OCI_MANIFEST } });
+    }
+    const m = /\/referrers\/(.+)$/.exec(u.pathname);
+    if (!m) return new Response("{}", { status: 404 });
+    const page = Number(u.searchParams.get("page") ?? 0);
+    const headers: Record<string, string> = { "content-type": OCI_INDEX };
+    if (m[1] === PAGED) headers.link = `<${u.pathname}?page=${page + 1}>; rel="next"`;
+    return new Response(
+      JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: listed(m[1], page) }),
+      { headers },
+    );
+  });
+  const r = await runBounded(["--plain-http", "verify", "--referrers", `${server.host}/app:t`]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /more than 1000 referrers within 2 levels: the rest not verified/);
+  const lists = server.log.filter((x) => x.path.includes("/referrers/")).length;
+  assert.ok(lists < 1_700, `${lists} lists read: the third level is not`);
+  // A page chain is cut once it lists more than MAX_REFERRERS, naming the subject.
+  await using client = new RegistryClient({ plainHttp: true });
+  await assert.rejects(
+    () => client.repository(server.host, "app").referrers(PAGED),
+    /Referrers of .*app@sha256:[0-9a-f]{64}: more than 1000 listed/,
+  );
+});

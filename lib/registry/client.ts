@@ -10,7 +10,12 @@
 import { DigestMismatchError, RegistryError, type RegistryErrorCode } from "../errors.ts";
 import { digestingStream, LIMITS, readCapped, readVerified, verifyingStream } from "../content.ts";
 import { checkableAlgorithm, digestOf, isDigest } from "../digest.ts";
-import { type Descriptor, type ParsedManifest, parseManifest } from "../manifest.ts";
+import {
+  type Descriptor,
+  ManifestFormatError,
+  type ParsedManifest,
+  parseManifest,
+} from "../manifest.ts";
 import { MANIFEST_ACCEPT, OCI_INDEX } from "../media_types.ts";
 import { type Reference, registryApiHost } from "../reference.ts";
 import { Authenticator, repositoryScope } from "./auth.ts";
@@ -18,6 +23,7 @@ import { type CredentialOptions, CredentialStore } from "./credentials.ts";
 import {
   artifactTypeOf,
   checkReferrer,
+  MAX_REFERRERS,
   needsArtifactType,
   nextPage,
   noReferrersApi,
@@ -706,7 +712,12 @@ export class Repository {
     if (artifactType) url.searchParams.set("artifactType", artifactType);
     const out: Descriptor[] = [];
     const seen = new Set<string>();
-    for (let page = 0; url && page < REFERRERS_MAX_PAGES && !seen.has(url.href); page++) {
+    const what = `Referrers of ${this}@${digest}`;
+    // A Link back to a page read already ends the list; one that goes on for ever does not.
+    for (let page = 0; url && !seen.has(url.href); page++) {
+      if (page === REFERRERS_MAX_PAGES) {
+        throw new ManifestFormatError(`${what}: more than ${REFERRERS_MAX_PAGES} pages`);
+      }
       seen.add(url.href);
       const res = await this.send(
         "GET",
@@ -720,8 +731,11 @@ export class Repository {
         return undefined;
       }
       await this.expect(res, "GET", url, [200]);
-      const body = await readCapped(res.body, LIMITS.manifest, "referrers", this.#deadline());
+      const body = await readCapped(res.body, LIMITS.manifest, what, this.#deadline());
       out.push(...referrersPage(body, String(this), digest));
+      if (out.length > MAX_REFERRERS) {
+        throw new ManifestFormatError(`${what}: more than ${MAX_REFERRERS} listed`);
+      }
       url = nextPage(res.headers.get("link"), url);
     }
     return out;

@@ -16,6 +16,13 @@ import { printable, redact } from "./transport.ts";
 export const REFERRERS_MAX_PAGES = 1000;
 
 /**
+ * Most referrers gathered for one subject, or by one listing all levels together. An image has a
+ * handful (signatures, SBOMs, attestations); a registry listing the same K referrers for every
+ * digest would otherwise make K³ nodes and requests.
+ */
+export const MAX_REFERRERS = 1000;
+
+/**
  * Whether a first answer of `GET /v2/<name>/referrers/<digest>` means the registry has no referrers
  * API, so the tag-schema fallback applies: 404 (the spec's "not supported"; distribution's
  * plain-text 404, go-containerregistry's `METHOD_UNKNOWN`), 400, 405, 406 and 501 (registries and

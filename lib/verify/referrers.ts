@@ -20,11 +20,24 @@ import { settleAll, type VerifyRun } from "./run.ts";
  */
 export async function verifyReferrers(run: VerifyRun): Promise<void> {
   const asked = new Set<string>();
-  let subjects = [...run.manifests];
+  const top = [...run.manifests];
+  let subjects = top;
+  let verified = 0;
   for (let level = 0; level < REFERRERS_DEPTH && subjects.length > 0; level++) {
     subjects.forEach((s) => asked.add(s));
     const found = await settleAll(subjects.map((subject) => verifyListed(run, subject)));
+    verified += found.reduce((n, f) => n + f.length, 0);
     subjects = [...new Set(found.flat())].filter((d) => !asked.has(d));
+    if (verified > MAX_REFERRERS && subjects.length > 0) {
+      // As many as one listing takes in all (inspect, push): the rest is not walked.
+      run.report(problem(
+        "error",
+        "referrers-too-many",
+        `more than ${MAX_REFERRERS} referrers within ${level + 1} levels: the rest not verified`,
+        { digest: top[0] },
+      ));
+      return;
+    }
   }
 }
 
