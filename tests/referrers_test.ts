@@ -888,3 +888,32 @@ Deno.test("push --referrers within the source repository says the referrers are 
     await Deno.remove(spec);
   }
 });
+
+Deno.test("push --referrers lists a referrer in the target with the media type its manifest has, not a wrong one listed", async () => {
+  await using src = await startRegistry();
+  await using dst = await startRegistry();
+  const f = await withReferrers(src, "src/app");
+  const [amd64] = f.set.images;
+  const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+  await putManifest(src.url, "src/app", amd64.digest.replace(":", "-"), {
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    manifests: [{ ...f.sbom, mediaType: DOCKER_MANIFEST }],
+  });
+  const spec = await Deno.makeTempFile({ prefix: "mt-spec-", suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(
+      spec,
+      `image: ${dst.host}/team/app:1\nmanifests:\n  - image: ${src.host}/src/app:linux-amd64\n`,
+    );
+    const r = await runCli(["push", "--type", "oci", "from-spec", "--referrers", spec]);
+    assert.equal(r.code, 0, r.stderr);
+    const fallback = await fallbackIndex(dst.url, "team/app", amd64.digest);
+    const entry = fallback?.manifests.find((d) => d.digest === f.sbom.digest);
+    assert.equal(entry?.mediaType, OCI_MANIFEST, JSON.stringify(fallback));
+    const v = await runCli(["verify", "--referrers", `${dst.host}/team/app:1`]);
+    assert.equal(v.code, 0, v.stdout);
+  } finally {
+    await Deno.remove(spec);
+  }
+});

@@ -128,26 +128,33 @@ class ReferrersCopy {
   }
 
   /**
-   * The referrers among `listed` whose manifest names `subject` as its subject; the others (and
-   * theirs) are left out and recorded in `skipped`: what `verify` would reject is not copied.
+   * The referrers among `listed` whose manifest names `subject` as its subject, with their real
+   * media type; the others (and theirs) are left out and recorded in `skipped`: what `verify`
+   * would reject is not copied.
    */
   async #naming(
     subject: string,
     source: Repository,
     listed: readonly Referrer[],
   ): Promise<Referrer[]> {
-    const named = await Promise.all(listed.map(async (n) => {
-      const m = await this.#transfer.sourceManifest(source, n.descriptor);
-      return m.parsed.kind === "index"
-        ? m.parsed.index.subject?.digest
-        : m.parsed.manifest.subject?.digest;
-    }));
+    const read = await Promise.all(
+      listed.map((n) => this.#transfer.sourceManifest(source, n.descriptor)),
+    );
+    const named = read.map((m) =>
+      m.parsed.kind === "index" ? m.parsed.index.subject?.digest : m.parsed.manifest.subject?.digest
+    );
     listed.forEach((n, i) => {
       if (named[i] !== subject) {
         this.#result.skipped.push({ subject, descriptor: n.descriptor, names: named[i] });
       }
     });
-    return listed.filter((_, i) => named[i] === subject);
+    // Listed with the media type the manifest has (a listing can say otherwise): the target's
+    // fallback entry then matches what is there.
+    return listed.flatMap((n, i) =>
+      named[i] === subject
+        ? [{ ...n, descriptor: { ...n.descriptor, mediaType: read[i].descriptor.mediaType } }]
+        : []
+    );
   }
 
   /** Runs `fn` after every earlier update of the same subject's tag has settled. */
