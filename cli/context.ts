@@ -214,7 +214,7 @@ export function makeClient(
     env: ctx.env,
     insecure: globals.insecure ? registries : undefined,
     plainHttp: globals.plainHttp ? registries : undefined,
-    caFiles: globals.caFiles,
+    caFiles: [...globals.caFiles, ...envCaFile(ctx)],
     timeoutMs: globals.timeout !== undefined ? Math.round(globals.timeout * 1000) : undefined,
     maxConcurrencyPerHost: globals.concurrency,
     logger,
@@ -222,6 +222,20 @@ export function makeClient(
     ...overrides,
   };
   return new RegistryClient(options);
+}
+
+/**
+ * `SSL_CERT_FILE`, which Go tools (docker, crane, manifest-tool v2) read for their roots: added to
+ * the trusted CAs when it names a readable file (as Go, nothing is said when it does not).
+ */
+function envCaFile(ctx: CommandContext): string[] {
+  const file = ctx.env("SSL_CERT_FILE");
+  if (!file) return [];
+  try {
+    return Deno.statSync(file).isFile ? [file] : [];
+  } catch {
+    return [];
+  }
 }
 
 /**

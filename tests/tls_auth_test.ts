@@ -58,6 +58,13 @@ Deno.test("TLS: --ca-file, docker certs.d and --insecure are trusted; nothing el
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.includes(digest));
   });
+  await t.step("SSL_CERT_FILE, as Go tools read it", async () => {
+    const r = await runCli(["inspect", ref], { env: { SSL_CERT_FILE: reg.caFile! } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(digest));
+    const missing = await runCli(["inspect", ref], { env: { SSL_CERT_FILE: "/nonexistent.pem" } });
+    assert.equal(missing.code, 1, "a file that is not there adds nothing");
+  });
   await t.step("~/.docker/certs.d/<host>/ca.crt", async () => {
     const home = await tempHome();
     await Deno.mkdir(`${home}/.docker/certs.d/${reg.host}`, { recursive: true });
