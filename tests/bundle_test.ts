@@ -69,7 +69,7 @@ Deno.test("the bundled CLI prints its version and inspects an index in a real re
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.includes(set.index!.digest));
-    assert.match(r.stdout, /Contains 6 manifest references \(6 images, 0 attestations\)/);
+    assert.match(r.stdout, /Contains 6 manifest references \(6 images, 0 attestation\)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

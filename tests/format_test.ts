@@ -162,11 +162,11 @@ Deno.test("formatHuman() renders an index in manifest-tool v2's layout, line by 
 
 Deno.test("formatHuman() counts images and attestations with singular and plural words", () => {
   const cases: [InspectedImage[], string][] = [
-    [[AMD64], "(1 image, 0 attestations)"],
+    [[AMD64], "(1 image, 0 attestation)"],
     [[AMD64, ATTESTATION], "(1 image, 1 attestation)"],
-    [[AMD64, ARMV7], "(2 images, 0 attestations)"],
-    [[ATTESTATION, ATTESTATION], "(0 images, 2 attestations)"],
-    [[], "(0 images, 0 attestations)"],
+    [[AMD64, ARMV7], "(2 images, 0 attestation)"],
+    [[ATTESTATION, ATTESTATION], "(0 image, 2 attestations)"],
+    [[], "(0 image, 0 attestation)"],
   ];
   for (const [entries, want] of cases) {
     const out = formatHuman("x", index(entries));
@@ -267,6 +267,11 @@ Deno.test("formatHuman() shows an artifact's type, never empty OS and Arch lines
   const out = formatHuman("r/x", index([AMD64, sbom]));
   assert.ok(out.includes(`[2]   Length: 500\n[2] ArtifactType: application/spdx+json\n`), out);
   assert.doesNotMatch(out, /OS: *\n/);
+  // An image (an image config) the index lists without a platform is no artifact.
+  const { platform: _, ...bare } = AMD64.descriptor;
+  const noPlatform = formatHuman("r/x", index([AMD64], [bare]));
+  assert.ok(noPlatform.includes(`[1] Platform: none given by the index\n`), noPlatform);
+  assert.doesNotMatch(noPlatform, /ArtifactType/);
 });
 
 Deno.test("formatHuman() counts a nested index as an index, not an image", () => {
@@ -282,11 +287,11 @@ Deno.test("formatHuman() counts a nested index as an index, not an image", () =>
   );
   // The nested index has its own count.
   assert.ok(
-    out.includes(`     * Contains 2 manifest references (2 images, 0 attestations):\n`),
+    out.includes(`     * Contains 2 manifest references (2 images, 0 attestation):\n`),
     out,
   );
   const two = formatHuman("r/x", index([inner, inner]));
-  assert.ok(two.includes(`(0 images, 2 indexes, 0 attestations)`), two);
+  assert.ok(two.includes(`(0 image, 2 indexes, 0 attestation)`), two);
 });
 
 Deno.test("summarizePlatforms() lists a nested index's platforms in its place", () => {

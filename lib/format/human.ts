@@ -13,7 +13,12 @@
 import { entryName, type Inspected, type InspectedImage, type InspectedIndex } from "../inspect.ts";
 import { type Descriptor, isAttestation, REFERENCE_DIGEST_ANNOTATION } from "../manifest.ts";
 import type { Referrer } from "../referrers_list.ts";
-import { isIndexMediaType, isManifestMediaType } from "../media_types.ts";
+import {
+  DOCKER_CONFIG,
+  isIndexMediaType,
+  isManifestMediaType,
+  OCI_CONFIG,
+} from "../media_types.ts";
 import { type Colors, PLAIN } from "./colors.ts";
 import { esc } from "./escape.ts";
 
@@ -92,7 +97,13 @@ function formatIndex(
     const p = d.platform;
     if (!p && child?.kind === "image") {
       // An artifact has no platform: say what it is rather than print empty OS and Arch lines.
-      lines.push(`${n} ArtifactType: ${c.green(artifactTypeOf(child, d))}`);
+      // An image the index gives no platform is said to be one.
+      const type = artifactTypeOf(child, d);
+      lines.push(
+        type === OCI_CONFIG || type === DOCKER_CONFIG
+          ? `${n} Platform: none given by the index`
+          : `${n} ArtifactType: ${c.green(type)}`,
+      );
     }
     if (p) {
       lines.push(`${n} Platform:`);
@@ -175,7 +186,8 @@ function containsLine(entries: readonly Descriptor[], c: Colors): string {
   const attestations = entries.filter(isAttestation).length;
   const indexes = entries.filter((d) => !isAttestation(d) && isIndexMediaType(d.mediaType)).length;
   const images = entries.length - attestations - indexes;
-  const count = (n: number, one: string, many: string) => `${c.red(n)} ${n === 1 ? one : many}`;
+  // manifest-tool v2's words: the plural only above one ("0 attestation", "1 image", "2 images").
+  const count = (n: number, one: string, many: string) => `${c.red(n)} ${n > 1 ? many : one}`;
   const parts = [count(images, "image", "images")];
   if (indexes) parts.push(count(indexes, "index", "indexes"));
   parts.push(count(attestations, "attestation", "attestations"));
