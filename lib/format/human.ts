@@ -94,28 +94,7 @@ function formatIndex(
       lines.push("");
       return;
     }
-    const p = d.platform;
-    if (!p && child?.kind === "image") {
-      // An artifact has no platform: say what it is rather than print empty OS and Arch lines.
-      // An image the index gives no platform is said to be one.
-      const type = artifactTypeOf(child, d);
-      lines.push(
-        type === OCI_CONFIG || type === DOCKER_CONFIG
-          ? `${n} Platform: none given by the index`
-          : `${n} ArtifactType: ${c.green(type)}`,
-      );
-    }
-    if (p) {
-      lines.push(`${n} Platform:`);
-      lines.push(`${n}    -      OS: ${c.green(p.os)}`);
-      if (p["os.version"]) lines.push(`${n}    - OS Vers: ${c.green(p["os.version"])}`);
-      if (p["os.features"]?.length) {
-        lines.push(`${n}    - OS Feat: ${c.green(`[${p["os.features"].join(" ")}]`)}`);
-      }
-      lines.push(`${n}    -    Arch: ${c.green(p.architecture)}`);
-      if (p.variant) lines.push(`${n}    - Variant: ${c.green(p.variant)}`);
-      if (p.features?.length) lines.push(`${n}    - Feature: ${c.green(p.features.join(","))}`);
-    }
+    lines.push(...platformLines(n, d, child, c));
     if (child?.kind === "image") {
       const layers = child.manifest.layers;
       lines.push(`${n} # Layers: ${c.red(layers.length)}`);
@@ -147,6 +126,36 @@ function formatIndex(
     lines.push("");
   });
   return lines.join("\n") + "\n";
+}
+
+/** An entry's `Platform:` block; without one, what the entry is (an artifact's type). */
+function platformLines(
+  n: string,
+  d: Descriptor,
+  child: Inspected | undefined,
+  c: Colors,
+): string[] {
+  const p = d.platform;
+  if (!p) {
+    if (child?.kind !== "image") return [];
+    // An artifact has no platform: say what it is rather than print empty OS and Arch lines.
+    // An image the index gives no platform is said to be one.
+    const type = artifactTypeOf(child, d);
+    return [
+      type === OCI_CONFIG || type === DOCKER_CONFIG
+        ? `${n} Platform: none given by the index`
+        : `${n} ArtifactType: ${c.green(type)}`,
+    ];
+  }
+  const lines = [`${n} Platform:`, `${n}    -      OS: ${c.green(p.os)}`];
+  if (p["os.version"]) lines.push(`${n}    - OS Vers: ${c.green(p["os.version"])}`);
+  if (p["os.features"]?.length) {
+    lines.push(`${n}    - OS Feat: ${c.green(`[${p["os.features"].join(" ")}]`)}`);
+  }
+  lines.push(`${n}    -    Arch: ${c.green(p.architecture)}`);
+  if (p.variant) lines.push(`${n}    - Variant: ${c.green(p.variant)}`);
+  if (p.features?.length) lines.push(`${n}    - Feature: ${c.green(p.features.join(","))}`);
+  return lines;
 }
 
 function formatImage(name: string, r: InspectedImage, c: Colors): string {
