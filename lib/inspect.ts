@@ -204,12 +204,15 @@ export async function inspect(
       if (have && platformMatches(want, have)) return image;
       throw new PlatformNotFoundError(String(ref), want, have ? [have] : [], false);
     }
-    const entries = top.index.manifests.filter((d) => !isAttestation(d) && d.platform);
-    const match = entries.find((d) => platformMatches(want, d.platform!));
-    if (!match) {
-      throw new PlatformNotFoundError(String(ref), want, entries.map((d) => d.platform!), true);
+    const found = await fetcher.entryFor(top, want);
+    if (!found.match) {
+      throw new PlatformNotFoundError(String(ref), want, found.available, true);
     }
-    const picked = await fetcher.expand(await fetcher.node(match.digest, match), options, 1);
+    const picked = await fetcher.expand(
+      await fetcher.node(found.match.digest, found.match),
+      options,
+      1,
+    );
     picked.pickedFrom = top.descriptor;
     return picked;
   } catch (e) {
@@ -229,6 +232,29 @@ class Fetcher {
   constructor(repo: Repository, concurrency: number) {
     this.#repo = repo;
     this.#slots = new Semaphore(concurrency);
+  }
+
+  /**
+   * The entry of `index` for platform `want`: among its images, else among those of the indexes it
+   * nests (one level, as `platforms` reads them). `available`: every platform seen.
+   */
+  async entryFor(
+    index: Extract<Inspected, { kind: "index" }>,
+    want: Platform,
+  ): Promise<{ match?: Descriptor; available: Platform[] }> {
+    const images = index.index.manifests.filter((d) => !isAttestation(d) && d.platform);
+    const match = images.find((d) => platformMatches(want, d.platform!));
+    const available = images.map((d) => d.platform!);
+    if (match) return { match, available };
+    for (const d of index.index.manifests.filter((x) => isIndexMediaType(x.mediaType))) {
+      const nested = await this.node(d.digest, d);
+      if (nested.kind !== "index") continue;
+      const inner = nested.index.manifests.filter((x) => !isAttestation(x) && x.platform);
+      const found = inner.find((x) => platformMatches(want, x.platform!));
+      if (found) return { match: found, available };
+      available.push(...inner.map((x) => x.platform!));
+    }
+    return { available };
   }
 
   /** Fetches one manifest (by tag, or by digest as `expected` lists it) into an unexpanded node. */

@@ -254,6 +254,17 @@ Deno.test("inspect and platforms through the CLI against a real registry", async
     assert.equal(raw.manifests[1].name, `${name}@${oci.index!.digest}`);
     assert.equal(raw.manifests[1].manifests.length, 12);
     assert.equal(raw.manifests[1].manifests[2].digest, oci.images[2].digest);
+    // --platform finds an image of the nested index too.
+    const s390x = oci.images.find((i) => i.platform.architecture === "s390x")!;
+    const picked = await runCli([...P, "inspect", "--platform", "linux/s390x", name]);
+    assert.equal(picked.code, 0, picked.stderr);
+    assert.ok(picked.stdout.includes(`Digest: ${s390x.digest}`), picked.stdout);
+    const none = await runCli([...P, "inspect", "--platform", "linux/riscv64", name]);
+    assert.equal(none.code, 1);
+    assert.match(
+      none.stderr,
+      /no entry for platform linux\/riscv64: it has linux\/amd64, .*linux\/s390x/,
+    );
   });
 
   await t.step("--raw: valid JSON with v2's field names plus each entry's descriptor", async () => {
