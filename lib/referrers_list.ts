@@ -17,9 +17,9 @@ export const CREATED_ANNOTATION = "org.opencontainers.image.created";
 /** Default depth of {@link listReferrers}: referrers, theirs, and theirs. */
 export const REFERRERS_DEPTH = 3;
 
-/** Most referrers one listing gathers, all levels together (see `lib/registry/referrers.ts`). */
-export { MAX_REFERRERS } from "./registry/referrers.ts";
 import { MAX_REFERRERS } from "./registry/referrers.ts";
+/** Most referrers one listing gathers, all levels together (see `lib/registry/referrers.ts`). */
+export { MAX_REFERRERS };
 
 /** One manifest that refers to a subject, and (to the depth asked) the ones that refer to it. */
 export interface Referrer {

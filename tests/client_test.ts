@@ -303,18 +303,11 @@ Deno.test("chunked uploads send chunks of at least the registry's OCI-Chunk-Min-
 
 Deno.test("an upload completed with 204 (the Docker registry API v2 spec's answer) is complete", async () => {
   await using reg = await startRegistry();
-  await using proxy = await startProxy({
-    upstream: reg.url,
-    async intercept({ request, forward }) {
-      const res = await forward();
-      if (request.method !== "PUT" || !request.url.includes("/blobs/uploads/")) return res;
-      await res.body?.cancel();
-      return new Response(null, {
-        status: res.status === 201 ? 204 : res.status,
-        headers: res.headers,
-      });
-    },
-  });
+  await using proxy = await rewriteUploadEnd(
+    reg.url,
+    (res) =>
+      new Response(null, { status: res.status === 201 ? 204 : res.status, headers: res.headers }),
+  );
   await using client = new RegistryClient();
   const repo = client.repository(proxy.host, "up/done");
   const bytes = new TextEncoder().encode("done with 204");
@@ -329,16 +322,10 @@ Deno.test("an upload completed with 204 (the Docker registry API v2 spec's answe
 Deno.test("an upload the registry says it stored under another digest fails, as a manifest PUT does", async () => {
   await using reg = await startRegistry();
   const lie = `sha256:${"0".repeat(64)}`;
-  await using proxy = await startProxy({
-    upstream: reg.url,
-    async intercept({ request, forward }) {
-      const res = await forward();
-      if (request.method !== "PUT" || !request.url.includes("/blobs/uploads/")) return res;
-      await res.body?.cancel();
-      const headers = new Headers(res.headers);
-      headers.set("docker-content-digest", lie);
-      return new Response(null, { status: res.status, headers });
-    },
+  await using proxy = await rewriteUploadEnd(reg.url, (res) => {
+    const headers = new Headers(res.headers);
+    headers.set("docker-content-digest", lie);
+    return new Response(null, { status: res.status, headers });
   });
   await using client = new RegistryClient();
   const repo = client.repository(proxy.host, "up/lie");
@@ -352,3 +339,16 @@ Deno.test("an upload the registry says it stored under another digest fails, as 
     (e) => e instanceof DigestMismatchError && e.message.includes(lie),
   );
 });
+
+/** A proxy in front of `upstream` whose answers to upload-completing PUTs `rewrite` replaces. */
+function rewriteUploadEnd(upstream: string, rewrite: (res: Response) => Response) {
+  return startProxy({
+    upstream,
+    async intercept({ request, forward }) {
+      const res = await forward();
+      if (request.method !== "PUT" || !request.url.includes("/blobs/uploads/")) return res;
+      await res.body?.cancel();
+      return rewrite(res);
+    },
+  });
+}
